@@ -1,0 +1,96 @@
+"""Input checks at the library's boundary: the one home of error wording.
+
+Every message says which argument is wrong, what was expected, what was received, and how to
+fix it. The maths modules trust their inputs; ``fit``, ``predict``, constructors and the CLI
+validate them here first, so a bad call leaves the model as it was.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_positive_int(value, name: str, where: str, allow_zero: bool = False) -> int:
+    low_ok = value >= 0 if allow_zero else value > 0
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low_ok:
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{where}: {name} must be a {kind} integer; received {value!r}.")
+    return int(value)
+
+
+def check_positive_float(value, name: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 \
+            or not np.isfinite(value):
+        raise ValueError(
+            f"{where}: {name} must be a positive finite number; received {value!r}. "
+            f"Typical values lie between 1e-4 and 1."
+        )
+    return float(value)
+
+
+def check_fraction(value, name: str, where: str, allow_one: bool = False) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 <= value \
+        and (value <= 1 if allow_one else value < 1)
+    if not ok:
+        bound = "[0, 1]" if allow_one else "[0, 1)"
+        raise ValueError(f"{where}: {name} must be a number in {bound}; received {value!r}.")
+    return float(value)
+
+
+def as_array(x, name: str, where: str, dtype=None) -> np.ndarray:
+    """Convert ``x`` to an ndarray; non-numeric input gets a TypeError naming the argument."""
+    try:
+        arr = np.asarray(x, dtype=dtype) if dtype is not None else np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{where}: {name} must be a numeric array; could not convert it ({exc}).") \
+            from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                   or np.issubdtype(arr.dtype, np.bool_)):
+        raise TypeError(f"{where}: {name} must be numeric; received dtype {arr.dtype}.")
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str, where: str) -> None:
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        kind = "NaN" if np.isnan(arr[tuple(bad)]) else "infinity"
+        raise ValueError(
+            f"{where}: {name} contains {kind} (first at index {tuple(int(i) for i in bad)}). "
+            f"Remove or impute missing values before training."
+        )
+
+
+def check_x(x, where: str, input_shape: tuple | None, dtype, name: str = "x") -> np.ndarray:
+    """Samples-first numeric array of finite values that matches the model's input shape."""
+    arr = as_array(x, name, where)
+    if arr.ndim == 0:
+        raise ValueError(f"{where}: {name} must be an array of samples; received a scalar.")
+    if arr.ndim == 1 and (input_shape is None or len(input_shape) == 1):
+        hint = "x.reshape(-1, 1) for one feature, or x.reshape(1, -1) for one sample"
+        raise ValueError(
+            f"{where}: {name} must be 2-D (n_samples, n_features); received shape {arr.shape}. "
+            f"Use {hint}."
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{where}: {name} is empty (shape {arr.shape}); pass at least one sample.")
+    if input_shape is not None and tuple(arr.shape[1:]) != tuple(input_shape):
+        if len(input_shape) == 1 and arr.ndim == 2:
+            raise ValueError(
+                f"{where}: {name} has {arr.shape[1]} features; the model expects {input_shape[0]}."
+            )
+        raise ValueError(
+            f"{where}: {name} has sample shape {tuple(arr.shape[1:])}; the model expects "
+            f"{tuple(input_shape)}."
+        )
+    arr = np.asarray(arr, dtype=dtype)
+    check_finite(arr, name, where)
+    return arr
+
+
+def check_same_length(x: np.ndarray, y: np.ndarray, where: str, xname="x", yname="y") -> None:
+    if len(x) != len(y):
+        raise ValueError(
+            f"{where}: {xname} has {len(x)} samples but {yname} has {len(y)}; "
+            f"they must have one row per sample."
+        )

@@ -1,0 +1,168 @@
+"""MNIST (and any data set in the same IDX format): read, verify, and fetch if missing.
+
+The folder is found in this order: the ``path`` argument, the ``MLPLAB_DATA`` environment
+variable (the folder itself or one holding ``mnist/``), then the cache ``~/.cache/mlplab/mnist``.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+# SHA-256 of the uncompressed files, as published with the data set.
+SHA256 = {
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+}
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlplab"
+
+
+def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
+    """Decode an IDX file: magic 0x0000 | type code | ndim, big-endian dims, then the values."""
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
+        raise ValueError(f"{source} is not an IDX file (bad magic number {data[:4].hex()}).")
+    ndim = data[3]
+    dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+    dtype = np.dtype(_DTYPES[data[2]])
+    expected = 4 + 4 * ndim + int(np.prod(dims)) * dtype.itemsize
+    if len(data) != expected:
+        raise ValueError(f"{source} is truncated or corrupt: {len(data)} bytes, expected "
+                         f"{expected} for shape {dims}.")
+    return np.frombuffer(data, dtype=dtype, offset=4 + 4 * ndim).reshape(dims).copy()
+
+
+def _read(folder: Path, stem: str) -> bytes | None:
+    for name, opener in ((stem + ".gz", gzip.open), (stem, open)):
+        path = folder / name
+        if path.exists():
+            with opener(path, "rb") as fh:
+                return fh.read()
+    return None
+
+
+def _candidates(path) -> list[Path]:
+    if path is not None:
+        return [Path(path)]
+    out = []
+    env = os.environ.get("MLPLAB_DATA")
+    if env:
+        out += [Path(env), Path(env) / "mnist"]
+    out.append(cache_dir() / "mnist")
+    return out
+
+
+def download(folder: Path, files=None, quiet: bool = False) -> None:
+    """Fetch the gzipped IDX files into ``folder``, each written atomically (temp + rename)."""
+    from tqdm.auto import tqdm
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem in files or FILES.values():
+        target = folder / (stem + ".gz")
+        if target.exists():
+            continue
+        last_error = None
+        for mirror in MIRRORS:
+            try:
+                with urllib.request.urlopen(mirror + stem + ".gz", timeout=30) as resp:
+                    total = int(resp.headers.get("Content-Length") or 0) or None
+                    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+                    try:
+                        with os.fdopen(fd, "wb") as out, tqdm(total=total, unit="B",
+                                                               unit_scale=True, desc=stem,
+                                                               disable=quiet) as bar:
+                            while chunk := resp.read(1 << 16):
+                                out.write(chunk)
+                                bar.update(len(chunk))
+                        content = gzip.decompress(Path(tmp).read_bytes())
+                        if hashlib.sha256(content).hexdigest() != SHA256[stem]:
+                            raise ValueError(f"checksum mismatch for {stem} from {mirror}")
+                        os.replace(tmp, target)
+                    finally:
+                        if os.path.exists(tmp):
+                            os.unlink(tmp)
+                break
+            except (OSError, ValueError) as exc:
+                last_error = exc
+        else:
+            raise OSError(f"could not download {stem}: {last_error}")
+
+
+def load_mnist(path=None, flatten: bool = False, normalize: bool = False,
+               download_if_missing: bool = True):
+    """Load MNIST: ``(x_train, y_train), (x_test, y_test)``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Folder with the four IDX files (``train-images-idx3-ubyte[.gz]`` ...). Default: the
+        ``MLPLAB_DATA`` environment variable, then ``~/.cache/mlplab/mnist``.
+    flatten : bool, default=False
+        Images as (n, 784) rows instead of (n, 28, 28).
+    normalize : bool, default=False
+        Pixels as float32 in [0, 1] instead of uint8 0..255. ``flatten=True, normalize=True``
+        gives the inputs of a 784-512-10 network.
+    download_if_missing : bool, default=True
+        When the files are nowhere, fetch them into the cache (needs internet).
+
+    Every file's content is checked against its published SHA-256.
+    """
+    arrays = None
+    for folder in _candidates(path):
+        raw = {key: _read(folder, stem) for key, stem in FILES.items()}
+        if all(v is not None for v in raw.values()):
+            arrays = (folder, raw)
+            break
+    if arrays is None:
+        target = Path(path) if path is not None else cache_dir() / "mnist"
+        if not download_if_missing:
+            raise FileNotFoundError(_missing_message(path))
+        try:
+            download(target)
+        except OSError as exc:
+            raise FileNotFoundError(_missing_message(path) + f" (Download failed: {exc})") \
+                from None
+        arrays = (target, {key: _read(target, stem) for key, stem in FILES.items()})
+    folder, raw = arrays
+    out = {}
+    for key, stem in FILES.items():
+        if hashlib.sha256(raw[key]).hexdigest() != SHA256[stem]:
+            raise ValueError(f"MNIST file {folder / stem} has the wrong SHA-256: it is corrupt or "
+                             f"not the original. Delete it and load again.")
+        out[key] = parse_idx(raw[key], str(folder / stem))
+    x_train, x_test = out["train_images"], out["test_images"]
+    if flatten:
+        x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
+    if normalize:
+        x_train = x_train.astype(np.float32) / np.float32(255)
+        x_test = x_test.astype(np.float32) / np.float32(255)
+    return (x_train, out["train_labels"].astype(np.int64)), \
+        (x_test, out["test_labels"].astype(np.int64))
+
+
+def _missing_message(path) -> str:
+    where = Path(path) if path is not None else cache_dir() / "mnist"
+    names = ", ".join(s + ".gz" for s in FILES.values())
+    return (f"MNIST files not found in {where}. Put the four IDX files ({names}; gzipped or "
+            f"not) there, pass load_mnist(path=FOLDER), or set MLPLAB_DATA=FOLDER.")

@@ -1,0 +1,570 @@
+"""Sequential: a stack of layers with Keras's workflow (compile, fit, evaluate, predict).
+
+Training one batch is the lectures' backpropagation, written out in ``train_on_batch``:
+forward through the layers, dE/dY_L from the loss (or the fused output delta Y - D), backward
+through the layers in reverse, then one optimizer step per weight array.
+"""
+from __future__ import annotations
+
+import copy
+import numbers
+
+import warnings
+
+import numpy as np
+
+from . import losses as _losses
+from . import metrics as _metrics
+from . import optimizers as _optimizers
+from ._validation import as_array, check_finite, check_fraction, check_positive_int, \
+    check_same_length, check_x
+from .callbacks import Callback, CallbackList, History, ProgbarLogger
+from .layers import Input, Layer
+from .layers import deserialize as _deserialize_layer
+from .layers import serialize as _serialize_layer
+
+FULL_BATCH = "full"  #: ``fit(batch_size="full")``: one update per epoch on all samples.
+SPLIT_MODES = ("stratified", "random", "last")
+
+
+class Sequential:
+    """A linear stack of layers.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+        May start with ``Input(shape)`` to fix the input shape and build the model at once.
+    seed : int, optional
+        Fixes weight initialization, shuffling, dropout masks and the validation split: the same
+        seed gives the same weights, bit for bit, on the same machine.
+    dtype : {"float32", "float64"}, default="float32"
+        float64 is for gradient checking and teaching.
+
+    Examples
+    --------
+    >>> from mlplab import Sequential
+    >>> from mlplab.layers import Input, Dense
+    >>> model = Sequential([Input((2,)), Dense(10, activation="sigmoid"),
+    ...                     Dense(1, activation="sigmoid")], seed=0)
+    >>> model.count_params()
+    41
+    """
+
+    def __init__(self, layers=None, seed: int | None = None, dtype="float32",
+                 name: str = "sequential"):
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"Sequential(dtype={dtype!r}): dtype must be 'float32' or "
+                             f"'float64'.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+                                 or seed < 0):
+            raise ValueError(f"Sequential(seed={seed!r}): seed must be a non-negative integer "
+                             f"or None.")
+        self.seed = seed
+        self.name = name
+        self.layers: list[Layer] = []
+        self.input_shape: tuple | None = None
+        self.built = False
+        self.optimizer = None
+        self.loss = None
+        self.metrics: list = []
+        self.compiled = False
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.history: History | None = None
+        seeds = np.random.SeedSequence(seed).spawn(3)
+        self._init_rng, self._shuffle_rng, self._split_rng = (np.random.default_rng(s)
+                                                              for s in seeds)
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------ building
+    def add(self, layer) -> None:
+        """Append a layer (or an ``Input`` to declare the input shape)."""
+        if isinstance(layer, Input):
+            if self.layers:
+                raise ValueError("Sequential.add(Input(...)): an Input must come first.")
+            self.input_shape = layer.shape
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add(): expected a Layer such as Dense(...); received "
+                            f"{layer!r} of type {type(layer).__name__}.")
+        if not self.layers and self.input_shape is None and layer.declared_input_shape:
+            self.input_shape = layer.declared_input_shape
+        self.layers.append(layer)
+        self.built = False
+        if self.input_shape is not None:
+            self.build(self.input_shape)
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def build(self, input_shape) -> None:
+        """Create every layer's weights for samples of shape ``input_shape``."""
+        if not self.layers:
+            raise ValueError("The model has no layers; add some with model.add(Dense(...)).")
+        shape = tuple(int(s) for s in input_shape)
+        self.compute_output_shape(shape)  # raises on an impossible stack before any change
+        self.input_shape = shape
+        first_trainable = True
+        for layer in self.layers:
+            if not layer.built or layer.input_shape != shape:
+                layer.build(shape, self._init_rng, self.dtype)
+            layer.need_input_grad = not first_trainable
+            if layer.params:
+                first_trainable = False
+            shape = layer.output_shape
+        self.output_shape = shape
+        self.built = True
+
+    @property
+    def trainable_params(self) -> list[np.ndarray]:
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def trainable_grads(self) -> list[np.ndarray]:
+        return [g for layer in self.layers for g in layer.grads]
+
+    def count_params(self) -> int:
+        self._require_built("count_params()")
+        return sum(layer.count_params() for layer in self.layers)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of [W1, b1, W2, b2, ...], each W of shape (inputs, units)."""
+        self._require_built("get_weights()")
+        return [p.copy() for p in self.trainable_params]
+
+    def set_weights(self, weights) -> None:
+        """Set every weight from a list shaped as ``get_weights()`` returns."""
+        self._require_built("set_weights()")
+        params = self.trainable_params
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(f"set_weights(): expected a list of {len(params)} arrays "
+                             f"[W1, b1, ...]; received {len(weights)}.")
+        new = []
+        for i, (p, w) in enumerate(zip(params, weights)):
+            w = as_array(w, f"weights[{i}]", "set_weights()")
+            if w.shape != p.shape:
+                raise ValueError(f"set_weights(): weights[{i}] must have shape {p.shape}; "
+                                 f"received {w.shape}.")
+            check_finite(w.astype(np.float64), f"weights[{i}]", "set_weights()")
+            new.append(w)
+        for p, w in zip(params, new):
+            p[...] = w
+
+    def summary(self, print_fn=print) -> None:
+        """Print a table of layers, output shapes and parameter counts, with totals."""
+        from tabulate import tabulate
+
+        self._require_built("summary()")
+        rows = [[f"{layer.name} ({type(layer).__name__})", str((None,) + layer.output_shape),
+                 f"{layer.count_params():,}"] for layer in self.layers]
+        table = tabulate(rows, headers=["Layer (type)", "Output Shape", "Param #"],
+                         tablefmt="simple")
+        total = self.count_params()
+        print_fn(f'Model: "{self.name}"\n{table}\nTotal params: {total:,}\n'
+                 f"Trainable params: {total:,}\nNon-trainable params: 0")
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(f"{what}: the model is not built yet. Start it with Input(shape), "
+                             f"call model.build(input_shape), or fit it first.")
+
+    # ------------------------------------------------------------------ compiling
+    def compile(self, optimizer="sgd", loss=None, metrics=None) -> None:
+        """Choose the optimizer, the loss and the metrics to report.
+
+        Parameters
+        ----------
+        optimizer : str or Optimizer, default="sgd"
+        loss : str or Loss
+            E.g. ``"mse"``, ``"sse"``, ``"categorical_crossentropy"``.
+        metrics : list of str or Metric, optional
+            E.g. ``["accuracy"]``.
+        """
+        if loss is None:
+            raise ValueError("compile(): loss is required, e.g. loss='mse' or "
+                             "loss='categorical_crossentropy'.")
+        optimizer = _optimizers.get(optimizer)
+        loss = _losses.get(loss)
+        metric_ids = [] if metrics is None else list(metrics if isinstance(metrics, (list, tuple))
+                                                     else [metrics])
+        for m in metric_ids:  # resolve names now so a typo fails at compile
+            if isinstance(m, str) and m.lower() not in ("accuracy", "acc"):
+                _metrics.REGISTRY.lookup(m)
+        self.optimizer, self.loss, self._metric_ids = optimizer, loss, metric_ids
+        self.compiled = True
+        self._resolve_metrics()
+
+    def _resolve_metrics(self) -> None:
+        n_out = self.output_shape[-1] if self.built else None
+        self.metrics = [_metrics.get(m, loss=self.loss, n_outputs=n_out)
+                        for m in self._metric_ids]
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"{what} called before compile(). Call "
+                               f"model.compile(optimizer=..., loss=...) first.")
+
+    # ------------------------------------------------------------------ forward / backward
+    def _forward(self, X, training=False):
+        for layer in self.layers:
+            X = layer.forward(X, training=training)
+        return X
+
+    @property
+    def _output_activation(self):
+        return getattr(self.layers[-1], "activation", None)
+
+    def _fused(self) -> bool:
+        act = self._output_activation
+        return act is not None and self.loss.fuses_with(act) and hasattr(self.layers[-1], "xi")
+
+    def _per_sample_loss(self, Y, D, xi=None):
+        act = self._output_activation
+        if xi is not None and act is not None and self.loss.fuses_with(act):
+            return self.loss.per_sample_from_logits(xi, D, act)
+        return self.loss.per_sample(Y, D)
+
+    def _backward(self, Y, D) -> None:
+        """Backpropagation: delta_L at the output, then delta_l = f'(Xi_l) * (delta_{l+1} W^T)."""
+        act = self._output_activation
+        last = self.layers[-1]
+        if act is not None and self.loss.fuses_with(act) and hasattr(last, "backward_from_delta"):
+            dY = last.backward_from_delta(self.loss.fused_delta(Y, D, act))
+            rest = self.layers[-2::-1]
+        else:
+            dY = self.loss.gradient(Y, D)
+            rest = self.layers[::-1]
+        for layer in rest:
+            if dY is None:
+                break
+            dY = layer.backward(dY)
+
+    def regularization_penalty(self) -> float:
+        return sum(layer.regularization_penalty() for layer in self.layers)
+
+    def compute_gradients(self, x, y):
+        """(loss, grads) for one batch without updating: grads in ``get_weights()`` order."""
+        Y = self._forward(x, training=True)
+        e = self._per_sample_loss(Y, y, getattr(self.layers[-1], "xi", None))
+        self._backward(Y, y)
+        loss = float(e.sum(dtype=np.float64)) * self.loss._scale(len(e))
+        return loss + self.regularization_penalty(), [g.copy() for g in self.trainable_grads]
+
+    def _train_batch(self, X, D):
+        """One step of backpropagation; returns (per-sample losses, outputs)."""
+        Y = self._forward(X, training=True)
+        self._backward(Y, D)
+        self.optimizer.apply(self.trainable_params, self.trainable_grads)
+        for layer in self.layers:
+            layer.apply_constraints()
+        last = self.layers[-1]
+        return self._per_sample_loss(Y, D, getattr(last, "xi", None)), Y
+
+    # ------------------------------------------------------------------ validation of data
+    def _prepare(self, x, y, where: str):
+        """Validate and convert (x, y) without changing the model; returns arrays."""
+        x_arr = as_array(x, "x", where)
+        input_shape = self.input_shape if self.input_shape is not None else (
+            tuple(x_arr.shape[1:]) if x_arr.ndim >= 2 else None)
+        X = check_x(x_arr, where, input_shape, self.dtype)
+        if y is None:
+            raise ValueError(f"{where}: y is required (the targets for x).")
+        D = as_array(y, "y", where)
+        check_same_length(X, D, where)
+        check_finite(D.astype(np.float64, copy=False), "y", where)
+        out_shape = self.compute_output_shape(X.shape[1:])
+        D = self.loss.check_targets(D, out_shape[-1], where)
+        if not self.loss.sparse_targets:
+            D = np.asarray(D, dtype=self.dtype)
+        return X, D
+
+    def _check_trainable(self, where: str) -> None:
+        for layer in self.layers:
+            act = getattr(layer, "activation", None)
+            if act is not None and not act.differentiable:
+                raise ValueError(
+                    f"{where}: layer '{layer.name}' uses the '{act.name}' activation, whose "
+                    f"derivative is zero almost everywhere, so gradient training would never "
+                    f"change the weights. Use 'sigmoid' (for step) or 'tanh' (for sign) to "
+                    f"train, or the classic rules in mlplab.neurons (Perceptron, Adaline)."
+                )
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, epochs: int = 1, batch_size=32, shuffle: bool = True,
+            validation_data=None, validation_split: float = 0.0,
+            validation_split_mode: str = "stratified", verbose: int = 1,
+            callbacks=None, initial_epoch: int = 0) -> History:
+        """Train for ``epochs`` passes over (x, y); returns a History.
+
+        Parameters
+        ----------
+        x : array (n_samples, ...)
+        y : array
+            Targets (n_samples, n_outputs); integer labels (n_samples,) for
+            sparse_categorical_crossentropy.
+        epochs : int, default=1
+        batch_size : int or "full", default=32
+            1 is online learning (an update after every sample), k is mini-batch, and
+            ``"full"`` (``mlplab.FULL_BATCH``) is batch learning: one update per epoch.
+        shuffle : bool, default=True
+            Present the samples in a new random order each epoch.
+        validation_data : (x_val, y_val), optional
+        validation_split : float in [0, 1), default=0.0
+            Fraction of (x, y) held out for validation, drawn before training.
+        validation_split_mode : {"stratified", "random", "last"}, default="stratified"
+            "stratified" draws a shuffled split that keeps the class proportions when y holds
+            class labels (falls back to "random" for regression targets); "last" takes the last
+            rows, as Keras does (useless on data sorted by class).
+        verbose : {0, 1, 2}, default=1
+            0 silent, 1 a progress bar per epoch (one line per epoch when the output is not a
+            terminal), 2 one line per epoch.
+        callbacks : list of Callback, optional
+        """
+        where = "fit()"
+        self._require_compiled(where)
+        epochs = check_positive_int(epochs, "epochs", where)
+        check_positive_int(initial_epoch, "initial_epoch", where, allow_zero=True)
+        if not (batch_size == FULL_BATCH or batch_size is None):
+            check_positive_int(batch_size, "batch_size", where + " (or 'full')")
+        check_fraction(validation_split, "validation_split", where)
+        if validation_split_mode not in SPLIT_MODES:
+            raise ValueError(f"{where}: validation_split_mode must be one of {SPLIT_MODES}; "
+                             f"received {validation_split_mode!r}.")
+        if verbose not in (0, 1, 2) and not isinstance(verbose, bool):
+            raise ValueError(f"{where}: verbose must be 0, 1 or 2; received {verbose!r}.")
+        X, D = self._prepare(x, y, where)
+        self._check_trainable(where)
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError(f"{where}: validation_data must be a tuple (x_val, y_val).")
+            val = self._prepare(validation_data[0], validation_data[1], where + " validation_data")
+        elif validation_split:
+            X, D, val = self._split(X, D, validation_split, validation_split_mode, where)
+        callbacks = list(callbacks or [])
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"{where}: callbacks must be Callback instances; received "
+                                f"{cb!r}.")
+        # -- all checks passed: from here on the model changes
+        if not self.built or self.input_shape != tuple(X.shape[1:]):
+            self.build(X.shape[1:])
+        self._resolve_metrics()
+        n = len(X)
+        bs = n if batch_size == FULL_BATCH else min(int(batch_size or 32), n)
+        steps = -(-n // bs)
+        self.history = History()
+        cb_list = CallbackList(callbacks + [self.history, ProgbarLogger(verbose)], self,
+                               {"epochs": epochs, "steps": steps, "verbose": verbose,
+                                "batch_size": bs, "samples": n})
+        self.stop_training, self.stop_reason = False, None
+        if shuffle:  # batches are gathered into these buffers, never a shuffled copy of x
+            Xb = np.empty((bs,) + X.shape[1:], dtype=X.dtype)
+            Db = np.empty((bs,) + D.shape[1:], dtype=D.dtype)
+        order = np.arange(n)
+        cb_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            cb_list.on_epoch_begin(epoch)
+            if shuffle:
+                self._shuffle_rng.shuffle(order)
+            for m in self.metrics:
+                m.reset()
+            loss_sum = 0.0
+            seen = 0
+            for step in range(steps):
+                start, stop = step * bs, min((step + 1) * bs, n)
+                k = stop - start
+                if shuffle:
+                    xb, db = Xb[:k], Db[:k]
+                    np.take(X, order[start:stop], axis=0, out=xb)
+                    np.take(D, order[start:stop], axis=0, out=db)
+                else:
+                    xb, db = X[start:stop], D[start:stop]
+                cb_list.on_train_batch_begin(step)
+                e, Y = self._train_batch(xb, db)
+                loss_sum += float(e.sum(dtype=np.float64))
+                seen += k
+                for m in self.metrics:
+                    m.update(Y, db)
+                if cb_list.wants_batch_logs:
+                    cb_list.on_train_batch_end(step, self._logs(loss_sum, seen))
+                if self.stop_training:
+                    break
+            logs = self._logs(loss_sum, seen)
+            if not np.isfinite(logs["loss"]):
+                self.stop_training, self.stop_reason = True, "nan"
+                warnings.warn(
+                    f"Loss became {logs['loss']} at epoch {epoch + 1}; training stopped. Try a "
+                    f"smaller learning_rate (now {self.optimizer.current_learning_rate:g}) or "
+                    f"scale the inputs.", RuntimeWarning, stacklevel=2)
+            elif val is not None:
+                for key, value in self._evaluate_arrays(*val).items():
+                    logs["val_" + key] = value
+            cb_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                self.stop_reason = self.stop_reason or "callback"
+                break
+        cb_list.on_train_end()
+        return self.history
+
+    def _logs(self, loss_sum: float, seen: int) -> dict:
+        loss = loss_sum * self.loss._scale(seen) + self.regularization_penalty()
+        logs = {"loss": loss}
+        for m in self.metrics:
+            logs[m.name] = m.result()
+        return logs
+
+    def _split(self, X, D, fraction, mode, where):
+        n = len(X)
+        n_val = int(round(n * fraction))
+        if n_val < 1 or n_val >= n:
+            raise ValueError(f"{where}: validation_split={fraction} of {n} samples leaves "
+                             f"{n_val} for validation and {n - n_val} for training; both must "
+                             f"be at least 1.")
+        if mode == "last":
+            val_idx = np.arange(n - n_val, n)
+        else:
+            labels = _class_labels(D) if mode == "stratified" else None
+            val_idx = _draw_split(n, n_val, labels, self._split_rng)
+        mask = np.zeros(n, dtype=bool)
+        mask[val_idx] = True
+        return X[~mask], D[~mask], (X[mask], D[mask])
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def _evaluate_arrays(self, X, D, batch_size=None) -> dict:
+        total, count = 0.0, 0
+        for m in self.metrics:
+            m.reset()
+        bs = len(X) if batch_size is None else batch_size
+        for start in range(0, len(X), bs):
+            xb, db = X[start:start + bs], D[start:start + bs]
+            Y, xi = self._predict_with_logits(xb)
+            e = self._per_sample_loss(Y, db, xi)
+            total += float(e.sum(dtype=np.float64))
+            count += len(e)
+            for m in self.metrics:
+                m.update(Y, db)
+        logs = {"loss": total * self.loss._scale(count) + self.regularization_penalty()}
+        for m in self.metrics:
+            logs[m.name] = m.result()
+        return logs
+
+    def _predict_with_logits(self, X):
+        for layer in self.layers[:-1]:
+            X = layer.forward(X, training=False)
+        last = self.layers[-1]
+        act = getattr(last, "activation", None)
+        if act is not None and hasattr(last, "W") and self.loss.fuses_with(act):
+            xi = X @ last.W
+            if last.b is not None:
+                xi += last.b
+            return act(xi), xi
+        return last.forward(X, training=False), None
+
+    def evaluate(self, x=None, y=None, batch_size: int | None = 1024, verbose: int = 0,
+                 return_dict: bool = False):
+        """Loss (and metrics) on (x, y): a float without metrics, else [loss, *metrics]."""
+        where = "evaluate()"
+        self._require_compiled(where)
+        self._require_built(where)
+        X, D = self._prepare(x, y, where)
+        logs = self._evaluate_arrays(X, D, batch_size)
+        if verbose:
+            from .callbacks import format_logs
+
+            print(format_logs(logs))
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
+
+    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
+        """The network's outputs Y_L for x (no dropout)."""
+        where = "predict()"
+        self._require_built(where)
+        X = check_x(x, where, self.input_shape, self.dtype)
+        if batch_size is None or batch_size >= len(X):
+            return self._forward(X, training=False)
+        return np.concatenate([self._forward(X[i:i + batch_size], training=False)
+                               for i in range(0, len(X), batch_size)])
+
+    def __call__(self, x):
+        return self.predict(x)
+
+    def train_on_batch(self, x, y) -> float:
+        """One update on one batch; returns the batch loss before the update."""
+        where = "train_on_batch()"
+        self._require_compiled(where)
+        X, D = self._prepare(x, y, where)
+        self._check_trainable(where)
+        if not self.built:
+            self.build(X.shape[1:])
+        e, _ = self._train_batch(X, D)
+        return float(e.sum(dtype=np.float64)) * self.loss._scale(len(e)) + \
+            self.regularization_penalty()
+
+    # ------------------------------------------------------------------ configuration
+    def get_config(self) -> dict:
+        return {"name": self.name, "seed": self.seed, "dtype": self.dtype.name,
+                "input_shape": list(self.input_shape) if self.input_shape else None,
+                "layers": [_serialize_layer(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Sequential":
+        model = cls(seed=config.get("seed"), dtype=config.get("dtype", "float32"),
+                    name=config.get("name", "sequential"))
+        if config.get("input_shape"):
+            model.add(Input(tuple(config["input_shape"])))
+        for layer_config in config["layers"]:
+            model.add(_deserialize_layer(layer_config))
+        return model
+
+    def clone(self, dtype=None) -> "Sequential":
+        """A new model with the same layers and weights (optionally in another dtype)."""
+        config = self.get_config()
+        if dtype is not None:
+            config["dtype"] = np.dtype(dtype).name
+        twin = Sequential.from_config(config)
+        if self.built:
+            twin.build(self.input_shape)
+            twin.set_weights(self.get_weights())
+        if self.compiled:
+            twin.compile(optimizer=copy.deepcopy(self.optimizer), loss=self.loss,
+                         metrics=list(self._metric_ids))
+        return twin
+
+    def __repr__(self):
+        return f"<Sequential name={self.name!r} layers={len(self.layers)}>"
+
+
+def _class_labels(D: np.ndarray):
+    """Class labels if D looks like classification targets, else None."""
+    if D.ndim == 1 or D.shape[1] == 1:
+        flat = D.reshape(-1)
+        if np.all(flat == np.round(flat)) and len(np.unique(flat)) <= max(2, len(flat) // 2):
+            return flat
+        return None
+    if np.isin(D, (0, 1)).all() and np.all(D.sum(axis=1) == 1):
+        return D.argmax(axis=1)
+    return None
+
+
+def _draw_split(n, n_val, labels, rng):
+    """Indices of a shuffled validation set of n_val rows, per class in proportion."""
+    if labels is None:
+        return rng.permutation(n)[:n_val]
+    classes, counts = np.unique(labels, return_counts=True)
+    # Largest-remainder allocation of n_val across classes.
+    exact = counts * n_val / n
+    take = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - take))[: n_val - take.sum()]:
+        take[i] += 1
+    chosen = [rng.permutation(np.flatnonzero(labels == c))[:t] for c, t in zip(classes, take)]
+    return np.concatenate(chosen)
+
+
