@@ -149,7 +149,7 @@ class BinaryCrossentropy(Loss):
     """e_p = -mean_k [d log y + (1 - d) log(1 - y)], y clipped to [eps, 1 - eps].
 
     With a sigmoid output it is computed from the logits z = lambda xi as
-    max(z, 0) - z d + log(1 + e^-|z|), and delta_L = lambda (Y - D) / N.
+    max(z, 0) - z d + log(1 + e^-|z|), and delta_L = lambda (Y - D) / (N K).
     """
 
     name = "binary_crossentropy"
@@ -164,6 +164,10 @@ class BinaryCrossentropy(Loss):
         inside = (Y > EPSILON) & (Y < 1.0 - EPSILON)
         g = (Yc - D) / (Yc * (1.0 - Yc)) / Y.shape[-1]
         return np.where(inside, g, 0.0).astype(Y.dtype, copy=False)
+
+    def fused_delta(self, Y, D, activation):
+        # The per-sample loss is a mean over the K outputs, hence one more factor 1/K.
+        return super().fused_delta(Y, D, activation) * Y.dtype.type(1.0 / Y.shape[-1])
 
     def per_sample_from_logits(self, xi, D, activation):
         z = xi * activation.slope

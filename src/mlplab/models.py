@@ -525,17 +525,16 @@ class Sequential:
         return model
 
     def clone(self, dtype=None) -> "Sequential":
-        """A new model with the same layers and weights (optionally in another dtype)."""
-        config = self.get_config()
-        if dtype is not None:
-            config["dtype"] = np.dtype(dtype).name
-        twin = Sequential.from_config(config)
-        if self.built:
-            twin.build(self.input_shape)
-            twin.set_weights(self.get_weights())
-        if self.compiled:
-            twin.compile(optimizer=copy.deepcopy(self.optimizer), loss=self.loss,
-                         metrics=list(self._metric_ids))
+        """A deep copy of the model (layers, weights, optimizer state), optionally cast to
+        another dtype (``clone("float64")`` for gradient checks)."""
+        twin = copy.deepcopy(self)
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            twin.dtype = np.dtype(dtype)
+            if twin.built:
+                for layer in twin.layers:
+                    layer.built = False
+                twin.build(twin.input_shape)
+                twin.set_weights(self.get_weights())
         return twin
 
     def __repr__(self):

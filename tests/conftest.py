@@ -1,0 +1,21 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = Path(os.environ.get("MLPLAB_DATA") or ROOT.parent / "shared" / "data" / "mnist")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists() and \
+            not (MNIST_DIR / "train-images-idx3-ubyte").exists():
+        pytest.fail(f"MNIST files not found in {MNIST_DIR}; set MLPLAB_DATA to their folder.")
+    return MNIST_DIR
