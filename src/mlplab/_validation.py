@@ -12,8 +12,8 @@ import numpy as np
 
 
 def check_positive_int(value, name: str, where: str, allow_zero: bool = False) -> int:
-    low_ok = value >= 0 if allow_zero else value > 0
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low_ok:
+    is_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not is_int or not (value >= 0 if allow_zero else value > 0):
         kind = "non-negative" if allow_zero else "positive"
         raise ValueError(f"{where}: {name} must be a {kind} integer; received {value!r}.")
     return int(value)

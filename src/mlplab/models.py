@@ -371,6 +371,7 @@ class Sequential:
         cb_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             cb_list.on_epoch_begin(epoch)
+            start_weights = [p.copy() for p in self.trainable_params]  # restored on NaN
             if shuffle:
                 self._shuffle_rng.shuffle(order)
             for m in self.metrics:
@@ -387,9 +388,12 @@ class Sequential:
                 else:
                     xb, db = X[start:stop], D[start:stop]
                 cb_list.on_train_batch_begin(step)
-                e, Y = self._train_batch(xb, db)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    e, Y = self._train_batch(xb, db)
                 loss_sum += float(e.sum(dtype=np.float64))
                 seen += k
+                if not np.isfinite(loss_sum):
+                    break
                 for m in self.metrics:
                     m.update(Y, db)
                 if cb_list.wants_batch_logs:
@@ -398,11 +402,13 @@ class Sequential:
                     break
             logs = self._logs(loss_sum, seen)
             if not np.isfinite(logs["loss"]):
+                self.set_weights(start_weights)
                 self.stop_training, self.stop_reason = True, "nan"
                 warnings.warn(
-                    f"Loss became {logs['loss']} at epoch {epoch + 1}; training stopped. Try a "
-                    f"smaller learning_rate (now {self.optimizer.current_learning_rate:g}) or "
-                    f"scale the inputs.", RuntimeWarning, stacklevel=2)
+                    f"Loss became {logs['loss']} at epoch {epoch + 1}; training stopped and the "
+                    f"weights were restored to those at the start of that epoch. Try a smaller "
+                    f"learning_rate (now {self.optimizer.current_learning_rate:g}) or scale the "
+                    f"inputs.", RuntimeWarning, stacklevel=2)
             elif val is not None:
                 for key, value in self._evaluate_arrays(*val).items():
                     logs["val_" + key] = value
