@@ -182,7 +182,8 @@ class BinaryCrossentropy(Loss):
 
 @REGISTRY.register("categorical_crossentropy", "cce", "categoricalcrossentropy")
 class CategoricalCrossentropy(Loss):
-    """e_p = -sum_k d_pk log y_pk, with y normalized to sum 1 and clipped to [eps, 1 - eps].
+    """e_p = -sum_k d_pk log y_pk, with y normalized to sum 1 (a sum below eps counts as eps)
+    and clipped to [eps, 1 - eps].
 
     With a softmax output it is computed from the logits as logsumexp(xi) sum_k d_k -
     sum_k d_k xi_k, and delta_L = (Y - D) / N.
@@ -192,12 +193,12 @@ class CategoricalCrossentropy(Loss):
     fused_activation = "softmax"
 
     def per_sample(self, Y, D):
-        Yn = Y / Y.sum(axis=-1, keepdims=True)
+        Yn = Y / np.maximum(Y.sum(axis=-1, keepdims=True), EPSILON)
         return -np.sum(D * np.log(np.clip(Yn, EPSILON, 1.0 - EPSILON)), axis=-1)
 
     def per_sample_gradient(self, Y, D):
         # Gradient of -sum d log(y / s) with s = sum y: -d / y + sum(d) / s.
-        s = Y.sum(axis=-1, keepdims=True)
+        s = np.maximum(Y.sum(axis=-1, keepdims=True), EPSILON)
         Yn = Y / s
         inside = (Yn > EPSILON) & (Yn < 1.0 - EPSILON)
         g = np.where(inside, -D / np.where(inside, Y, 1.0), 0.0)
