@@ -70,3 +70,28 @@ def test_published_checksums_match_the_shared_files(mnist_dir):
     assert sums == mnist_module.SHA256
     with gzip.open(mnist_dir / "t10k-labels-idx1-ubyte.gz", "rb") as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == sums["t10k-labels-idx1-ubyte"]
+
+
+def test_missing_files_are_downloaded_atomically_and_verified(tmp_path, mnist_dir, monkeypatch):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for stem in mnist_module.FILES.values():
+        (mirror / (stem + ".gz")).write_bytes((mnist_dir / (stem + ".gz")).read_bytes())
+    monkeypatch.setattr(mnist_module, "MIRRORS", ("file:///nonexistent/", mirror.as_uri() + "/"))
+    target = tmp_path / "cache"
+    (_, y), (_, yt) = load_mnist(target)
+    assert np.bincount(yt).tolist() == TEST_COUNTS and len(y) == 60000
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        s + ".gz" for s in mnist_module.FILES.values())  # no .part files left behind
+
+
+def test_a_corrupt_download_is_rejected_and_not_kept(tmp_path, mnist_dir, monkeypatch):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for stem in mnist_module.FILES.values():
+        (mirror / (stem + ".gz")).write_bytes(gzip.compress(b"not mnist"))
+    monkeypatch.setattr(mnist_module, "MIRRORS", (mirror.as_uri() + "/",))
+    target = tmp_path / "cache"
+    with pytest.raises(FileNotFoundError, match="Download failed: .*checksum mismatch"):
+        load_mnist(target)
+    assert list(target.iterdir()) == []
