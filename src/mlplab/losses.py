@@ -89,7 +89,12 @@ class Loss:
 
 
 def get(identifier) -> Loss:
-    """A Loss from a name, class, instance or config dict."""
+    """A Loss from a name, class, instance or config dict, or a Python function
+    ``fn(y_true, y_pred) -> Tensor`` of mlplab.autodiff Tensors (differentiated by the graph)."""
+    if callable(identifier) and not isinstance(identifier, (type, Loss)):
+        from .autodiff.loss import FunctionLoss
+
+        return FunctionLoss(identifier)
     return REGISTRY.get(identifier, base=Loss)
 
 

@@ -1,9 +1,10 @@
 """Layers: Dense (fully connected), Activation, Flatten, Dropout, and Input."""
 from .base import Input, InputLayer, Layer
 from .core import Activation, Dropout, Flatten
+from .custom import CustomLayer, Lambda
 from .dense import Dense
 
-REGISTRY = {cls.__name__: cls for cls in (Dense, Activation, Flatten, Dropout)}
+REGISTRY = {cls.__name__: cls for cls in (Dense, Activation, Flatten, Dropout, Lambda)}
 
 
 def deserialize(config: dict) -> Layer:
@@ -19,4 +20,5 @@ def serialize(layer: Layer) -> dict:
 
 
 __all__ = ["Input", "InputLayer", "Layer", "Dense", "Activation", "Flatten", "Dropout",
+           "Lambda", "CustomLayer",
            "REGISTRY", "serialize", "deserialize"]
