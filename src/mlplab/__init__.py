@@ -13,3 +13,12 @@ __all__ = ["Sequential", "Dense", "Activation", "Flatten", "Dropout", "Input", "
            "SGD", "gradcheck", "FULL_BATCH", "activations", "callbacks", "constraints",
            "datasets", "initializers", "layers", "losses", "metrics", "optimizers",
            "preprocessing", "regularizers"]
+
+# Training toolkit: optimizers by class, schedules, saving, the configuration check.
+from . import config_check, saving, schedules  # noqa: E402
+from .config_check import ConfigWarning  # noqa: E402
+from .optimizers import Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop  # noqa: E402
+from .saving import load_model  # noqa: E402
+
+__all__ += ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Nadam", "RMSprop", "ConfigWarning",
+            "load_model", "config_check", "saving", "schedules"]

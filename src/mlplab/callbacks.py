@@ -7,8 +7,12 @@ on_epoch_end with the epoch's logs, and on_train_end. A callback stops training 
 """
 from __future__ import annotations
 
+import csv
+import math
+import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -46,7 +50,9 @@ class Callback:
 
 
 def _overrides(cb: Callback, hook: str) -> bool:
-    return getattr(type(cb), hook, None) is not getattr(Callback, hook, None)
+    """True when ``cb`` defines ``hook`` itself (in its class, or per instance as
+    LambdaCallback does)."""
+    return hook in vars(cb) or getattr(type(cb), hook, None) is not getattr(Callback, hook, None)
 
 
 class CallbackList:
@@ -178,3 +184,431 @@ class ProgbarLogger(Callback):
 
 def _finite(value) -> bool:
     return value is None or bool(np.isfinite(value))
+
+
+# ---------------------------------------------------------------------- stopping rules
+#
+# The lectures' stopping conditions, each a callback (they combine: whichever fires first ends
+# training, and History.stop_reason / stopped_epoch say which and when):
+#   maximum number of epochs        fit(epochs=...)                       "max_epochs"
+#   a time limit                    TimeLimit(seconds)                    "time_limit"
+#   training error below E_min      LossThreshold(E_min)                  "loss_threshold"
+#   validation error not improving  EarlyStopping(monitor="val_loss")     "early_stopping"
+#   |delta w| < delta_min           MinWeightChange(delta_min)            "min_weight_change"
+#   loss NaN or infinite            TerminateOnNaN() (fit also checks)    "nan"
+
+def _stop(model, reason: str) -> None:
+    """Ask ``fit`` to stop after this batch/epoch; the first rule to fire names the reason."""
+    model.stop_training = True
+    model.stop_reason = getattr(model, "stop_reason", None) or reason
+
+
+def _auto_mode(monitor: str) -> str:
+    higher = ("acc", "auc", "precision", "recall", "f1")
+    return "max" if any(key in monitor for key in higher) else "min"
+
+
+def _check_mode(mode, where):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{where}: mode must be 'auto', 'min' or 'max'; received {mode!r}.")
+
+
+def _monitor_value(logs, monitor, owner):
+    """The monitored value from the epoch logs, or None with a warning listing what exists."""
+    logs = logs or {}
+    if monitor not in logs:
+        hint = " Pass validation_data or validation_split to fit() to get val_* values." \
+            if monitor.startswith("val_") else ""
+        warnings.warn(f"{owner}: the monitored quantity '{monitor}' is not in the logs; "
+                      f"available: {', '.join(logs) or 'none'}.{hint}", UserWarning,
+                      stacklevel=3)
+        return None
+    return float(logs[monitor])
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored quantity has stopped improving (Keras's rule and arguments).
+
+    After each epoch from ``start_from_epoch`` on: an improvement is a value better than the
+    best so far by more than ``min_delta``; after ``patience`` epochs without one, training
+    stops (``stop_reason="early_stopping"``). With ``baseline``, the count of epochs without
+    improvement is only reset by values that also beat the baseline.
+
+    ``restore_best_weights=True`` sets the model to the weights of the best epoch when
+    training ends, whether this callback stopped it or the epochs ran out (Keras restores
+    only in the first case).
+
+    Parameters
+    ----------
+    monitor : str, default="val_loss"
+    min_delta : float >= 0, default=0.0
+    patience : int >= 0, default=0
+    verbose : int, default=0
+    mode : {"auto", "min", "max"}, default="auto"
+        "auto" maximizes accuracy-like quantities (acc, auc, precision, recall, f1), else
+        minimizes.
+    baseline : float, optional
+    restore_best_weights : bool, default=False
+    start_from_epoch : int >= 0, default=0
+        Epochs to wait before monitoring (a warm-up).
+
+    Attributes
+    ----------
+    best, best_epoch, stopped_epoch (0-based; 0 if it never stopped training), wait.
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+        super().__init__()
+        where = f"EarlyStopping(monitor={monitor!r})"
+        _check_mode(mode, where)
+        if min_delta < 0:
+            raise ValueError(f"{where}: min_delta must be >= 0; received {min_delta!r}.")
+        if int(patience) != patience or patience < 0:
+            raise ValueError(f"{where}: patience must be a non-negative integer; received "
+                             f"{patience!r}.")
+        self.monitor, self.min_delta, self.patience = monitor, float(min_delta), int(patience)
+        self.verbose, self.baseline = verbose, baseline
+        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
+        self.mode = _auto_mode(monitor) if mode == "auto" else mode
+
+    def _better(self, value, reference) -> bool:
+        if reference is None:
+            return True
+        if self.mode == "min":
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.best, self.best_weights = None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = _monitor_value(logs, self.monitor, "EarlyStopping")
+        if current is None or epoch < self.start_from_epoch:
+            return
+        self.wait += 1
+        if self._better(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._better(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            _stop(self.model, "early_stopping")
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: early stopping ({self.monitor} best "
+                      f"{self.best:.4g} at epoch {self.best_epoch + 1}).")
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+            if self.verbose:
+                print(f"Restored the weights of epoch {self.best_epoch + 1} "
+                      f"({self.monitor}={self.best:.4g}).")
+
+
+class TerminateOnNaN(Callback):
+    """Stop as soon as a batch loss is NaN or infinite (``stop_reason="nan"``)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Batch {batch}: invalid loss {loss}, terminating training.")
+            _stop(self.model, "nan")
+
+
+class TimeLimit(Callback):
+    """Stop when training has run ``seconds`` of wall-clock time (``stop_reason="time_limit"``).
+
+    Checked after every batch: the epoch in progress ends early and its logs cover the
+    batches run.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        if not seconds > 0:
+            raise ValueError(f"TimeLimit(seconds={seconds!r}): seconds must be positive.")
+        self.seconds = float(seconds)
+
+    def on_train_begin(self, logs=None):
+        self.t0 = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self.t0 >= self.seconds:
+            _stop(self.model, "time_limit")
+
+
+class LossThreshold(Callback):
+    """Stop once the monitored loss falls below ``threshold`` (the lectures' E < E_min).
+
+    Parameters
+    ----------
+    threshold : float
+        E_min.
+    monitor : str, default="loss"
+        The training loss of the epoch; "val_loss" also works.
+    """
+
+    def __init__(self, threshold: float, monitor: str = "loss"):
+        super().__init__()
+        self.threshold, self.monitor = float(threshold), monitor
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = _monitor_value(logs, self.monitor, "LossThreshold")
+        if current is not None and current < self.threshold:
+            _stop(self.model, "loss_threshold")
+
+
+class MinWeightChange(Callback):
+    """Stop when no weight moved by ``min_delta`` or more over an epoch (|delta w| < delta_min).
+
+    delta w is the change of each weight between the start and the end of the epoch; the rule
+    compares max |delta w| over all weights. The value is logged as ``max_weight_change``.
+    """
+
+    def __init__(self, min_delta: float):
+        super().__init__()
+        if not min_delta > 0:
+            raise ValueError(f"MinWeightChange(min_delta={min_delta!r}): min_delta must be "
+                             f"positive.")
+        self.min_delta = float(min_delta)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.before = self.model.get_weights()
+
+    def on_epoch_end(self, epoch, logs=None):
+        change = max(float(np.max(np.abs(w - b), initial=0.0))
+                     for w, b in zip(self.model.trainable_params, self.before))
+        if logs is not None:
+            logs["max_weight_change"] = change
+        if change < self.min_delta:
+            _stop(self.model, "min_weight_change")
+
+
+# ---------------------------------------------------------------------- learning rate
+def _set_learning_rate(model, value, owner):
+    opt = model.optimizer
+    if callable(opt.learning_rate):
+        raise TypeError(f"{owner}: the optimizer's learning_rate is a schedule "
+                        f"({opt.learning_rate!r}); use either a per-update schedule or this "
+                        f"callback, not both. Compile with a number, e.g. SGD(0.1).")
+    if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{owner}: the learning rate must be a positive finite number; the "
+                         f"schedule returned {value!r}.")
+    opt.learning_rate = float(value)
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch: lr = schedule(epoch, lr).
+
+    ``schedule`` takes the 0-based epoch and the current rate (or the epoch alone) and
+    returns the new rate; e.g. lr * decay^epoch is
+    ``LearningRateScheduler(lambda epoch: 0.1 * 0.9 ** epoch)``. The rate used is logged as
+    ``learning_rate``.
+    """
+
+    def __init__(self, schedule, verbose: int = 0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler(schedule={schedule!r}): schedule must be a "
+                            f"function epoch -> learning rate.")
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = self.model.optimizer.current_learning_rate
+        try:
+            value = self.schedule(epoch, lr)
+        except TypeError:  # a schedule of the epoch alone
+            value = self.schedule(epoch)
+        _set_learning_rate(self.model, value, "LearningRateScheduler")
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {value}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = self.model.optimizer.current_learning_rate
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when the monitored quantity stops improving.
+
+    Keras's rule: an epoch improves if its value beats the best by more than ``min_delta``;
+    after ``patience`` epochs without improvement lr <- max(lr * factor, min_lr), then
+    ``cooldown`` epochs pass before counting again. The rate is logged as ``learning_rate``.
+
+    Parameters
+    ----------
+    monitor : default="val_loss"
+    factor : float in (0, 1), default=0.1
+    patience : int, default=10
+    verbose : default=0
+    mode : {"auto", "min", "max"}, default="auto"
+    min_delta : default=1e-4
+    cooldown : int, default=0
+    min_lr : default=0.0
+    """
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+        super().__init__()
+        where = f"ReduceLROnPlateau(factor={factor!r})"
+        if not 0 < factor < 1:
+            raise ValueError(f"{where}: factor must be in (0, 1) to reduce the rate; received "
+                             f"{factor!r}.")
+        _check_mode(mode, where)
+        self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
+        self.verbose, self.min_delta, self.cooldown = verbose, float(min_delta), int(cooldown)
+        self.min_lr = float(min_lr)
+        self.mode = _auto_mode(monitor) if mode == "auto" else mode
+
+    def _better(self, value):
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        lr = self.model.optimizer.current_learning_rate
+        if logs is not None:
+            logs["learning_rate"] = lr
+        current = _monitor_value(logs, self.monitor, "ReduceLROnPlateau")
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._better(current):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience and lr > self.min_lr:
+                new = max(lr * self.factor, self.min_lr)
+                _set_learning_rate(self.model, new, "ReduceLROnPlateau")
+                self.cooldown_counter, self.wait = self.cooldown, 0
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
+                          f"{new:g}.")
+
+
+# ---------------------------------------------------------------------- logging, saving
+class CSVLogger(Callback):
+    """Write one CSV row per epoch (epoch, then the logs' keys) to ``filename``.
+
+    Parameters
+    ----------
+    filename : str or path
+    separator : str, default=","
+    append : bool, default=False
+        Append to an existing file (no second header) instead of overwriting it.
+    """
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename, self.sep, self.append = os.fspath(filename), separator, append
+
+    def on_train_begin(self, logs=None):
+        exists = self.append and os.path.exists(self.filename) and \
+            os.path.getsize(self.filename) > 0
+        self.file = open(self.filename, "a" if self.append else "w", newline="")
+        self.writer, self.keys, self.header_written = None, None, exists
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = list(logs)
+            self.writer = csv.writer(self.file, delimiter=self.sep)
+            if not self.header_written:
+                self.writer.writerow(["epoch"] + self.keys)
+        self.writer.writerow([epoch] + [logs.get(k, "") for k in self.keys])
+        self.file.flush()
+
+    def on_train_end(self, logs=None):
+        self.file.close()
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (``mlplab.saving``, one file written atomically) after epochs.
+
+    ``filepath`` may hold format fields filled from the epoch (1-based) and the logs, e.g.
+    ``"ckpt-{epoch:02d}-{val_loss:.3f}.npz"``.
+
+    Parameters
+    ----------
+    filepath : str or path
+    monitor : str, default="val_loss"
+    verbose : int, default=0
+    save_best_only : bool, default=False
+        Save only when the monitored value improves on the best so far.
+    save_weights_only : bool, default=False
+        Save the weights only (``model.load_weights`` reads them).
+    mode : {"auto", "min", "max"}, default="auto"
+    initial_value_threshold : float, optional
+        With save_best_only, the value to beat before the first save.
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 save_weights_only=False, mode="auto", initial_value_threshold=None):
+        super().__init__()
+        _check_mode(mode, f"ModelCheckpoint(mode={mode!r})")
+        self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.mode = _auto_mode(monitor) if mode == "auto" else mode
+        self.initial_value_threshold = initial_value_threshold
+        self.best = None if initial_value_threshold is None else float(initial_value_threshold)
+
+    def on_epoch_end(self, epoch, logs=None):
+        from . import saving
+
+        logs = logs or {}
+        if self.save_best_only:
+            current = _monitor_value(logs, self.monitor, "ModelCheckpoint")
+            if current is None:
+                return
+            better = self.best is None or (current < self.best if self.mode == "min"
+                                           else current > self.best)
+            if not better:
+                return
+            self.best = current
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_weights_only:
+            saving.save_weights(self.model, path)
+        else:
+            saving.save_model(self.model, path)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved model to {path}.")
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g.
+    ``LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs["loss"]))``.
+
+    Accepts on_epoch_begin/on_epoch_end(epoch, logs), on_train_batch_begin/on_train_batch_end
+    (and on_batch_begin/on_batch_end) (batch, logs), on_train_begin/on_train_end(logs).
+    """
+
+    HOOKS = ("on_epoch_begin", "on_epoch_end", "on_train_begin", "on_train_end",
+             "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+
+    def __init__(self, **hooks):
+        super().__init__()
+        for name, fn in hooks.items():
+            if name not in self.HOOKS:
+                raise TypeError(f"LambdaCallback(): unknown hook '{name}'. Available: "
+                                f"{', '.join(self.HOOKS)}.")
+            if name in ("on_batch_begin", "on_batch_end"):
+                name = name.replace("on_", "on_train_")
+            setattr(self, name, self._wrap(name, fn))
+
+    @staticmethod
+    def _wrap(name, fn):
+        # fit calls some hooks without logs; the functions always receive them (None then).
+        if name in ("on_train_begin", "on_train_end"):
+            return lambda logs=None: fn(logs)
+        return lambda index, logs=None: fn(index, logs)

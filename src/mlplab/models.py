@@ -175,7 +175,7 @@ class Sequential:
                              f"call model.build(input_shape), or fit it first.")
 
     # ------------------------------------------------------------------ compiling
-    def compile(self, optimizer="sgd", loss=None, metrics=None) -> None:
+    def compile(self, optimizer="sgd", loss=None, metrics=None, check_config=True) -> None:
         """Choose the optimizer, the loss and the metrics to report.
 
         Parameters
@@ -185,6 +185,9 @@ class Sequential:
             E.g. ``"mse"``, ``"sse"``, ``"categorical_crossentropy"``.
         metrics : list of str or Metric, optional
             E.g. ``["accuracy"]``.
+        check_config : bool, default=True
+            Warn (``mlplab.ConfigWarning``) about likely mistakes, here and in ``fit``:
+            see ``mlplab.config_check``.
         """
         if loss is None:
             raise ValueError("compile(): loss is required, e.g. loss='mse' or "
@@ -199,6 +202,11 @@ class Sequential:
         self.optimizer, self.loss, self._metric_ids = optimizer, loss, metric_ids
         self.compiled = True
         self._resolve_metrics()
+        self.check_config = bool(check_config)
+        if self.check_config:
+            from . import config_check
+
+            config_check.warn(config_check.check_model(self))
 
     def _resolve_metrics(self) -> None:
         n_out = self.output_shape[-1] if self.built else None
@@ -340,6 +348,10 @@ class Sequential:
             raise ValueError(f"{where}: verbose must be 0, 1 or 2; received {verbose!r}.")
         X, D = self._prepare(x, y, where)
         self._check_trainable(where)
+        if getattr(self, "check_config", False):
+            from . import config_check
+
+            config_check.warn(config_check.check_data(self, X, D))
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -529,6 +541,23 @@ class Sequential:
         for layer_config in config["layers"]:
             model.add(_deserialize_layer(layer_config))
         return model
+
+    def save(self, filepath) -> None:
+        """Write configuration, weights, compile settings and optimizer state to one file
+        (atomically); ``mlplab.load_model(filepath)`` reads it back. See ``mlplab.saving``."""
+        from . import saving
+
+        saving.save_model(self, filepath)
+
+    def save_weights(self, filepath) -> None:
+        from . import saving
+
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath) -> None:
+        from . import saving
+
+        saving.load_weights(self, filepath)
 
     def clone(self, dtype=None) -> "Sequential":
         """A deep copy of the model (layers, weights, optimizer state), optionally cast to

@@ -1,0 +1,149 @@
+"""A plain-words check of a model's configuration, run by ``compile`` and ``fit``.
+
+It warns (``ConfigWarning``, never an error) about the mistakes learners make most often:
+
+- targets coded -1/+1 with a sigmoid output (its range is 0..1);
+- targets coded 0/1 with a tanh output (its range is -1..1; use sigmoid);
+- softmax with binary cross-entropy, or softmax on a single unit (always outputs 1);
+- class labels given to a regression loss (mse, mae, sse on integer labels 0..K-1);
+- unscaled inputs (features spanning orders of magnitude) into sigmoid/tanh units;
+- a learning rate far outside the usual range for the optimizer.
+
+Silence it per model with ``compile(..., check_config=False)``, or everywhere with
+``warnings.filterwarnings("ignore", category=mlplab.ConfigWarning)``.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+class ConfigWarning(UserWarning):
+    """A likely mistake in the model's configuration or data (training still runs)."""
+
+
+#: Learning rates outside [low, high] draw a warning: rates that commonly train (the high
+#: ends are 10x to 100x the Keras defaults; adaptive methods rarely need more than 0.1).
+USUAL_LEARNING_RATES = {
+    "sgd": (1e-5, 2.0),
+    "adagrad": (1e-5, 1.0),
+    "rmsprop": (1e-6, 0.1),
+    "adadelta": (1e-5, 10.0),
+    "adam": (1e-6, 0.1),
+    "adamw": (1e-6, 0.1),
+    "adamax": (1e-6, 0.2),
+    "nadam": (1e-6, 0.1),
+}
+REGRESSION_LOSSES = ("mean_squared_error", "mean_absolute_error", "sse")
+SQUASHING = ("sigmoid", "tanh")
+#: A feature whose values exceed this magnitude saturates sigmoid/tanh units at the start.
+SATURATING_INPUT = 20.0
+#: Ratio of the largest to the smallest feature range that counts as unscaled.
+SPAN_RATIO = 1000.0
+
+
+def _activation_name(layer):
+    act = getattr(layer, "activation", None)
+    return getattr(act, "name", None)
+
+
+def _output_layer(model):
+    for layer in reversed(model.layers):
+        if getattr(layer, "activation", None) is not None:
+            return layer
+    return None
+
+
+def check_model(model) -> list[str]:
+    """Messages about the model and its compile settings alone (no data)."""
+    messages = []
+    out = _output_layer(model)
+    out_act = _activation_name(out) if out is not None else None
+    loss_name = getattr(model.loss, "name", None)
+    units = getattr(out, "units", None)
+    if out_act == "softmax" and loss_name == "binary_crossentropy":
+        messages.append(
+            "The output layer uses softmax with loss='binary_crossentropy'. Softmax couples the "
+            "outputs (they sum to 1); for one-of-K classes use "
+            "loss='categorical_crossentropy', for independent yes/no outputs use "
+            "activation='sigmoid'.")
+    if out_act == "softmax" and units == 1:
+        messages.append(
+            "The output layer is softmax on a single unit: its output is always 1, so the "
+            "network cannot learn. For two classes use Dense(1, activation='sigmoid') with "
+            "loss='binary_crossentropy', or Dense(2, activation='softmax').")
+    opt = model.optimizer
+    name = getattr(opt, "name", None)
+    if name in USUAL_LEARNING_RATES and not callable(opt.learning_rate):
+        low, high = USUAL_LEARNING_RATES[name]
+        lr = opt.learning_rate
+        if not low <= lr <= high:
+            side = "large" if lr > high else "small"
+            effect = "training will likely diverge or oscillate" if lr > high else \
+                "training will barely move"
+            messages.append(
+                f"learning_rate={lr:g} is very {side} for {type(opt).__name__} (usual range "
+                f"{low:g} to {high:g}): {effect}. Keras's default for it is "
+                f"{type(opt)().learning_rate:g}.")
+    return messages
+
+
+def _values_of(D):
+    flat = np.asarray(D).reshape(-1)
+    if flat.size > 100_000:
+        flat = flat[:100_000]
+    return flat
+
+
+def check_data(model, X, D) -> list[str]:
+    """Messages about the data (x, y) given to ``fit`` for this model."""
+    messages = []
+    out = _output_layer(model)
+    out_act = _activation_name(out) if out is not None else None
+    loss = model.loss
+    loss_name = getattr(loss, "name", None)
+    if D is not None and not getattr(loss, "sparse_targets", False):
+        values = np.unique(_values_of(D))
+        if out_act == "sigmoid" and values.size == 2 and values[0] == -1 and values[1] == 1:
+            messages.append(
+                "The targets are coded -1/+1 but the output activation is sigmoid, whose "
+                "outputs lie in (0, 1): the -1 targets can never be reached. Recode the "
+                "targets as 0/1 with (y + 1) / 2, or use activation='tanh'.")
+        if out_act == "tanh" and values.size == 2 and values[0] == 0 and values[1] == 1:
+            messages.append(
+                "The targets are coded 0/1 but the output activation is tanh, whose outputs "
+                "lie in (-1, 1): 0 is its midpoint, not a class. Use activation='sigmoid' for "
+                "0/1 targets, or recode them as -1/+1 with 2 * y - 1.")
+        if loss_name in REGRESSION_LOSSES and getattr(out, "units", None) == 1 \
+                and out_act not in SQUASHING and 3 <= values.size <= 50 \
+                and np.all(values == np.round(values)) and values[0] >= 0 \
+                and values.size == int(values[-1]) + 1 and len(D) >= 2 * values.size:
+            messages.append(
+                f"The targets look like class labels 0..{int(values[-1])} but the loss is "
+                f"'{loss_name}', a regression loss: it treats class 2 as 'between' 1 and 3. "
+                f"For classification use Dense({values.size}, activation='softmax') with "
+                f"loss='sparse_categorical_crossentropy'.")
+    first = next((layer for layer in model.layers if getattr(layer, "W", None) is not None),
+                 None)
+    if first is not None and _activation_name(first) in SQUASHING and X is not None:
+        Xf = np.asarray(X).reshape(len(X), -1)
+        sample = Xf[:20_000]
+        low, high = sample.min(axis=0), sample.max(axis=0)
+        span = high - low
+        biggest = float(np.max(np.maximum(np.abs(low), np.abs(high))))
+        varying = span[span > 0]
+        ratio = float(varying.max() / varying.min()) if varying.size else 1.0
+        if biggest > SATURATING_INPUT or ratio > SPAN_RATIO:
+            messages.append(
+                f"The inputs are not scaled (values up to {biggest:.3g}; feature ranges differ "
+                f"by a factor of {ratio:.3g}) and feed '{_activation_name(first)}' units, "
+                f"which saturate for large inputs, so their gradients vanish. Standardize "
+                f"each feature (subtract the mean, divide by the standard deviation) or scale "
+                f"it to [0, 1] first.")
+    return messages
+
+
+def warn(messages, stacklevel: int = 3) -> None:
+    for message in messages:
+        warnings.warn(message, ConfigWarning, stacklevel=stacklevel)
