@@ -22,3 +22,10 @@ from .saving import load_model  # noqa: E402
 
 __all__ += ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Nadam", "RMSprop", "ConfigWarning",
             "load_model", "config_check", "saving", "schedules"]
+
+# The classic neurons: McCulloch-Pitts, perceptron, Adaline, Madaline, single-layer networks.
+from . import neurons  # noqa: E402
+from .neurons import Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork, Madaline, \
+    McCullochPitts, McCullochPittsNetwork, Perceptron, SingleLayerNetwork, truth_table  # noqa: E402
+
+__all__ += ["neurons", *neurons.__all__]

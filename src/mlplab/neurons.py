@@ -58,7 +58,7 @@ def _check_binary_inputs(x, n_inputs: int, where: str) -> np.ndarray:
         raise ValueError(f"{where}: x must have shape (n_samples, {n_inputs}) (or ({n_inputs},) "
                          f"for one sample); received shape {np.shape(x)}.")
     if not np.isin(arr, (0, 1)).all():
-        bad = arr[~np.isin(arr, (0, 1))].flat[0]
+        bad = arr[~np.isin(arr, (0, 1))].flat[0].item()
         raise ValueError(f"{where}: McCulloch-Pitts inputs must be binary (0 or 1); received "
                          f"{bad!r}. For -1/+1 data use (x + 1) / 2.")
     return arr.astype(np.int64)
@@ -321,12 +321,14 @@ class _ClassifierMixin:
     _estimator_type = "classifier"
 
     def _encode(self, y: np.ndarray, low: float, where: str, force_units: bool = False):
-        if y.ndim == 2 and y.shape[1] == 1:
+        # A single column (as load_logic_gate gives) holds labels; predict answers in a column.
+        self._y_column_ = y.ndim == 2 and y.shape[1] == 1
+        if self._y_column_:
             y = y[:, 0]
         if y.ndim == 1:
             classes = np.unique(y)
             if len(classes) < 2:
-                raise ValueError(f"{where}: y has a single class ({classes[0]!r}); a classifier "
+                raise ValueError(f"{where}: y has a single class ({classes[0]}); a classifier "
                                  f"needs at least two.")
             self.classes_, self._target_kind_ = classes, "labels"
             index = np.searchsorted(classes, y)
@@ -356,25 +358,24 @@ class _ClassifierMixin:
         """
         if xi.shape[1] == 1:
             high = xi[:, 0] >= threshold if inclusive else xi[:, 0] > threshold
-            return self.classes_[high.astype(np.intp)]
-        winner = np.argmax(xi, axis=1)
-        if self._target_kind_ == "labels":
-            return self.classes_[winner]
-        out = np.full(xi.shape, self._y_low_)
-        out[np.arange(len(xi)), winner] = 1.0
-        return out
+            labels = self.classes_[high.astype(np.intp)]
+        elif self._target_kind_ == "labels":
+            labels = self.classes_[np.argmax(xi, axis=1)]
+        else:
+            out = np.full(xi.shape, self._y_low_)
+            out[np.arange(len(xi)), np.argmax(xi, axis=1)] = 1.0
+            return out
+        return labels.reshape(-1, 1) if self._y_column_ else labels
 
     def score(self, x, y) -> float:
         """Accuracy: the fraction of samples whose predicted class (or one-hot row) is right."""
         where = self._where("score")
         y = as_array(y, "y", where)
         pred = self.predict(x)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
         check_same_length(pred, y, where, "x", "y")
-        if pred.ndim == 2:
+        if pred.ndim == 2 and pred.shape[1] > 1:
             return float(np.mean(np.all(pred == y, axis=1)))
-        return float(np.mean(pred == y))
+        return float(np.mean(pred.ravel() == y.ravel()))
 
 
 def _r2_score(y, pred) -> float:
