@@ -327,6 +327,8 @@ class TimeLimit(Callback):
     batches run.
     """
 
+    _clock = staticmethod(time.perf_counter)  # replaceable in tests
+
     def __init__(self, seconds: float):
         super().__init__()
         if not seconds > 0:
@@ -334,10 +336,10 @@ class TimeLimit(Callback):
         self.seconds = float(seconds)
 
     def on_train_begin(self, logs=None):
-        self.t0 = time.perf_counter()
+        self.t0 = self._clock()
 
     def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self.t0 >= self.seconds:
+        if self._clock() - self.t0 >= self.seconds:
             _stop(self.model, "time_limit")
 
 
