@@ -541,3 +541,30 @@ def test_fit_leaves_no_warnings_when_converged():
         warnings.simplefilter("error")
         Perceptron().fit(x, y)
         SingleLayerNetwork(learning_rate=0.5, max_epochs=2000).fit(ANIMALS, ANIMAL_TARGETS)
+
+
+# ---------------------------------------------------------------- the examples still run
+
+def load_example(name):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_examples_run_and_show_what_they_claim(tmp_path, capsys):
+    assert load_example("neurons_mcculloch_pitts").main()
+    p5 = load_example("perceptron_learning").main(tmp_path / "p.png")
+    assert p5.converged_
+    distances = load_example("neurons_adaline").main(tmp_path / "a.png")
+    assert distances["batch, alpha=0.002"] < 1e-6
+    assert distances["online, alpha=0.01/(1+0.1 e)"] < 1e-3
+    xor, tri = load_example("neurons_madaline").main(tmp_path / "m.png")
+    assert xor.converged_ and tri.converged_
+    curves = load_example("neurons_single_layer").main(tmp_path / "s.png")
+    assert curves["softmax + cross_entropy"][-1] >= 0.95
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["a.png", "m.png", "p.png", "s.png"]
+    assert "did NOT converge" in capsys.readouterr().out  # the perceptron on XOR
