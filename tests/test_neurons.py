@@ -13,8 +13,8 @@ import mlplab
 from mlplab import activations, neurons
 from mlplab.datasets import load_iris, load_logic_gate, load_xor
 from mlplab.neurons import (Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork,
-                            Madaline, McCullochPitts, McCullochPittsNetwork, Perceptron,
-                            SingleLayerNetwork, truth_table)
+                            Madaline, McCullochPitts, McCullochPittsNetwork, NotFittedError,
+                            Perceptron, SingleLayerNetwork, truth_table)
 from mlplab.preprocessing import to_categorical
 
 ALL_BINARY = {n: np.array(list(itertools.product((0, 1), repeat=n))) for n in (1, 2, 3, 4)}
@@ -203,6 +203,35 @@ def test_perceptron_bipolar_one_hot_targets():
     assert p.score(x, D) == 1.0
 
 
+def test_perceptron_record_options():
+    x, y = separable(np.random.default_rng(5), 50, 2)
+    full = Perceptron(record="updates").fit(x, y)
+    per_epoch = Perceptron(record="epochs").fit(x, y)
+    none = Perceptron(record=None).fit(x, y)
+    assert per_epoch.weights_history_.shape == (per_epoch.n_epochs_ + 1, 3, 1)
+    assert np.array_equal(per_epoch.weights_history_[-1], full.weights_history_[-1])
+    assert not hasattr(none, "weights_history_") and np.array_equal(none.W_, full.W_)
+    with pytest.raises(ValueError, match="record must be one of 'updates', 'epochs', None"):
+        Perceptron(record="all").fit(x, y)
+
+
+def test_failed_fit_leaves_the_model_as_it_was():
+    x, y = load_logic_gate("and")
+    p = Perceptron().fit(x, y)
+    W, classes = p.W_.copy(), p.classes_.copy()
+    with pytest.raises(ValueError, match="single class"):
+        p.fit(x, np.full(4, 7))
+    with pytest.raises(ValueError, match="x has 4 samples but y has 3"):
+        p.fit(x, y[:3])
+    assert np.array_equal(p.W_, W) and np.array_equal(p.classes_, classes)
+    assert np.array_equal(p.predict(x), y)
+    m = AdalineRegressor(batch_size=None, tol=None).fit(x, y[:, 0])
+    W = m.W_.copy()
+    with pytest.raises(ValueError, match="diverged"):
+        m.set_params(learning_rate=100.0).fit(x * 100, y[:, 0])
+    assert np.array_equal(m.W_, W)
+
+
 def test_perceptron_seeded_shuffle_is_reproducible():
     x, y = separable(np.random.default_rng(3), 80, 4)
     a = Perceptron(shuffle=True, seed=11).fit(x, y)
@@ -215,7 +244,8 @@ def test_perceptron_seeded_shuffle_is_reproducible():
 def test_get_params_set_params():
     p = Perceptron(learning_rate=0.5, coding="bipolar")
     assert p.get_params() == {"learning_rate": 0.5, "max_epochs": 100, "coding": "bipolar",
-                              "shuffle": False, "seed": None, "init": "zeros"}
+                              "shuffle": False, "seed": None, "init": "zeros",
+                              "record": "updates"}
     assert p.set_params(max_epochs=5) is p and p.max_epochs == 5
     assert repr(p) == "Perceptron(learning_rate=0.5, max_epochs=5, coding='bipolar')"
     with pytest.raises(ValueError, match="unknown parameter 'epochs'. Valid parameters: "
@@ -225,8 +255,11 @@ def test_get_params_set_params():
 
 def test_perceptron_errors():
     x, y = load_logic_gate("and")
-    with pytest.raises(RuntimeError, match=r"Perceptron.predict\(\) called before fit\(\)"):
+    with pytest.raises(NotFittedError, match=r"Perceptron.predict\(\) used before fit\(\)"):
         Perceptron().predict(x)
+    with pytest.raises(NotFittedError, match=r"Perceptron.coef_ used before fit\(\)"):
+        Perceptron().coef_
+    assert not hasattr(Perceptron(), "coef_")  # NotFittedError is an AttributeError
     with pytest.raises(ValueError, match="coding must be one of 'binary', 'bipolar'; "
                                          "received 'unipolar'"):
         Perceptron(coding="unipolar").fit(x, y)
@@ -325,8 +358,11 @@ def test_adaline_errors():
     with pytest.raises(ValueError, match=r"training diverged at epoch \d+ .* Try a smaller "
                                          "learning_rate \\(now 10\\)"):
         AdalineRegressor(learning_rate=10.0, batch_size=None).fit(x * 100, t)
-    with pytest.raises(ValueError, match="tol must be a non-negative number or None"):
+    with pytest.raises(ValueError, match="tol must be a non-negative number or None; "
+                                         "received -1"):
         AdalineRegressor(tol=-1).fit(x, t)
+    with pytest.raises(ValueError, match="decay must be a non-negative number; received 'x'"):
+        AdalineRegressor(decay="x").fit(x, t)
     with pytest.raises(ValueError, match="batch_size must be a positive integer; received 0"):
         Adaline(batch_size=0).fit(x, t > 0)
     with pytest.warns(ConvergenceWarning, match="AdalineRegressor did not converge in "
@@ -568,3 +604,9 @@ def test_examples_run_and_show_what_they_claim(tmp_path, capsys):
     assert curves["softmax + cross_entropy"][-1] >= 0.95
     assert sorted(f.name for f in tmp_path.iterdir()) == ["a.png", "m.png", "p.png", "s.png"]
     assert "did NOT converge" in capsys.readouterr().out  # the perceptron on XOR
+
+
+def test_docstring_examples():
+    import doctest
+    result = doctest.testmod(neurons, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 4 and result.failed == 0

@@ -25,7 +25,8 @@ __all__ += ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Nadam", "RMSprop"
 
 # The classic neurons: McCulloch-Pitts, perceptron, Adaline, Madaline, single-layer networks.
 from . import neurons  # noqa: E402
-from .neurons import Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork, Madaline, \
-    McCullochPitts, McCullochPittsNetwork, Perceptron, SingleLayerNetwork, truth_table  # noqa: E402
+from .neurons import (  # noqa: E402
+    Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork, Madaline, McCullochPitts,
+    McCullochPittsNetwork, NotFittedError, Perceptron, SingleLayerNetwork, truth_table)
 
 __all__ += ["neurons", *neurons.__all__]

@@ -37,13 +37,17 @@ from . import activations
 from ._validation import as_array, check_finite, check_positive_float, check_positive_int, \
     check_same_length, check_x
 
-__all__ = ["ConvergenceWarning", "McCullochPitts", "McCullochPittsNetwork", "truth_table",
+__all__ = ["ConvergenceWarning", "NotFittedError", "McCullochPitts", "McCullochPittsNetwork", "truth_table",
            "Perceptron", "Adaline", "AdalineRegressor", "Madaline", "LinearNetwork",
            "SingleLayerNetwork"]
 
 
 class ConvergenceWarning(UserWarning):
     """Training stopped at ``max_epochs`` before its stopping condition was met."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A learned attribute or ``predict`` was used before ``fit`` (as scikit-learn's)."""
 
 
 # ------------------------------------------------------------------------------------------
@@ -255,9 +259,10 @@ class _Estimator:
         return value
 
     def _check_fitted(self, method: str) -> None:
-        if not hasattr(self, "W_"):
-            raise RuntimeError(f"{self._where(method)} called before fit(). Call "
-                               f"fit(x, y) first.")
+        if "W_" not in self.__dict__:
+            what = f"{type(self).__name__}.{method}" if method.endswith("_") \
+                else self._where(method)
+            raise NotFittedError(f"{what} used before fit(). Call fit(x, y) first.")
 
     def _check_predict_x(self, x, method: str) -> np.ndarray:
         self._check_fitted(method)
@@ -321,34 +326,38 @@ class _ClassifierMixin:
     _estimator_type = "classifier"
 
     def _encode(self, y: np.ndarray, low: float, where: str, force_units: bool = False):
+        """Targets T (n_samples, n_units) and the state ``predict`` needs to answer in y's form.
+
+        The state is returned, not set, so that a fit that fails leaves the model as it was.
+        """
         # A single column (as load_logic_gate gives) holds labels; predict answers in a column.
-        self._y_column_ = y.ndim == 2 and y.shape[1] == 1
-        if self._y_column_:
+        column = y.ndim == 2 and y.shape[1] == 1
+        if column:
             y = y[:, 0]
         if y.ndim == 1:
             classes = np.unique(y)
             if len(classes) < 2:
                 raise ValueError(f"{where}: y has a single class ({classes[0]}); a classifier "
                                  f"needs at least two.")
-            self.classes_, self._target_kind_ = classes, "labels"
             index = np.searchsorted(classes, y)
             if len(classes) == 2 and not force_units:
                 T = np.where(index == 1, 1.0, low).reshape(-1, 1)
             else:
                 T = np.full((len(y), len(classes)), low)
                 T[np.arange(len(y)), index] = 1.0
-            return T
+            return T, {"classes_": classes, "_target_kind_": "labels", "_y_column_": column}
         values = np.unique(y)
         if not (set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {-1, 1}):
             raise ValueError(f"{where}: a 2-D y must be one-hot coded with 0/1 or -1/+1 "
                              f"(bipolar one-hot); received values {values[:6].tolist()}. For "
                              f"integer class labels pass a 1-D y.")
-        self._y_low_ = -1.0 if values.min() < 0 else 0.0
-        if np.any((y > self._y_low_).sum(axis=1) != 1):
+        y_low = -1.0 if values.min() < 0 else 0.0
+        if np.any((y > y_low).sum(axis=1) != 1):
             raise ValueError(f"{where}: each row of a 2-D y must mark exactly one class (one-hot);"
                              f" for independent outputs fit one model per column.")
-        self.classes_, self._target_kind_ = np.arange(y.shape[1]), "onehot"
-        return np.where(y > self._y_low_, 1.0, low)
+        return np.where(y > y_low, 1.0, low), {"classes_": np.arange(y.shape[1]),
+                                               "_target_kind_": "onehot", "_y_low_": y_low,
+                                               "_y_column_": False}
 
     def _decode(self, xi: np.ndarray, threshold: float, inclusive: bool = False) -> np.ndarray:
         """Labels from the net inputs / outputs (n_samples, n_units).
@@ -420,6 +429,9 @@ class Perceptron(_ClassifierMixin, _Estimator):
         Seeds the shuffling and the "random" initialization.
     init : {"zeros", "random"}, default="zeros"
         Initial weights: zeros, or uniform in [-0.1, 0.1].
+    record : {"updates", "epochs", None}, default="updates"
+        What ``weights_history_`` keeps: W after every update, after every epoch, or
+        nothing (for large data, where a copy per update would not fit in memory).
 
     Attributes
     ----------
@@ -428,32 +440,36 @@ class Perceptron(_ClassifierMixin, _Estimator):
     errors_, history_ : ndarray (n_epochs_,), misclassified samples in each epoch
     n_epochs_, converged_, n_updates_
     weights_history_ : ndarray (n_updates_ + 1, n_features + 1, n_units): W before training
-        and after every update, to replay or plot the learning
+        and after every update, to replay or plot the learning (record="updates"; with
+        "epochs", (n_epochs_ + 1, ...); None: absent)
     updates_ : ndarray (n_updates_, 2): (epoch, sample index) of each update
 
     >>> from mlplab.datasets import load_logic_gate
     >>> x, y = load_logic_gate("and")
-    >>> Perceptron().fit(x, y).predict(x)
-    array([0., 0., 0., 1.], dtype=float32)
+    >>> p = Perceptron().fit(x, y)
+    >>> p.predict(x).ravel(), p.converged_, p.n_epochs_
+    (array([0., 0., 0., 1.], dtype=float32), True, 6)
     """
 
     def __init__(self, learning_rate: float = 1.0, max_epochs: int = 100, coding: str = "binary",
-                 shuffle: bool = False, seed=None, init: str = "zeros"):
+                 shuffle: bool = False, seed=None, init: str = "zeros", record="updates"):
         self.learning_rate = learning_rate
         self.max_epochs = max_epochs
         self.coding = coding
         self.shuffle = shuffle
         self.seed = seed
         self.init = init
+        self.record = record
 
     def fit(self, x, y) -> "Perceptron":
         where = self._where("fit")
         alpha = check_positive_float(self.learning_rate, "learning_rate", where)
         max_epochs = check_positive_int(self.max_epochs, "max_epochs", where)
         coding = self._check_choice("coding", ("binary", "bipolar"))
+        record = self._check_choice("record", ("updates", "epochs", None))
         x, y = _check_xy(x, y, where)
         low = 0.0 if coding == "binary" else -1.0
-        T = self._encode(y, low, where)
+        T, state = self._encode(y, low, where)
         f = activations.get("step" if coding == "binary" else "sign")
         X = _with_bias(x)
         rng = self._rng()
@@ -469,19 +485,26 @@ class Perceptron(_ClassifierMixin, _Estimator):
                 if np.any(y_p != t_p):
                     W += alpha * np.outer(x_p, t_p - y_p)
                     n_wrong += 1
-                    history.append(W.copy())
                     updates.append((epoch, p))
+                    if record == "updates":
+                        history.append(W.copy())
             errors.append(n_wrong)
+            if record == "epochs":
+                history.append(W.copy())
             if n_wrong == 0:
                 converged = True
                 break
+        self.__dict__.update(state)
         self.W_ = W
         self._single_output_ = T.shape[1] == 1
         self.n_features_in_ = x.shape[1]
         self.errors_ = self.history_ = np.array(errors)
         self.n_epochs_ = len(errors)
         self.converged_ = converged
-        self.weights_history_ = np.array(history)
+        if record is not None:
+            self.weights_history_ = np.array(history)
+        else:
+            self.__dict__.pop("weights_history_", None)
         self.updates_ = np.array(updates, dtype=np.int64).reshape(-1, 2)
         self.n_updates_ = len(updates)
         if not converged:
@@ -547,14 +570,15 @@ class _DeltaRule(_Estimator):
              "max_epochs": check_positive_int(self.max_epochs, "max_epochs", where),
              "batch_size": None if self.batch_size is None
              else check_positive_int(self.batch_size, "batch_size", where),
-             "tol": None if self.tol is None else float(self.tol),
-             "decay": float(self.decay)}
-        if p["tol"] is not None and not p["tol"] >= 0:
-            raise ValueError(f"{where}: tol must be a non-negative number or None; received "
-                             f"{self.tol!r}.")
-        if not p["decay"] >= 0:
-            raise ValueError(f"{where}: decay must be a non-negative number; received "
-                             f"{self.decay!r}.")
+             "tol": self.tol, "decay": self.decay}
+        for name, allow_none in (("tol", True), ("decay", False)):
+            value = p[name]
+            if value is None and allow_none:
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                    or not 0 <= value < np.inf:
+                kind = "a non-negative number or None" if allow_none else "a non-negative number"
+                raise ValueError(f"{where}: {name} must be {kind}; received {value!r}.")
         if self._normalized and p["batch_size"] != 1:
             raise ValueError(f"{where}: normalized=True is the online rule "
                              f"w <- w + beta x (t - y) / |x|^2; set batch_size=1 (received "
@@ -699,8 +723,9 @@ class Adaline(_ClassifierMixin, _DeltaRule):
         where = self._where("fit")
         self._check_hyperparameters(where)
         x, y = _check_xy(x, y, where)
-        D = self._encode(y, -1.0, where)
+        D, state = self._encode(y, -1.0, where)
         self._train(x, D, activations.get("linear"), "sse", where)
+        self.__dict__.update(state)
         self._single_output_ = D.shape[1] == 1
         return self
 
@@ -888,8 +913,9 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
         self._check_hyperparameters(where)
         x, y = _check_xy(x, y, where)
         low = -1.0 if f.name == "tanh" else 0.0
-        D = self._encode(y, low, where, force_units=f.name == "softmax")
+        D, state = self._encode(y, low, where, force_units=f.name == "softmax")
         self._train(x, D, f, loss, where)
+        self.__dict__.update(state)
         self._single_output_ = D.shape[1] == 1
         return self
 
@@ -960,7 +986,7 @@ class Madaline(_ClassifierMixin, _Estimator):
         return {"or": 1, "and": n, "majority": n // 2 + 1}[self.logic]
 
     def _logic_unit(self, S: np.ndarray) -> np.ndarray:
-        return np.where((S > 0).sum(axis=1) >= self._needed(), 1.0, -1.0)
+        return np.where((S > 0).sum(axis=1) >= self._needed_, 1.0, -1.0)
 
     def fit(self, x, y) -> "Madaline":
         where = self._where("fit")
@@ -969,7 +995,7 @@ class Madaline(_ClassifierMixin, _Estimator):
         alpha = check_positive_float(self.learning_rate, "learning_rate", where)
         max_epochs = check_positive_int(self.max_epochs, "max_epochs", where)
         x, y = _check_xy(x, y, where)
-        T = self._encode(y, -1.0, where)
+        T, state = self._encode(y, -1.0, where)
         if T.shape[1] != 1:
             raise ValueError(f"{where}: Madaline has one logic output unit, so y must have two "
                              f"classes; received {T.shape[1]}. Use Adaline or "
@@ -1002,7 +1028,8 @@ class Madaline(_ClassifierMixin, _Estimator):
             if n_wrong == 0:
                 converged = True
                 break
-        self.W_, self._single_output_ = W, False
+        self.__dict__.update(state)
+        self.W_, self._single_output_, self._needed_ = W, False, m
         self.n_features_in_ = x.shape[1]
         self.errors_ = self.history_ = np.array(errors)
         self.weights_history_ = np.array(weights)
