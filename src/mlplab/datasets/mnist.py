@@ -44,6 +44,9 @@ def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
         raise ValueError(f"{source} is not an IDX file (bad magic number {data[:4].hex()}).")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise ValueError(f"{source} is truncated or corrupt: {len(data)} bytes, too short for "
+                         f"the {ndim} dimensions its header announces.")
     dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
     dtype = np.dtype(_DTYPES[data[2]])
     expected = 4 + 4 * ndim + int(np.prod(dims)) * dtype.itemsize
@@ -151,6 +154,11 @@ def load_mnist(path=None, flatten: bool = False, normalize: bool = False,
             raise ValueError(f"MNIST file {folder / stem} has the wrong SHA-256: it is corrupt or "
                              f"not the original. Delete it and load again.")
         out[key] = parse_idx(raw[key], str(folder / stem))
+    return _split_arrays(out, flatten, normalize)
+
+
+def _split_arrays(out: dict, flatten: bool, normalize: bool):
+    """((x_train, y_train), (x_test, y_test)) from the four parsed IDX arrays."""
     x_train, x_test = out["train_images"], out["test_images"]
     if flatten:
         x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
@@ -166,3 +174,74 @@ def _missing_message(path) -> str:
     names = ", ".join(s + ".gz" for s in FILES.values())
     return (f"MNIST files not found in {where}. Put the four IDX files ({names}; gzipped or "
             f"not) there, pass load_mnist(path=FOLDER), or set MLPLAB_DATA=FOLDER.")
+
+
+# ---------------------------------------------------------------------------------- Fashion-MNIST
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                         "Shirt", "Sneaker", "Bag", "Ankle boot")
+# MD5 of the gzipped files, as published by Zalando Research (the uncompressed files have none).
+FASHION_MD5_GZ = {
+    "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+
+
+def _fashion_folders(path) -> list[Path]:
+    if path is not None:
+        return [Path(path)]
+    env = os.environ.get("MLPLAB_DATA")
+    out = [Path(env) / name for name in ("fashion_mnist", "fashion-mnist")] if env else []
+    return out + [cache_dir() / "fashion_mnist"]
+
+
+def load_fashion_mnist(path=None, flatten: bool = False, normalize: bool = False,
+                       verify: bool = True):
+    """Load Fashion-MNIST from a folder: ``(x_train, y_train), (x_test, y_test)``.
+
+    Zalando's 70,000 28x28 grey images of 10 kinds of clothing (``FASHION_MNIST_CLASSES``), in
+    the same four IDX files as MNIST and read with the same reader. Offline only: download the
+    files from https://github.com/zalandoresearch/fashion-mnist (``data/fashion``) yourself.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Folder with ``train-images-idx3-ubyte[.gz]`` and the three others. Default:
+        ``$MLPLAB_DATA/fashion_mnist`` (or ``fashion-mnist``), then
+        ``~/.cache/mlplab/fashion_mnist``.
+    flatten, normalize : bool, default=False
+        As in :func:`load_mnist`: (n, 784) rows; float32 pixels in [0, 1].
+    verify : bool, default=True
+        Check each gzipped file against its published MD5 (uncompressed files have no
+        published checksum and are only checked for a valid IDX structure).
+    """
+    for folder in _fashion_folders(path):
+        if all((folder / (s + ".gz")).exists() or (folder / s).exists() for s in FILES.values()):
+            break
+    else:
+        where = ", ".join(str(f) for f in _fashion_folders(path))
+        names = ", ".join(s + ".gz" for s in FILES.values())
+        raise FileNotFoundError(
+            f"Fashion-MNIST files not found in {where}. Download the four IDX files ({names}) "
+            f"from https://github.com/zalandoresearch/fashion-mnist (data/fashion) into a folder "
+            f"and pass load_fashion_mnist(path=FOLDER), or put them in $MLPLAB_DATA/fashion_mnist.")
+    out = {}
+    for key, stem in FILES.items():
+        gz = folder / (stem + ".gz")
+        if gz.exists():
+            packed = gz.read_bytes()
+            if verify and hashlib.md5(packed).hexdigest() != FASHION_MD5_GZ[stem]:
+                raise ValueError(f"Fashion-MNIST file {gz} has the wrong MD5: it is corrupt or "
+                                 f"not the original. Download it again, or pass verify=False "
+                                 f"for your own files in this format.")
+            data = gzip.decompress(packed)
+        else:
+            data = (folder / stem).read_bytes()
+        out[key] = parse_idx(data, str(folder / stem))
+    for part in ("train", "test"):
+        if len(out[part + "_images"]) != len(out[part + "_labels"]):
+            raise ValueError(f"Fashion-MNIST in {folder}: {len(out[part + '_images'])} {part} "
+                             f"images but {len(out[part + '_labels'])} labels; the files do not "
+                             f"belong together.")
+    return _split_arrays(out, flatten, normalize)
