@@ -47,7 +47,8 @@ def main(out=DEFAULT_OUT, seed: int = 0) -> dict:
     closed = LinearNetwork().fit(x, t)
     print(f"{'LinearNetwork (closed form)':<30} w = {np.round(closed.W_[:, 0], 4)}")
     print("With a constant alpha, online LMS stays near, not on, the minimum (by an amount "
-          "that grows with alpha);\na decaying alpha or batch steps settle on it. The normalized rule "
+          "that grows with alpha);\na decaying alpha or batch steps settle on it. "
+          "The normalized rule "
           "weights each sample by 1/|x|^2,\nso it settles near, not on, ordinary least squares.")
 
     xi, yi = load_iris()
@@ -67,7 +68,8 @@ def plot(out, runs, w_lstsq, E_min):
 
     fig, (ax_e, ax_w) = plt.subplots(1, 2, figsize=(11, 4.5))
     for name, model in runs.items():
-        line, = ax_e.plot(np.arange(1, model.n_epochs_ + 1), np.maximum(model.history_ - E_min, 1e-14),
+        line, = ax_e.plot(np.arange(1, model.n_epochs_ + 1),
+                          np.maximum(model.history_ - E_min, 1e-14),
                           label=name)
         ax_w.plot(model.weights_history_[:, 2, 0], color=line.get_color(), label=name)
     ax_e.set(yscale="log", xlabel="epoch", ylabel="E - E_min  (E = 1/2 sum (t - y)^2)",

@@ -193,6 +193,17 @@ def test_multiclass_perceptron_one_unit_per_class():
     assert np.array_equal(xi > 0, to_categorical(y).astype(bool))
 
 
+@pytest.mark.parametrize("model", [Perceptron(max_epochs=200), Adaline(),
+                                   SingleLayerNetwork(activation="softmax")])
+def test_classifiers_accept_string_labels(model):
+    x, y = clusters(np.random.default_rng(2))
+    names = np.array(["cat", "dog", "parrot"])[y]
+    model.fit(x, names)
+    assert list(model.classes_) == ["cat", "dog", "parrot"]
+    assert np.array_equal(model.predict(x), names) and model.score(x, names) == 1.0
+    assert model.score(x, names.tolist()) == 1.0
+
+
 def test_perceptron_bipolar_one_hot_targets():
     x, y = clusters(np.random.default_rng(1))
     D = 2 * to_categorical(y) - 1

@@ -37,9 +37,9 @@ from . import activations
 from ._validation import as_array, check_finite, check_positive_float, check_positive_int, \
     check_same_length, check_x
 
-__all__ = ["ConvergenceWarning", "NotFittedError", "McCullochPitts", "McCullochPittsNetwork", "truth_table",
-           "Perceptron", "Adaline", "AdalineRegressor", "Madaline", "LinearNetwork",
-           "SingleLayerNetwork"]
+__all__ = ["ConvergenceWarning", "NotFittedError", "McCullochPitts", "McCullochPittsNetwork",
+           "truth_table", "Perceptron", "Adaline", "AdalineRegressor", "Madaline",
+           "LinearNetwork", "SingleLayerNetwork"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -302,9 +302,20 @@ def _with_bias(x: np.ndarray) -> np.ndarray:
     return np.hstack([np.ones((len(x), 1)), x])
 
 
-def _check_xy(x, y, where: str):
+def _as_labels_or_array(y, where: str) -> np.ndarray:
+    """y as an array; string class labels (e.g. "setosa") are allowed besides numbers."""
+    arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
+    if arr.dtype.kind in "US" and arr.ndim in (1, 2) and (arr.ndim == 1 or arr.shape[1] == 1):
+        return arr
+    return as_array(y, "y", where)
+
+
+def _check_xy(x, y, where: str, labels: bool = False):
     x = check_x(x, where, None, np.float64)
-    y = as_array(y, "y", where)
+    y = _as_labels_or_array(y, where) if labels else as_array(y, "y", where)
+    if y.dtype.kind in "US":
+        check_same_length(x, y, where)
+        return x, y
     if y.ndim == 0 or y.ndim > 2:
         raise ValueError(f"{where}: y must be 1-D (n_samples,) or 2-D (n_samples, n_outputs); "
                          f"received shape {y.shape}.")
@@ -379,7 +390,7 @@ class _ClassifierMixin:
     def score(self, x, y) -> float:
         """Accuracy: the fraction of samples whose predicted class (or one-hot row) is right."""
         where = self._where("score")
-        y = as_array(y, "y", where)
+        y = _as_labels_or_array(y, where)
         pred = self.predict(x)
         check_same_length(pred, y, where, "x", "y")
         if pred.ndim == 2 and pred.shape[1] > 1:
@@ -467,7 +478,7 @@ class Perceptron(_ClassifierMixin, _Estimator):
         max_epochs = check_positive_int(self.max_epochs, "max_epochs", where)
         coding = self._check_choice("coding", ("binary", "bipolar"))
         record = self._check_choice("record", ("updates", "epochs", None))
-        x, y = _check_xy(x, y, where)
+        x, y = _check_xy(x, y, where, labels=True)
         low = 0.0 if coding == "binary" else -1.0
         T, state = self._encode(y, low, where)
         f = activations.get("step" if coding == "binary" else "sign")
@@ -722,7 +733,7 @@ class Adaline(_ClassifierMixin, _DeltaRule):
     def fit(self, x, y) -> "Adaline":
         where = self._where("fit")
         self._check_hyperparameters(where)
-        x, y = _check_xy(x, y, where)
+        x, y = _check_xy(x, y, where, labels=True)
         D, state = self._encode(y, -1.0, where)
         self._train(x, D, activations.get("linear"), "sse", where)
         self.__dict__.update(state)
@@ -857,7 +868,7 @@ class LinearNetwork(_RegressorMixin, _DeltaRule):
 
 
 class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
-    __doc__ = """A single layer of sigmoid, tanh or softmax units: multi-class linear classification.
+    __doc__ = """A single layer of sigmoid, tanh or softmax units: multi-class linear classifier.
 
     One unit per class (one unit for two classes, except softmax), Xi = X W, Y = f(Xi),
     trained by the lectures' rule (lecture 003)::
@@ -911,7 +922,7 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
                              f"loss='cross_entropy' here (its SSE rule is not elementwise); "
                              f"received loss='sse'. Use activation='sigmoid' for SSE.")
         self._check_hyperparameters(where)
-        x, y = _check_xy(x, y, where)
+        x, y = _check_xy(x, y, where, labels=True)
         low = -1.0 if f.name == "tanh" else 0.0
         D, state = self._encode(y, low, where, force_units=f.name == "softmax")
         self._train(x, D, f, loss, where)
@@ -994,7 +1005,7 @@ class Madaline(_ClassifierMixin, _Estimator):
         self._check_choice("logic", ("or", "and", "majority"))
         alpha = check_positive_float(self.learning_rate, "learning_rate", where)
         max_epochs = check_positive_int(self.max_epochs, "max_epochs", where)
-        x, y = _check_xy(x, y, where)
+        x, y = _check_xy(x, y, where, labels=True)
         T, state = self._encode(y, -1.0, where)
         if T.shape[1] != 1:
             raise ValueError(f"{where}: Madaline has one logic output unit, so y must have two "
