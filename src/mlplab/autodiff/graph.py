@@ -29,13 +29,21 @@ def _fmt(a, limit=6) -> str:
 
 def _labels(order) -> dict:
     """Display names: the tensor's name, else the operation and a number (t1, t2, ...)."""
-    labels, counter = {}, 0
+    labels, used, counter = {}, set(), 0
     for node in order:
         if node.name:
-            labels[id(node)] = node.name
+            label, k = node.name, 1
+            while label in used:  # e.g. two constants both named "2": keep nodes apart
+                k += 1
+                label = f"{node.name}#{k}"
         else:
             counter += 1
-            labels[id(node)] = f"t{counter}"
+            label = f"t{counter}"
+            while label in used:
+                counter += 1
+                label = f"t{counter}"
+        labels[id(node)] = label
+        used.add(label)
     return labels
 
 
