@@ -1,6 +1,5 @@
 """Callbacks and stopping rules: each rule stops at an epoch known in advance."""
 import csv
-import math
 
 import numpy as np
 import pytest

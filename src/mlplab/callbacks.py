@@ -68,7 +68,8 @@ class CallbackList:
                              if _overrides(cb, "on_train_batch_begin")
                              or _overrides(cb, "on_batch_begin")]
         self._batch_end = [cb for cb in self.callbacks
-                           if _overrides(cb, "on_train_batch_end") or _overrides(cb, "on_batch_end")]
+                           if _overrides(cb, "on_train_batch_end")
+                           or _overrides(cb, "on_batch_end")]
 
     @property
     def wants_batch_logs(self) -> bool:
