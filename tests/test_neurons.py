@@ -621,3 +621,19 @@ def test_docstring_examples():
     import doctest
     result = doctest.testmod(neurons, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_scikit_learn_interoperability():
+    from sklearn.base import clone, is_classifier, is_regressor
+    from sklearn.model_selection import KFold, cross_val_score
+    p = Perceptron(learning_rate=0.5, coding="bipolar")
+    c = clone(p)
+    assert c is not p and c.get_params() == p.get_params()
+    assert is_classifier(SingleLayerNetwork()) and is_classifier(Madaline())
+    assert is_regressor(LinearNetwork()) and is_regressor(AdalineRegressor())
+    x, T = noisy_linear(np.random.default_rng(6), 60)
+    cv = KFold(5, shuffle=True, random_state=0)
+    np.testing.assert_allclose(cross_val_score(LinearNetwork(), x, T, cv=cv),
+                               cross_val_score(LinearRegression(), x, T, cv=cv), rtol=1e-10)
+    x, y = clusters(np.random.default_rng(6))
+    assert np.all(cross_val_score(Perceptron(max_epochs=200), x, y, cv=3) == 1.0)

@@ -239,6 +239,17 @@ class _Estimator:
             setattr(self, key, value)
         return self
 
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn >= 1.6 (clone, cross_val_score, GridSearchCV); only
+        scikit-learn calls this, so importing it here adds no dependency."""
+        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
+
+        classifier = self._estimator_type == "classifier"
+        return Tags(estimator_type=self._estimator_type,
+                    target_tags=TargetTags(required=True, multi_output=not classifier),
+                    classifier_tags=ClassifierTags() if classifier else None,
+                    regressor_tags=None if classifier else RegressorTags())
+
     def __repr__(self) -> str:
         defaults = {k: p.default for k, p in inspect.signature(type(self).__init__)
                     .parameters.items()}
