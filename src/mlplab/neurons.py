@@ -719,8 +719,7 @@ class Adaline(_ClassifierMixin, _DeltaRule):
     (as in lecture 003) and the largest y wins.
 
     Parameters
-    ----------""" + _GD_DOC.format(lr=0.01, epochs=100, bs=1, tol=1e-6, shuffle=False) + """
-    normalized : bool, default=False
+    ----------""" + _GD_DOC.format(lr=0.01, epochs=100, bs=1, tol=1e-6, shuffle=False) + """    normalized : bool, default=False
         Use the normalized rule (online only).
 """ + _GD_ATTRS
 
@@ -795,8 +794,7 @@ class AdalineRegressor(_RegressorMixin, _DeltaRule):
     exactly. Several target columns train one unit each.
 
     Parameters
-    ----------""" + _GD_DOC.format(lr=0.01, epochs=100, bs=1, tol=1e-6, shuffle=False) + """
-    normalized : bool, default=False
+    ----------""" + _GD_DOC.format(lr=0.01, epochs=100, bs=1, tol=1e-6, shuffle=False) + """    normalized : bool, default=False
         Use the normalized rule (online only).
 """ + _GD_ATTRS
 
