@@ -136,6 +136,8 @@ class CustomLayer(_GraphBackward, Layer):
     the gradients come from ``mlplab.autodiff``. A layer without weights needs only
     ``forward``. Give ``compute_output_shape`` if you like; otherwise it is found by running
     ``forward`` on a dummy batch. Override ``get_config`` to return your constructor arguments.
+    (Avoid an attribute named ``activation``: Sequential reads the last layer's ``activation``
+    to fuse it with a cross-entropy loss, which assumes a Dense.)
 
         >>> from mlplab.layers import CustomLayer
         >>> class Scale(CustomLayer):
