@@ -58,6 +58,16 @@ def test_remainder_passthrough():
     assert ct.get_feature_names_out() == ["c_x", "c_y", "a", "b"]
 
 
+def test_selector_that_picks_nothing():
+    table = {"a": np.array([1.0, 3.0])}
+    ct = pp.ColumnTransformer([("num", pp.MinMaxScaler(), "numeric"),
+                               ("cat", pp.OneHotEncoder(), "categorical")])
+    np.testing.assert_array_equal(ct.fit_transform(table), [[0], [1]])
+    assert ct.get_feature_names_out() == ["a"]
+    with pytest.raises(ValueError, match=r"no transformer picked any of the columns \['a'\]"):
+        pp.ColumnTransformer([("cat", pp.OneHotEncoder(), "categorical")]).fit(table)
+
+
 def test_animals_table_is_the_lectures_coding():
     table, y = load_animals()
     assert list(table) == ["size", "fur", "talks"] and len(y) == 8

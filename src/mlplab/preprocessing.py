@@ -732,7 +732,10 @@ class ColumnTransformer(_Transformer):
         self.n_features_in_ = len(names)
         self.feature_names_in_ = names
         for _, transformer, picked in self.columns_:
-            transformer.fit(self._stack(picked, names, cols))
+            if picked:  # "categorical" may pick nothing in an all-numeric table
+                transformer.fit(self._stack(picked, names, cols))
+        if not any(picked for _, _, picked in self.columns_) and not self.remainder_:
+            raise ValueError(f"{where}: no transformer picked any of the columns {names!r}.")
         return self.transform(x)
 
     @staticmethod
@@ -764,6 +767,8 @@ class ColumnTransformer(_Transformer):
         self._check_fitted("get_feature_names_out")
         out = []
         for _, t, picked in self.columns_:
+            if not picked:
+                continue
             labels = [str(c) for c in picked]
             out += t.get_feature_names_out(labels) if hasattr(t, "get_feature_names_out") \
                 else labels
@@ -782,7 +787,7 @@ def _count(n: int, value, name: str, where: str, round_up: bool) -> int:
                              f"for {n} samples, or a fraction in (0, 1).")
         return int(value)
     if not 0 < value < 1:
-        raise ValueError(f"{where}: {name}={value!r} must be a fraction in (0, 1) or a count "
+        raise ValueError(f"{where}: {name}={value} must be a fraction in (0, 1) or a count "
                          f"of samples.")
     return ceil(value * n) if round_up else floor(value * n)
 
