@@ -153,6 +153,37 @@ def test_perceptron_does_not_converge_on_xor():
     assert p.score(x, y) < 1.0
 
 
+def test_perceptron_and_gate_worked_by_hand():
+    """AND with 0/1 coding, w = 0, alpha = 1, samples in order; W = [w_0, w_1, w_2].
+
+    epoch 1: (1,1) xi=0 -> y=0, t=1: W += [1,1,1]                  -> [1, 1, 1]
+    epoch 2: (0,0) xi=1 -> 1, t=0: W -= [1,0,0]                    -> [0, 1, 1]
+             (0,1) xi=1 -> 1: W -= [1,0,1]                         -> [-1, 1, 0]
+             (1,0) xi=0 -> 0 ok;  (1,1) xi=0 -> 0: W += [1,1,1]    -> [0, 2, 1]
+    epoch 3: (0,1) xi=1: W -= [1,0,1] -> [-1, 2, 0];  (1,0) xi=1: W -= [1,1,0] -> [-2, 1, 0]
+             (1,1) xi=-1 -> 0: W += [1,1,1]                        -> [-1, 2, 1]
+    epoch 4: (1,0) xi=1: -> [-2, 1, 1];  (1,1) xi=0: -> [-1, 2, 2]
+    epoch 5: (0,1) xi=1: -> [-2, 2, 1]; (1,0) xi=0 ok; (1,1) xi=1 ok
+    epoch 6: no error (xi = -2, -1, 0, 1): converged
+    """
+    x, y = load_logic_gate("and")
+    p = Perceptron().fit(x, y)
+    expected = [[0, 0, 0], [1, 1, 1], [0, 1, 1], [-1, 1, 0], [0, 2, 1], [-1, 2, 0],
+                [-2, 1, 0], [-1, 2, 1], [-2, 1, 1], [-1, 2, 2], [-2, 2, 1]]
+    assert p.weights_history_[:, :, 0].tolist() == expected
+    assert p.errors_.tolist() == [1, 3, 3, 2, 1, 0] and p.n_epochs_ == 6
+    assert p.coef_.tolist() == [2, 1] and p.intercept_ == -2
+
+
+def test_normalized_lms_one_step_by_hand():
+    # x = [1, 2] gets x_0 = 1: |x|^2 = 1 + 1 + 4 = 6; w = 0 so y = 0, t - y = 3;
+    # w <- 0 + 0.5 * 3 * [1, 1, 2] / 6 = [0.25, 0.25, 0.5], and then y = 0.25 + 0.25 + 1 = 1.5.
+    m = AdalineRegressor(normalized=True, learning_rate=0.5, max_epochs=1, tol=None)
+    m.fit([[1.0, 2.0]], [3.0])
+    assert m.intercept_ == pytest.approx(0.25) and m.coef_ == pytest.approx([0.25, 0.5])
+    assert m.predict([[1.0, 2.0]]) == pytest.approx([1.5])  # beta = 0.5 halves the error
+
+
 def test_perceptron_weight_history_replays_the_rule():
     x, y = separable(np.random.default_rng(1), 40, 2)
     alpha = 0.5
