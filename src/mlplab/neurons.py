@@ -583,8 +583,6 @@ class _DeltaRule(_Estimator):
     alpha / (1 + decay e), which lets online training settle on the minimum.
     """
 
-    _activation = "linear"
-    _loss = "sse"
     _normalized = False
 
     def _check_hyperparameters(self, where: str) -> dict:
@@ -646,11 +644,12 @@ class _DeltaRule(_Estimator):
                     W += alpha * (x_b.T @ delta)
                 E_prev, E = E, error(W)
                 if not (np.isfinite(E) and np.isfinite(W).all()):
+                    batch = (f" (the rule sums over the {bs} samples of a batch, so alpha must "
+                             f"shrink as the batch grows)") if bs > 1 else ""
                     raise ValueError(
                         f"{where}: training diverged at epoch {epoch + 1} (the error became "
-                        f"{E}). Try a smaller learning_rate (now {p['alpha']:g}); for "
-                        f"batch_size={self.batch_size} the rule sums over {bs} samples, so "
-                        f"alpha must shrink as the batch grows, or scale the inputs.")
+                        f"{E}). Try a smaller learning_rate (now {p['alpha']:g}){batch}, or "
+                        f"scale the inputs.")
                 history.append(E)
                 weights.append(W.copy())
                 # A plateau: E fell by less than tol per sample (a rise, as online training
