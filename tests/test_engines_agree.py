@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from mlplab import Sequential, activations, losses
+from mlplab import Sequential, activations, layers, losses
 from mlplab.autodiff import Tensor, functional as F
 from mlplab.layers import Dense, Input
 
@@ -130,6 +130,38 @@ def test_dense_layer_backward_equals_autodiff(name):
     assert rel_err(layer.dW, zeros(layer.W) if W.grad is None else W.grad) < TOL
     assert rel_err(layer.db, zeros(layer.b) if b.grad is None else b.grad) < TOL
     assert rel_err(dX, zeros(X) if x.grad is None else x.grad) < TOL
+
+
+# Every registered layer class: how to make one, and its forward pass in autodiff.
+LAYER_CASES = {
+    "Dense": (lambda: Dense(3, activation="elu"),
+              lambda layer, x: F.elu(x @ Tensor(layer.W) + Tensor(layer.b))),
+    "Activation": (lambda: layers.Activation("swish"), lambda layer, x: F.swish(x)),
+    "Flatten": (lambda: layers.Flatten(), lambda layer, x: x.reshape(len(x.data), -1)),
+    "Dropout": (lambda: layers.Dropout(0.4, seed=0), lambda layer, x: x * layer.mask),
+    "Lambda": (lambda: layers.Lambda(lambda x: x * F.sigmoid(x)),
+               lambda layer, x: x * F.sigmoid(x)),
+}
+
+
+@pytest.mark.parametrize("class_name", sorted(layers.REGISTRY))
+def test_every_layer_input_gradient_equals_autodiff(class_name):
+    """dE/dX of each registered layer's backward vs autodiff of its forward pass."""
+    assert class_name in LAYER_CASES, f"add {class_name} to LAYER_CASES"
+    make, forward = LAYER_CASES[class_name]
+    rng = np.random.default_rng(7)
+    layer = make()
+    shape = (2, 2) if class_name == "Flatten" else (4,)
+    layer.build(shape, rng, np.float64)
+    X = rng.normal(size=(5,) + shape)
+    Y = layer.forward(X, training=True)
+    G = rng.normal(size=Y.shape)
+    dX = layer.backward(G)
+    x = Tensor(X, requires_grad=True)
+    out = forward(layer, x)
+    out.backward(G)
+    assert rel_err(Y, out.data) < TOL
+    assert rel_err(dX, x.grad) < TOL
 
 
 # -- losses ------------------------------------------------------------------------------------
