@@ -79,7 +79,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad: bool = False, kind: str | None = None,
                  name: str | None = None, dtype=None):
-        self.data = data.data if isinstance(data, Tensor) else _as_data(data, dtype)
+        self.data = _as_data(data.data if isinstance(data, Tensor) else data, dtype)
         self.requires_grad = bool(requires_grad)
         kind = kind or ("parameter" if requires_grad else "input")
         if kind not in KINDS:
