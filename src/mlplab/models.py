@@ -21,6 +21,7 @@ from ._validation import as_array, check_finite, check_fraction, check_positive_
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .layers import Input, Layer
 from .layers import deserialize as _deserialize_layer
+from .preprocessing import BatchIterator
 from .layers import serialize as _serialize_layer
 
 FULL_BATCH = "full"  #: ``fit(batch_size="full")``: one update per epoch on all samples.
@@ -369,41 +370,29 @@ class Sequential:
             self.build(X.shape[1:])
         self._resolve_metrics()
         n = len(X)
-        bs = n if batch_size == FULL_BATCH else min(int(batch_size or 32), n)
-        steps = -(-n // bs)
+        # Shuffled batches are gathered into one reused buffer: no copy of x per epoch.
+        batches = BatchIterator(X, D, batch_size=batch_size or 32, shuffle=shuffle,
+                                seed=self._shuffle_rng)
+        bs, steps = batches.batch_size, len(batches)
         self.history = History()
         cb_list = CallbackList(callbacks + [self.history, ProgbarLogger(verbose)], self,
                                {"epochs": epochs, "steps": steps, "verbose": verbose,
                                 "batch_size": bs, "samples": n})
         self.stop_training, self.stop_reason = False, None
-        if shuffle:  # batches are gathered into these buffers, never a shuffled copy of x
-            Xb = np.empty((bs,) + X.shape[1:], dtype=X.dtype)
-            Db = np.empty((bs,) + D.shape[1:], dtype=D.dtype)
-        order = np.arange(n)
         cb_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             cb_list.on_epoch_begin(epoch)
             start_weights = [p.copy() for p in self.trainable_params]  # restored on NaN
-            if shuffle:
-                self._shuffle_rng.shuffle(order)
             for m in self.metrics:
                 m.reset()
             loss_sum = 0.0
             seen = 0
-            for step in range(steps):
-                start, stop = step * bs, min((step + 1) * bs, n)
-                k = stop - start
-                if shuffle:
-                    xb, db = Xb[:k], Db[:k]
-                    np.take(X, order[start:stop], axis=0, out=xb)
-                    np.take(D, order[start:stop], axis=0, out=db)
-                else:
-                    xb, db = X[start:stop], D[start:stop]
+            for step, (xb, db) in enumerate(batches):
                 cb_list.on_train_batch_begin(step)
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     e, Y = self._train_batch(xb, db)
                 loss_sum += float(e.sum(dtype=np.float64))
-                seen += k
+                seen += len(xb)
                 if not np.isfinite(loss_sum):
                     break
                 for m in self.metrics:
