@@ -24,7 +24,7 @@ from .layers import deserialize as _deserialize_layer
 from .preprocessing import BatchIterator
 from .layers import serialize as _serialize_layer
 
-FULL_BATCH = "full"  #: ``fit(batch_size="full")``: one update per epoch on all samples.
+from .preprocessing import FULL_BATCH  # fit(batch_size="full"): one update per epoch
 SPLIT_MODES = ("stratified", "random", "last")
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._validation import as_array, check_finite, check_positive_int
 
-FULL_BATCH = "full"  # the same value as mlplab.models.FULL_BATCH
+FULL_BATCH = "full"  #: ``batch_size="full"``: one batch of all samples, one update per epoch.
 
 
 # ---------------------------------------------------------------------------------- helpers
