@@ -37,7 +37,10 @@ class FunctionLoss(Loss):
 
     def _evaluate(self, Y, D):
         """(per-sample losses, dE/dY of the batch loss), one graph per batch."""
-        if self._cache is not None and self._cache[0] is Y and self._cache[1] is D:
+        # The model asks for the gradient and the per-sample values of the same batch; build
+        # the graph once. Compared by value, since fit may refill the same buffers.
+        if self._cache is not None and np.array_equal(self._cache[0], Y) \
+                and np.array_equal(self._cache[1], D):
             return self._cache[2], self._cache[3]
         y_pred = Tensor(Y, requires_grad=True, kind="input", name="y_pred")
         out = self.fn(Tensor(D, kind="input", name="y_true"), y_pred)
@@ -60,7 +63,7 @@ class FunctionLoss(Loss):
         if batch.requires_grad:
             batch.backward()
         dY = np.zeros_like(Y) if y_pred.grad is None else y_pred.grad
-        self._cache = (Y, D, per_sample, dY)
+        self._cache = (np.array(Y), np.array(D), per_sample, dY)
         return per_sample, dY
 
     def per_sample(self, Y, D):
