@@ -8,6 +8,7 @@ import pytest
 
 from mlplab import Sequential, autodiff as ad, gradcheck
 from mlplab.autodiff import functional as F
+from mlplab.autodiff.loss import FunctionLoss
 from mlplab.datasets import load_iris
 from mlplab.layers import Activation, CustomLayer, Dense, Input, Lambda
 from mlplab.optimizers import Adam
@@ -230,3 +231,13 @@ def test_bad_loss_functions(fn, match):
     model.compile(optimizer="sgd", loss=fn)
     with pytest.raises((ValueError, TypeError), match=match):
         model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+
+
+def test_function_loss_sees_refilled_buffers():
+    """fit refills the same batch buffers; a loss must not reuse the previous batch's graph."""
+    loss = FunctionLoss(lambda t, p: ((p - t) ** 2).mean(axis=-1))
+    Y, D = np.ones((2, 2)), np.zeros((2, 2))
+    np.testing.assert_array_equal(loss.per_sample(Y, D), [1.0, 1.0])
+    Y[...] = 2.0
+    np.testing.assert_array_equal(loss.per_sample(Y, D), [4.0, 4.0])
+    np.testing.assert_array_equal(loss.gradient(Y, D), np.full((2, 2), 1.0))  # 2 (y - d) / (NK)
