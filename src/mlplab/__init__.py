@@ -1,32 +1,35 @@
-"""mlplab: perceptrons, Adaline and multilayer perceptrons trained by explicit backpropagation."""
-from . import activations, autodiff, callbacks, constraints, datasets, initializers, layers, \
-    losses, metrics, optimizers, preprocessing, regularizers
+"""mlplab: perceptrons, Adaline and multilayer perceptrons trained by explicit backpropagation.
+
+The MLP side follows Keras (``Sequential``, ``Dense``, ``compile``, ``fit``); the classic
+neurons (``Perceptron``, ``Adaline``, ...) follow scikit-learn's estimators.
+"""
+from . import activations, autodiff, callbacks, config_check, constraints, datasets, \
+    initializers, layers, losses, metrics, neurons, optimizers, preprocessing, regularizers, \
+    saving, schedules
+from .config_check import ConfigWarning
 from .gradcheck import gradcheck
 from .layers import Activation, CustomLayer, Dense, Dropout, Flatten, Input, InputLayer, Lambda
 from .models import FULL_BATCH, Sequential
-from .optimizers import SGD
+from .neurons import (Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork, Madaline,
+                      McCullochPitts, McCullochPittsNetwork, NotFittedError, Perceptron,
+                      SingleLayerNetwork, truth_table)
+from .optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
+from .saving import load_model
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "Dense", "Activation", "Flatten", "Dropout", "Input", "InputLayer",
-           "Lambda", "CustomLayer", "autodiff",
-           "SGD", "gradcheck", "FULL_BATCH", "activations", "callbacks", "constraints",
-           "datasets", "initializers", "layers", "losses", "metrics", "optimizers",
-           "preprocessing", "regularizers"]
-
-# Training toolkit: optimizers by class, schedules, saving, the configuration check.
-from . import config_check, saving, schedules  # noqa: E402
-from .config_check import ConfigWarning  # noqa: E402
-from .optimizers import Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop  # noqa: E402
-from .saving import load_model  # noqa: E402
-
-__all__ += ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Nadam", "RMSprop", "ConfigWarning",
-            "load_model", "config_check", "saving", "schedules"]
-
-# The classic neurons: McCulloch-Pitts, perceptron, Adaline, Madaline, single-layer networks.
-from . import neurons  # noqa: E402
-from .neurons import (  # noqa: E402
-    Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork, Madaline, McCullochPitts,
-    McCullochPittsNetwork, NotFittedError, Perceptron, SingleLayerNetwork, truth_table)
-
-__all__ += ["neurons", *neurons.__all__]
+__all__ = [
+    # multilayer perceptrons
+    "Sequential", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Dropout", "Lambda",
+    "CustomLayer", "FULL_BATCH", "gradcheck", "load_model", "ConfigWarning",
+    # optimizers
+    "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam",
+    # the classic neurons
+    "McCullochPitts", "McCullochPittsNetwork", "truth_table", "Perceptron", "Adaline",
+    "AdalineRegressor", "Madaline", "LinearNetwork", "SingleLayerNetwork",
+    "ConvergenceWarning", "NotFittedError",
+    # modules
+    "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
+    "initializers", "layers", "losses", "metrics", "neurons", "optimizers", "preprocessing",
+    "regularizers", "saving", "schedules",
+]
