@@ -19,7 +19,7 @@ from . import optimizers as _optimizers
 from ._validation import as_array, check_finite, check_fraction, check_positive_int, \
     check_same_length, check_x
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
-from .layers import Input, Layer
+from .layers import Dense, Input, Layer
 from .layers import deserialize as _deserialize_layer
 from .preprocessing import BatchIterator
 from .layers import serialize as _serialize_layer
@@ -467,7 +467,7 @@ class Sequential:
             X = layer.forward(X, training=False)
         last = self.layers[-1]
         act = getattr(last, "activation", None)
-        if act is not None and hasattr(last, "W") and self.loss.fuses_with(act):
+        if isinstance(last, Dense) and self.loss.fuses_with(act):
             xi = X @ last.W
             if last.b is not None:
                 xi += last.b

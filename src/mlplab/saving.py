@@ -61,9 +61,12 @@ def _json_ready(value, what: str):
     try:
         json.dumps(value)
     except TypeError as exc:
-        raise TypeError(f"save(): the {what} cannot be saved ({exc}). Use built-in names or "
-                        f"objects with a get_config() (e.g. a schedule from mlplab.schedules "
-                        f"rather than a lambda).") from None
+        raise TypeError(f"save(): the {what} cannot be saved ({exc}): a model file holds "
+                        f"names and numbers, never Python code (no pickle). Use built-in names "
+                        f"or objects with a get_config() (e.g. a schedule from mlplab.schedules "
+                        f"rather than a lambda); for a model with Lambda layers or a loss "
+                        f"written as a function, keep its weights with save_weights() and "
+                        f"rebuild it in code.") from None
     return value
 
 
