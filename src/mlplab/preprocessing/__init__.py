@@ -20,7 +20,7 @@ from math import ceil, floor
 
 import numpy as np
 
-from ._validation import as_array, check_finite, check_positive_int
+from .._validation import as_array, check_finite, check_positive_int
 
 FULL_BATCH = "full"  #: ``batch_size="full"``: one batch of all samples, one update per epoch.
 

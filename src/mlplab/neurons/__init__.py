@@ -33,8 +33,8 @@ import warnings
 
 import numpy as np
 
-from . import activations
-from ._validation import as_array, check_finite, check_positive_float, check_positive_int, \
+from .. import activations
+from .._validation import as_array, check_finite, check_positive_float, check_positive_int, \
     check_same_length, check_x
 
 __all__ = ["ConvergenceWarning", "NotFittedError", "McCullochPitts", "McCullochPittsNetwork",
