@@ -1,0 +1,250 @@
+"""Shared machinery of the classic neurons: the scikit-learn-style estimator base, target
+coding for classifiers and regressors, input validation, and the warning and error classes.
+
+Notation of the lectures: an input row ``x`` gets a constant first component x_0 = 1, so the
+bias is the weight w_0 on it (``W[0]``); the net input (potential) is xi = x W.
+"""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .._validation import as_array, check_finite, check_same_length, check_x
+
+
+class ConvergenceWarning(UserWarning):
+    """Training stopped at ``max_epochs`` before its stopping condition was met."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A learned attribute or ``predict`` was used before ``fit`` (as scikit-learn's)."""
+
+
+
+class _Estimator:
+    """get_params / set_params / repr from the ``__init__`` signature (scikit-learn style)."""
+
+    _estimator_type = "classifier"
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"{type(self).__name__}.set_params(): unknown parameter "
+                                 f"{key!r}. Valid parameters: {', '.join(valid)}.")
+            setattr(self, key, value)
+        return self
+
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn >= 1.6 (clone, cross_val_score, GridSearchCV); only
+        scikit-learn calls this, so importing it here adds no dependency."""
+        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
+
+        classifier = self._estimator_type == "classifier"
+        return Tags(estimator_type=self._estimator_type,
+                    target_tags=TargetTags(required=True, multi_output=not classifier),
+                    classifier_tags=ClassifierTags() if classifier else None,
+                    regressor_tags=None if classifier else RegressorTags())
+
+    def __repr__(self) -> str:
+        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__)
+                    .parameters.items()}
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()
+                         if not (isinstance(v, (str, int, float, type(None)))
+                                 and v == defaults.get(k) and type(v) is type(defaults.get(k))))
+        return f"{type(self).__name__}({args})"
+
+    # -- validation helpers -------------------------------------------------------------
+    def _where(self, method: str) -> str:
+        return f"{type(self).__name__}.{method}()"
+
+    def _check_choice(self, name: str, options) -> str:
+        value = getattr(self, name)
+        if value not in options:
+            raise ValueError(f"{type(self).__name__}: {name} must be one of "
+                             f"{', '.join(repr(o) for o in options)}; received {value!r}.")
+        return value
+
+    def _check_fitted(self, method: str) -> None:
+        if "W_" not in self.__dict__:
+            what = f"{type(self).__name__}.{method}" if method.endswith("_") \
+                else self._where(method)
+            raise NotFittedError(f"{what} used before fit(). Call fit(x, y) first.")
+
+    def _check_predict_x(self, x, method: str) -> np.ndarray:
+        self._check_fitted(method)
+        return check_x(x, self._where(method), (self.n_features_in_,), np.float64)
+
+    def _rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.seed)
+
+    def _initial_weights(self, shape, rng) -> np.ndarray:
+        init = self._check_choice("init", ("zeros", "random"))
+        if init == "zeros":
+            return np.zeros(shape)
+        return rng.uniform(-0.1, 0.1, size=shape)  # lecture: "small random real values"
+
+    # -- learned weights in the user's shape ----------------------------------------------
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights w_1..w_n: (n_features,) for one output unit, else (n_features, n_outputs)."""
+        self._check_fitted("coef_")
+        return self.W_[1:, 0].copy() if self._single_output_ else self.W_[1:].copy()
+
+    @property
+    def intercept_(self):
+        """Bias w_0 (the weight on x_0 = 1): a float for one output unit, else (n_outputs,)."""
+        self._check_fitted("intercept_")
+        return float(self.W_[0, 0]) if self._single_output_ else self.W_[0].copy()
+
+    def net_input(self, x) -> np.ndarray:
+        """xi = x w + w_0 (n_samples, n_outputs), or (n_samples,) for one output unit."""
+        x = self._check_predict_x(x, "net_input")
+        xi = _with_bias(x) @ self.W_
+        return xi[:, 0] if self._single_output_ else xi
+
+
+def _with_bias(x: np.ndarray) -> np.ndarray:
+    """Prepend the constant input x_0 = 1 whose weight w_0 is the bias."""
+    return np.hstack([np.ones((len(x), 1)), x])
+
+
+def _as_labels_or_array(y, where: str) -> np.ndarray:
+    """y as an array; string class labels (e.g. "setosa") are allowed besides numbers."""
+    arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
+    if arr.dtype.kind in "US" and arr.ndim in (1, 2) and (arr.ndim == 1 or arr.shape[1] == 1):
+        return arr
+    return as_array(y, "y", where)
+
+
+def _check_xy(x, y, where: str, labels: bool = False):
+    x = check_x(x, where, None, np.float64)
+    y = _as_labels_or_array(y, where) if labels else as_array(y, "y", where)
+    if y.dtype.kind in "US":
+        check_same_length(x, y, where)
+        return x, y
+    if y.ndim == 0 or y.ndim > 2:
+        raise ValueError(f"{where}: y must be 1-D (n_samples,) or 2-D (n_samples, n_outputs); "
+                         f"received shape {y.shape}.")
+    check_same_length(x, y, where)
+    check_finite(y.astype(np.float64) if y.dtype.kind in "iub" else y, "y", where)
+    return x, y
+
+
+class _ClassifierMixin:
+    """Targets for a layer of threshold-like units with outputs low/high (0/1 or -1/+1).
+
+    ``y`` may be
+    - 1-D labels (or a single column) with two classes: one unit, t = high for ``classes_[1]``;
+    - 1-D labels with k > 2 classes: one unit per class (one-vs-rest), the winner by argmax;
+    - a 2-D one-hot matrix (0/1) or the lectures' bipolar one-hot (-1/+1): one unit per column;
+      ``predict`` answers in the same coding.
+    """
+
+    _estimator_type = "classifier"
+
+    def _encode(self, y: np.ndarray, low: float, where: str, force_units: bool = False):
+        """Targets T (n_samples, n_units) and the state ``predict`` needs to answer in y's form.
+
+        The state is returned, not set, so that a fit that fails leaves the model as it was.
+        """
+        # A single column (as load_logic_gate gives) holds labels; predict answers in a column.
+        column = y.ndim == 2 and y.shape[1] == 1
+        if column:
+            y = y[:, 0]
+        if y.ndim == 1:
+            classes = np.unique(y)
+            if len(classes) < 2:
+                raise ValueError(f"{where}: y has a single class ({classes[0]}); a classifier "
+                                 f"needs at least two.")
+            index = np.searchsorted(classes, y)
+            if len(classes) == 2 and not force_units:
+                T = np.where(index == 1, 1.0, low).reshape(-1, 1)
+            else:
+                T = np.full((len(y), len(classes)), low)
+                T[np.arange(len(y)), index] = 1.0
+            return T, {"classes_": classes, "_target_kind_": "labels", "_y_column_": column}
+        values = np.unique(y)
+        if not (set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {-1, 1}):
+            raise ValueError(f"{where}: a 2-D y must be one-hot coded with 0/1 or -1/+1 "
+                             f"(bipolar one-hot); received values {values[:6].tolist()}. For "
+                             f"integer class labels pass a 1-D y.")
+        y_low = -1.0 if values.min() < 0 else 0.0
+        if np.any((y > y_low).sum(axis=1) != 1):
+            raise ValueError(f"{where}: each row of a 2-D y must mark exactly one class (one-hot);"
+                             f" for independent outputs fit one model per column.")
+        return np.where(y > y_low, 1.0, low), {"classes_": np.arange(y.shape[1]),
+                                               "_target_kind_": "onehot", "_y_low_": y_low,
+                                               "_y_column_": False}
+
+    def _decode(self, xi: np.ndarray, threshold: float, inclusive: bool = False) -> np.ndarray:
+        """Labels from the net inputs / outputs (n_samples, n_units).
+
+        One unit: the high class where xi > threshold (xi >= threshold if ``inclusive``, as
+        sgn(0) = +1); several: the unit with the largest value wins.
+        """
+        if xi.shape[1] == 1:
+            high = xi[:, 0] >= threshold if inclusive else xi[:, 0] > threshold
+            labels = self.classes_[high.astype(np.intp)]
+        elif self._target_kind_ == "labels":
+            labels = self.classes_[np.argmax(xi, axis=1)]
+        else:
+            out = np.full(xi.shape, self._y_low_)
+            out[np.arange(len(xi)), np.argmax(xi, axis=1)] = 1.0
+            return out
+        return labels.reshape(-1, 1) if self._y_column_ else labels
+
+    def score(self, x, y) -> float:
+        """Accuracy: the fraction of samples whose predicted class (or one-hot row) is right."""
+        where = self._where("score")
+        y = _as_labels_or_array(y, where)
+        pred = self.predict(x)
+        check_same_length(pred, y, where, "x", "y")
+        if pred.ndim == 2 and pred.shape[1] > 1:
+            return float(np.mean(np.all(pred == y, axis=1)))
+        return float(np.mean(pred.ravel() == y.ravel()))
+
+
+def _r2_score(y, pred) -> float:
+    """R^2 = 1 - SS_res / SS_tot, averaged over the outputs (scikit-learn's default)."""
+    y = y.reshape(len(y), -1)
+    pred = pred.reshape(len(pred), -1)
+    ss_res = ((y - pred) ** 2).sum(axis=0)
+    ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0),
+                      np.where(ss_res == 0, 1.0, 0.0))
+    return float(np.mean(r2))
+
+
+
+class _RegressorMixin:
+    """Real-valued targets: linear outputs, ``score`` is R^2."""
+
+    _estimator_type = "regressor"
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        y = y.astype(np.float64)
+        self._single_output_ = y.ndim == 1
+        return y.reshape(len(y), -1)
+
+    def predict(self, x) -> np.ndarray:
+        """The linear output Y = X W + w_0: (n_samples,) or (n_samples, n_outputs)."""
+        return self.net_input(x)
+
+    def score(self, x, y) -> float:
+        """R^2 = 1 - sum (d - y)^2 / sum (d - mean d)^2, averaged over outputs."""
+        where = self._where("score")
+        y = as_array(y, "y", where, dtype=np.float64)
+        pred = self.predict(x)
+        check_same_length(pred, y, where, "x", "y")
+        return _r2_score(y, pred)
