@@ -9,7 +9,28 @@ from ._base import _check_xy, _ClassifierMixin, _RegressorMixin, _with_bias
 from ._delta_rule import _GD_ATTRS, _GD_DOC, _DeltaRule
 
 
-class Adaline(_ClassifierMixin, _DeltaRule):
+class _Adaline(_DeltaRule):
+    """What Adaline and AdalineRegressor share: the hyperparameters and the normalized rule."""
+
+    def __init__(self, learning_rate: float = 0.01, max_epochs: int = 100, batch_size=1,
+                 normalized: bool = False, tol=1e-6, decay: float = 0.0, shuffle: bool = False,
+                 seed=None, init: str = "zeros"):
+        self.normalized = normalized
+        self._set_gd_params(learning_rate, max_epochs, batch_size, tol, decay, shuffle, seed, init)
+
+    @property
+    def _normalized(self) -> bool:
+        return bool(self.normalized)
+
+
+_PARAMS_DOC = ("""Parameters
+    ----------""" + _GD_DOC.format(lr=0.01, epochs=100, bs=1, tol=1e-6, shuffle=False)
+               + """    normalized : bool, default=False
+        Use the normalized rule (online only).
+""" + _GD_ATTRS)
+
+
+class Adaline(_ClassifierMixin, _Adaline):
     __doc__ = """Adaline (Widrow and Hoff, 1960): a linear unit trained by the LMS / delta rule,
     classifying by the sign of its linear output.
 
@@ -21,27 +42,7 @@ class Adaline(_ClassifierMixin, _DeltaRule):
     class is the sign of y; several classes get one unit per class on bipolar one-hot targets
     (as in lecture 003) and the largest y wins.
 
-    Parameters
-    ----------""" + _GD_DOC.format(lr=0.01, epochs=100, bs=1, tol=1e-6, shuffle=False) + """    normalized : bool, default=False
-        Use the normalized rule (online only).
-""" + _GD_ATTRS
-
-    def __init__(self, learning_rate: float = 0.01, max_epochs: int = 100, batch_size=1,
-                 normalized: bool = False, tol=1e-6, decay: float = 0.0, shuffle: bool = False,
-                 seed=None, init: str = "zeros"):
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.normalized = normalized
-        self.tol = tol
-        self.decay = decay
-        self.shuffle = shuffle
-        self.seed = seed
-        self.init = init
-
-    @property
-    def _normalized(self) -> bool:
-        return bool(self.normalized)
+    """ + _PARAMS_DOC
 
     def fit(self, x, y) -> "Adaline":
         where = self._where("fit")
@@ -64,7 +65,7 @@ class Adaline(_ClassifierMixin, _DeltaRule):
 
 
 
-class AdalineRegressor(_RegressorMixin, _DeltaRule):
+class AdalineRegressor(_RegressorMixin, _Adaline):
     __doc__ = """Adaline as a regressor: the LMS / delta rule on real-valued targets.
 
         y = x w,   w <- w + alpha * x * (t - y)
@@ -76,27 +77,7 @@ class AdalineRegressor(_RegressorMixin, _DeltaRule):
     1 / |x| (each sample weighted by 1 / |x|^2), the same as least squares when the data fit
     exactly. Several target columns train one unit each.
 
-    Parameters
-    ----------""" + _GD_DOC.format(lr=0.01, epochs=100, bs=1, tol=1e-6, shuffle=False) + """    normalized : bool, default=False
-        Use the normalized rule (online only).
-""" + _GD_ATTRS
-
-    def __init__(self, learning_rate: float = 0.01, max_epochs: int = 100, batch_size=1,
-                 normalized: bool = False, tol=1e-6, decay: float = 0.0, shuffle: bool = False,
-                 seed=None, init: str = "zeros"):
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.normalized = normalized
-        self.tol = tol
-        self.decay = decay
-        self.shuffle = shuffle
-        self.seed = seed
-        self.init = init
-
-    @property
-    def _normalized(self) -> bool:
-        return bool(self.normalized)
+    """ + _PARAMS_DOC
 
     def fit(self, x, y) -> "AdalineRegressor":
         where = self._where("fit")

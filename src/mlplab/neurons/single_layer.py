@@ -33,14 +33,7 @@ class LinearNetwork(_RegressorMixin, _DeltaRule):
                  max_epochs: int = 1000, batch_size=None, tol=1e-10, decay: float = 0.0,
                  shuffle: bool = False, seed=None, init: str = "zeros"):
         self.solver = solver
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.tol = tol
-        self.decay = decay
-        self.shuffle = shuffle
-        self.seed = seed
-        self.init = init
+        self._set_gd_params(learning_rate, max_epochs, batch_size, tol, decay, shuffle, seed, init)
 
     def fit(self, x, y) -> "LinearNetwork":
         where = self._where("fit")
@@ -91,14 +84,7 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
                  decay: float = 0.0, shuffle: bool = False, seed=None, init: str = "zeros"):
         self.activation = activation
         self.loss = loss
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.tol = tol
-        self.decay = decay
-        self.shuffle = shuffle
-        self.seed = seed
-        self.init = init
+        self._set_gd_params(learning_rate, max_epochs, batch_size, tol, decay, shuffle, seed, init)
 
     def _f(self):
         f = activations.get(self.activation)
