@@ -7,6 +7,7 @@ bias is the weight w_0 on it (``W[0]``); the net input (potential) is xi = x W.
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 
@@ -92,6 +93,23 @@ class _Estimator:
         if init == "zeros":
             return np.zeros(shape)
         return rng.uniform(-0.1, 0.1, size=shape)  # lecture: "small random real values"
+
+    # -- the end of fit ---------------------------------------------------------------------
+    def _store_error_counts(self, state: dict, W: np.ndarray, x: np.ndarray, errors: list,
+                            converged: bool) -> None:
+        """The learned state of a rule that counts misclassified samples per epoch (the
+        perceptron rule, MRI); it has converged after an epoch with none."""
+        self.__dict__.update(state)
+        self.W_ = W
+        self.n_features_in_ = x.shape[1]
+        self.errors_ = self.history_ = np.array(errors)
+        self.n_epochs_, self.converged_ = len(errors), converged
+
+    def _warn_not_converged(self, max_epochs: int, detail: str, stacklevel: int = 3) -> None:
+        """A ConvergenceWarning pointing at the user's ``fit`` call (``stacklevel`` counts
+        this method, then its callers)."""
+        warnings.warn(f"{type(self).__name__} did not converge in max_epochs={max_epochs}: "
+                      f"{detail}", ConvergenceWarning, stacklevel=stacklevel)
 
     # -- learned weights in the user's shape ----------------------------------------------
     @property

@@ -4,12 +4,11 @@ parts."""
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 
 from .._validation import check_positive_float, check_positive_int
-from ._base import ConvergenceWarning, _Estimator, _with_bias
+from ._base import _Estimator, _with_bias
 
 
 def _cost(loss: str, f, Xi: np.ndarray, Y: np.ndarray, D: np.ndarray) -> float:
@@ -137,11 +136,10 @@ class _DeltaRule(_Estimator):
         self.n_epochs_ = len(history)
         self.converged_ = converged
         if not converged and p["tol"] is not None:
-            warnings.warn(
-                f"{type(self).__name__} did not converge in max_epochs={p['max_epochs']}: the "
-                f"error E fell by {(E_prev - E) / N:.3g} per sample in the last epoch "
-                f"(tol={p['tol']:g}). Raise max_epochs, tune learning_rate, or set decay.",
-                ConvergenceWarning, stacklevel=3)
+            self._warn_not_converged(
+                p["max_epochs"], f"the error E fell by {(E_prev - E) / N:.3g} per sample in the "
+                f"last epoch (tol={p['tol']:g}). Raise max_epochs, tune learning_rate, or set "
+                f"decay.", stacklevel=4)
 
 
 _GD_DOC = """

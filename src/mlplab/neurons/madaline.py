@@ -1,12 +1,10 @@
 """Madaline (Widrow and Hoff, 1962): Adalines feeding a fixed logic unit, trained by MRI."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .._validation import check_positive_float, check_positive_int
-from ._base import ConvergenceWarning, _check_xy, _ClassifierMixin, _Estimator, _with_bias
+from ._base import _check_xy, _ClassifierMixin, _Estimator, _with_bias
 
 
 class Madaline(_ClassifierMixin, _Estimator):
@@ -103,18 +101,14 @@ class Madaline(_ClassifierMixin, _Estimator):
             if n_wrong == 0:
                 converged = True
                 break
-        self.__dict__.update(state)
-        self.W_, self._single_output_, self._needed_ = W, False, m
-        self.n_features_in_ = x.shape[1]
-        self.errors_ = self.history_ = np.array(errors)
+        self._store_error_counts(state, W, x, errors, converged)
+        self._single_output_, self._needed_ = False, m
         self.weights_history_ = np.array(weights)
-        self.n_epochs_, self.converged_ = len(errors), converged
         if not converged:
-            warnings.warn(
-                f"Madaline did not converge in max_epochs={max_epochs}: {errors[-1]} samples "
-                f"were misclassified in the last epoch. MRI has no convergence guarantee; try "
-                f"another seed, more Adalines or a larger max_epochs.",
-                ConvergenceWarning, stacklevel=2)
+            self._warn_not_converged(
+                max_epochs, f"{errors[-1]} samples were misclassified in the last epoch. MRI has "
+                f"no convergence guarantee; try another seed, more Adalines or a larger "
+                f"max_epochs.")
         return self
 
     def transform(self, x) -> np.ndarray:

@@ -1,13 +1,11 @@
 """Rosenblatt's perceptron (1958): threshold units trained by the perceptron rule."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .. import activations
 from .._validation import check_positive_float, check_positive_int
-from ._base import ConvergenceWarning, _check_xy, _ClassifierMixin, _Estimator, _with_bias
+from ._base import _check_xy, _ClassifierMixin, _Estimator, _with_bias
 
 
 class Perceptron(_ClassifierMixin, _Estimator):
@@ -101,13 +99,8 @@ class Perceptron(_ClassifierMixin, _Estimator):
             if n_wrong == 0:
                 converged = True
                 break
-        self.__dict__.update(state)
-        self.W_ = W
+        self._store_error_counts(state, W, x, errors, converged)
         self._single_output_ = T.shape[1] == 1
-        self.n_features_in_ = x.shape[1]
-        self.errors_ = self.history_ = np.array(errors)
-        self.n_epochs_ = len(errors)
-        self.converged_ = converged
         if record is not None:
             self.weights_history_ = np.array(history)
         else:
@@ -115,11 +108,9 @@ class Perceptron(_ClassifierMixin, _Estimator):
         self.updates_ = np.array(updates, dtype=np.int64).reshape(-1, 2)
         self.n_updates_ = len(updates)
         if not converged:
-            warnings.warn(
-                f"Perceptron did not converge in max_epochs={max_epochs}: {errors[-1]} samples "
-                f"were still misclassified in the last epoch. The data may not be linearly "
-                f"separable (like XOR); otherwise raise max_epochs.",
-                ConvergenceWarning, stacklevel=2)
+            self._warn_not_converged(
+                max_epochs, f"{errors[-1]} samples were still misclassified in the last epoch. "
+                f"The data may not be linearly separable (like XOR); otherwise raise max_epochs.")
         return self
 
     def predict(self, x) -> np.ndarray:
