@@ -33,6 +33,13 @@ class _Estimator:
         sig = inspect.signature(cls.__init__)
         return [p for p in sig.parameters if p != "self"]
 
+    def _store(self, arguments: dict) -> None:
+        """``__init__``: ``self._store(locals())`` keeps every argument as given, under its own
+        name (``fit`` validates them, as scikit-learn's estimators do)."""
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     def get_params(self, deep: bool = True) -> dict:
         return {name: getattr(self, name) for name in self._param_names()}
 

@@ -45,18 +45,6 @@ class _DeltaRule(_Estimator):
 
     _normalized = False
 
-    def _set_gd_params(self, learning_rate, max_epochs, batch_size, tol, decay, shuffle, seed,
-                       init) -> None:
-        """Store the gradient-descent hyperparameters as given (``fit`` checks them)."""
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.tol = tol
-        self.decay = decay
-        self.shuffle = shuffle
-        self.seed = seed
-        self.init = init
-
     def _check_hyperparameters(self, where: str) -> dict:
         p = {"alpha": check_positive_float(self.learning_rate, "learning_rate", where),
              "max_epochs": check_positive_int(self.max_epochs, "max_epochs", where),

@@ -15,8 +15,7 @@ class _Adaline(_DeltaRule):
     def __init__(self, learning_rate: float = 0.01, max_epochs: int = 100, batch_size=1,
                  normalized: bool = False, tol=1e-6, decay: float = 0.0, shuffle: bool = False,
                  seed=None, init: str = "zeros"):
-        self.normalized = normalized
-        self._set_gd_params(learning_rate, max_epochs, batch_size, tol, decay, shuffle, seed, init)
+        self._store(locals())
 
     @property
     def _normalized(self) -> bool:

@@ -45,13 +45,7 @@ class Madaline(_ClassifierMixin, _Estimator):
 
     def __init__(self, n_adalines: int = 2, logic: str = "or", learning_rate: float = 1.0,
                  max_epochs: int = 100, shuffle: bool = True, seed=None, init: str = "random"):
-        self.n_adalines = n_adalines
-        self.logic = logic
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.shuffle = shuffle
-        self.seed = seed
-        self.init = init
+        self._store(locals())
 
     def _needed(self) -> int:
         """m: how many Adalines must fire (+1) for the logic unit to fire."""

@@ -58,13 +58,7 @@ class Perceptron(_ClassifierMixin, _Estimator):
 
     def __init__(self, learning_rate: float = 1.0, max_epochs: int = 100, coding: str = "binary",
                  shuffle: bool = False, seed=None, init: str = "zeros", record="updates"):
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.coding = coding
-        self.shuffle = shuffle
-        self.seed = seed
-        self.init = init
-        self.record = record
+        self._store(locals())
 
     def fit(self, x, y) -> "Perceptron":
         where = self._where("fit")

@@ -32,8 +32,7 @@ class LinearNetwork(_RegressorMixin, _DeltaRule):
     def __init__(self, solver: str = "lstsq", learning_rate: float = 0.001,
                  max_epochs: int = 1000, batch_size=None, tol=1e-10, decay: float = 0.0,
                  shuffle: bool = False, seed=None, init: str = "zeros"):
-        self.solver = solver
-        self._set_gd_params(learning_rate, max_epochs, batch_size, tol, decay, shuffle, seed, init)
+        self._store(locals())
 
     def fit(self, x, y) -> "LinearNetwork":
         where = self._where("fit")
@@ -82,9 +81,7 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
     def __init__(self, activation="sigmoid", loss: str = "cross_entropy",
                  learning_rate: float = 0.1, max_epochs: int = 200, batch_size=None, tol=1e-4,
                  decay: float = 0.0, shuffle: bool = False, seed=None, init: str = "zeros"):
-        self.activation = activation
-        self.loss = loss
-        self._set_gd_params(learning_rate, max_epochs, batch_size, tol, decay, shuffle, seed, init)
+        self._store(locals())
 
     def _f(self):
         f = activations.get(self.activation)
