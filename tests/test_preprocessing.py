@@ -444,3 +444,22 @@ def test_full_batch_and_errors():
         pp.BatchIterator(x, batch_size=0)
     with pytest.raises(ValueError, match=r"x has 6 samples but y has 5"):
         pp.BatchIterator(x, np.ones(5))
+
+
+# ---------------------------------------------------------------------------------- package
+def test_public_names_and_docstring_examples():
+    import doctest
+    import importlib
+    import mlplab
+    from mlplab import models
+    assert models.BatchIterator is pp.BatchIterator and models.FULL_BATCH == pp.FULL_BATCH
+    assert mlplab.FULL_BATCH == pp.FULL_BATCH
+    from mlplab.preprocessing import BatchIterator, ColumnTransformer, OneHotEncoder, \
+        StandardScaler, to_categorical, train_test_split  # noqa: F401  (the old import paths)
+    attempted = 0
+    for part in ("scalers", "encoders", "columns", "splits", "batches"):
+        module = importlib.import_module(f"mlplab.preprocessing.{part}")
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, part
+        attempted += result.attempted
+    assert attempted >= 18

@@ -1,0 +1,139 @@
+"""``ColumnTransformer``: one transformer per group of columns of a table."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._base import _check_2d_numeric, _Transformer
+
+
+def _column_kind(values: np.ndarray) -> str:
+    if values.dtype.kind in "biuf":
+        return "numeric"
+    try:
+        values.astype(np.float64)
+        return "numeric"
+    except (TypeError, ValueError):
+        return "categorical"
+
+
+class ColumnTransformer(_Transformer):
+    """One transformer per group of columns; the outputs side by side, in the given order.
+
+    Input is a 2-D array (columns picked by index) or a dict of named 1-D columns, the form
+    :func:`mlplab.datasets.load_csv` returns (columns picked by name). ``"numeric"`` and
+    ``"categorical"`` pick the columns of that kind (numbers vs anything else) at fit time.
+    The fitted transformers remember everything, so ``transform`` codes new data the same way.
+
+    Parameters
+    ----------
+    transformers : list of (name, transformer, columns)
+        ``columns``: a list of indices or names, or "numeric" / "categorical".
+    remainder : {"drop", "passthrough"}, default="drop"
+        What happens to columns no transformer picks ("passthrough" keeps numeric ones).
+
+    >>> from mlplab.preprocessing import MinMaxScaler, OneHotEncoder
+    >>> ct = ColumnTransformer([("num", MinMaxScaler(), "numeric"),
+    ...                         ("cat", OneHotEncoder(), "categorical")])
+    >>> ct.fit_transform({"w": [1.0, 3.0], "fur": ["long", "none"]})
+    array([[0., 1., 0.],
+           [1., 0., 1.]])
+    """
+
+    _fitted_attr = "columns_"
+
+    def __init__(self, transformers, remainder: str = "drop"):
+        if remainder not in ("drop", "passthrough"):
+            raise ValueError(f"ColumnTransformer(): remainder must be 'drop' or 'passthrough'; "
+                             f"received {remainder!r}.")
+        for entry in transformers:
+            if not (isinstance(entry, tuple) and len(entry) == 3 and hasattr(entry[1], "fit")):
+                raise ValueError(f"ColumnTransformer(): each transformer must be a tuple "
+                                 f"(name, transformer, columns); received {entry!r}.")
+        self.transformers = list(transformers)
+        self.remainder = remainder
+
+    @staticmethod
+    def _as_columns(x, where):
+        """(names, list of 1-D arrays) from a dict of columns or a 2-D array."""
+        if isinstance(x, dict):
+            names = list(x)
+            cols = [np.asarray(x[k]) for k in names]
+            if not cols or any(c.ndim != 1 for c in cols) or len({len(c) for c in cols}) != 1:
+                raise ValueError(f"{where}: a dict x must map names to 1-D columns of one "
+                                 f"length; received lengths "
+                                 f"{ {k: np.shape(v) for k, v in x.items()} }.")
+            return names, cols
+        arr = np.asarray(x)
+        if arr.ndim != 2:
+            raise ValueError(f"{where}: x must be 2-D (n_samples, n_columns) or a dict of "
+                             f"columns; received shape {arr.shape}.")
+        return list(range(arr.shape[1])), [arr[:, j] for j in range(arr.shape[1])]
+
+    def _select(self, spec, names, cols, where):
+        if isinstance(spec, str) and spec in ("numeric", "categorical"):
+            return [n for n, c in zip(names, cols) if _column_kind(c) == spec]
+        spec = [spec] if isinstance(spec, (str, numbers.Integral)) else list(spec)
+        missing = [s for s in spec if s not in names]
+        if missing:
+            raise ValueError(f"{where}: columns {missing!r} not found; x has {names!r}.")
+        return spec
+
+    def fit(self, x, y=None):
+        self.fit_transform(x)
+        return self
+
+    def fit_transform(self, x, y=None):
+        where = "ColumnTransformer.fit()"
+        names, cols = self._as_columns(x, where)
+        self.columns_ = []
+        for name, transformer, spec in self.transformers:
+            self.columns_.append((name, transformer, self._select(spec, names, cols, where)))
+        used = {c for _, _, picked in self.columns_ for c in picked}
+        self.remainder_ = [n for n, c in zip(names, cols) if n not in used] \
+            if self.remainder == "passthrough" else []
+        self.n_features_in_ = len(names)
+        self.feature_names_in_ = names
+        for _, transformer, picked in self.columns_:
+            if picked:  # "categorical" may pick nothing in an all-numeric table
+                transformer.fit(self._stack(picked, names, cols))
+        if not any(picked for _, _, picked in self.columns_) and not self.remainder_:
+            raise ValueError(f"{where}: no transformer picked any of the columns {names!r}.")
+        return self.transform(x)
+
+    @staticmethod
+    def _stack(picked, names, cols):
+        block = [cols[names.index(c)] for c in picked]
+        if all(c.dtype.kind in "biuf" for c in block):
+            return np.column_stack(block)
+        if all(_column_kind(c) == "numeric" for c in block):
+            return np.column_stack(block).astype(np.float64)
+        return np.column_stack([c.astype(object) for c in block])
+
+    def transform(self, x):
+        where = "ColumnTransformer.transform()"
+        self._check_fitted("transform")
+        names, cols = self._as_columns(x, where)
+        needed = [c for _, _, picked in self.columns_ for c in picked] + self.remainder_
+        missing = [c for c in needed if c not in names]
+        if missing:
+            raise ValueError(f"{where}: x lacks the columns {missing!r} seen in fit(); it has "
+                             f"{names!r}.")
+        parts = [t.transform(self._stack(picked, names, cols)) for _, t, picked in self.columns_
+                 if picked]
+        if self.remainder_:
+            parts.append(_check_2d_numeric(self._stack(self.remainder_, names, cols), where))
+        return np.hstack(parts)
+
+    def get_feature_names_out(self) -> list[str]:
+        """Names of the output columns, e.g. ``["size", "fur_long", "fur_none", ...]``."""
+        self._check_fitted("get_feature_names_out")
+        out = []
+        for _, t, picked in self.columns_:
+            if not picked:
+                continue
+            labels = [str(c) for c in picked]
+            out += t.get_feature_names_out(labels) if hasattr(t, "get_feature_names_out") \
+                else labels
+        return out + [str(c) for c in self.remainder_]
