@@ -9,19 +9,31 @@ import numpy as np
 from .._validation import as_array, check_finite
 
 
-def _check_2d_numeric(x, where: str, name: str = "x") -> np.ndarray:
-    """A finite float64 (n_samples, n_features) array, or a clear error."""
-    arr = as_array(x, name, where)
+def _check_table_shape(arr: np.ndarray, where: str, name: str, hint_1d: str) -> None:
+    """(n_samples, n_features) with at least one sample; ``hint_1d`` follows a 1-D shape."""
     if arr.ndim != 2:
-        hint = " Use x.reshape(-1, 1) for one feature, or x.reshape(1, -1) for one sample." \
-            if arr.ndim == 1 else ""
+        hint = hint_1d if arr.ndim == 1 else ""
         raise ValueError(f"{where}: {name} must be 2-D (n_samples, n_features); received shape "
                          f"{arr.shape}.{hint}")
     if arr.shape[0] == 0:
         raise ValueError(f"{where}: {name} is empty (shape {arr.shape}); pass at least one sample.")
+
+
+def _check_2d_numeric(x, where: str, name: str = "x") -> np.ndarray:
+    """A finite float64 (n_samples, n_features) array, or a clear error."""
+    arr = as_array(x, name, where)
+    _check_table_shape(arr, where, name, " Use x.reshape(-1, 1) for one feature, or "
+                                         "x.reshape(1, -1) for one sample.")
     arr = np.asarray(arr, dtype=np.float64)
     check_finite(arr, name, where)
     return arr
+
+
+def _as_objects(arr: np.ndarray):
+    """Strings become Python objects (no fixed width); returns them and the missing mask."""
+    if arr.dtype.kind in "US":
+        arr = arr.astype(object)
+    return arr, _is_missing(arr)
 
 
 def _is_missing(arr: np.ndarray) -> np.ndarray:
@@ -40,15 +52,8 @@ def _check_2d_categorical(x, where: str, name: str = "x") -> np.ndarray:
     except ValueError as exc:
         raise ValueError(f"{where}: {name} must be a rectangular array; could not convert it "
                          f"({exc}).") from None
-    if arr.ndim != 2:
-        hint = " Use x.reshape(-1, 1) for one feature (column)." if arr.ndim == 1 else ""
-        raise ValueError(f"{where}: {name} must be 2-D (n_samples, n_features); received shape "
-                         f"{arr.shape}.{hint}")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{where}: {name} is empty (shape {arr.shape}); pass at least one sample.")
-    if arr.dtype.kind in "US":
-        arr = arr.astype(object)
-    missing = _is_missing(arr)
+    _check_table_shape(arr, where, name, " Use x.reshape(-1, 1) for one feature (column).")
+    arr, missing = _as_objects(arr)
     if missing.any():
         i, j = np.argwhere(missing)[0]
         raise ValueError(f"{where}: {name} has a missing value (None or NaN) at row {i}, column "
@@ -94,6 +99,15 @@ class _Transformer:
             name = type(self).__name__
             raise RuntimeError(f"{name}.{method}() called before fit(). Call "
                                f"{name}.fit(x_train) first, then transform new data with it.")
+
+    def _check_input(self, x, method: str, name: str = "x", categorical: bool = False):
+        """The input of ``transform`` / ``inverse_transform``: fitted first, then a 2-D array
+        (finite numbers, or categories) as wide as the one seen in ``fit``."""
+        where = f"{type(self).__name__}.{method}()"
+        self._check_fitted(method)
+        X = (_check_2d_categorical if categorical else _check_2d_numeric)(x, where, name)
+        self._check_width(X, where, name)
+        return X
 
     def _check_width(self, arr: np.ndarray, where: str, name: str = "x") -> None:
         if arr.shape[1] != self.n_features_in_:

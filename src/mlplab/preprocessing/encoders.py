@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from .._validation import as_array
-from ._base import _check_2d_categorical, _check_2d_numeric, _check_range, _is_missing, \
+from ._base import _as_objects, _check_2d_categorical, _check_2d_numeric, _check_range, \
     _lookup, _Transformer, _unique
 
 
@@ -63,7 +63,21 @@ def _inverse_dtype(categories) -> np.dtype:
         c.dtype != object for c in categories) else np.dtype(object)
 
 
-class OneHotEncoder(_Transformer):
+class _CategoricalEncoder(_Transformer):
+    """``fit`` of the feature encoders: the categories of each column (``categories_``)."""
+
+    _fitted_attr = "categories_"
+
+    def fit(self, x, y=None):
+        where = f"{type(self).__name__}.fit()"
+        X = _check_2d_categorical(x, where)
+        self.categories_ = _fit_categories(X, self.categories, where,
+                                           check_seen=self.handle_unknown == "error")
+        self.n_features_in_ = X.shape[1]
+        return self
+
+
+class OneHotEncoder(_CategoricalEncoder):
     """One column per category: ``Red -> [1, 0, 0]``, or bipolar ``Red -> [1, -1, -1]``.
 
     For nominal (unordered) categories. Each input column j becomes ``len(categories_[j])``
@@ -87,8 +101,6 @@ class OneHotEncoder(_Transformer):
            [ 1., -1.]])
     """
 
-    _fitted_attr = "categories_"
-
     def __init__(self, categories="auto", handle_unknown: str = "error", bipolar: bool = False,
                  dtype=np.float64):
         if handle_unknown not in ("error", "ignore"):
@@ -103,19 +115,9 @@ class OneHotEncoder(_Transformer):
     def _off(self) -> float:
         return -1.0 if self.bipolar else 0.0
 
-    def fit(self, x, y=None):
-        where = "OneHotEncoder.fit()"
-        X = _check_2d_categorical(x, where)
-        self.categories_ = _fit_categories(X, self.categories, where,
-                                           check_seen=self.handle_unknown == "error")
-        self.n_features_in_ = X.shape[1]
-        return self
-
     def transform(self, x):
         where = "OneHotEncoder.transform()"
-        self._check_fitted("transform")
-        X = _check_2d_categorical(x, where)
-        self._check_width(X, where)
+        X = self._check_input(x, "transform", categorical=True)
         codes = _codes(self, X, where, allow_unknown=self.handle_unknown == "ignore")
         sizes = [len(c) for c in self.categories_]
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -157,7 +159,7 @@ class OneHotEncoder(_Transformer):
         return [f"{n}_{c}" for n, cats in zip(names, self.categories_) for c in cats]
 
 
-class OrdinalEncoder(_Transformer):
+class OrdinalEncoder(_CategoricalEncoder):
     """Ordered categories to numbers: ``small, medium, large -> 0, 1, 2`` (or -1, 0, 1).
 
     Parameters
@@ -178,8 +180,6 @@ class OrdinalEncoder(_Transformer):
     array([ 1., -1.,  0.])
     """
 
-    _fitted_attr = "categories_"
-
     def __init__(self, categories="auto", feature_range=None, handle_unknown: str = "error",
                  unknown_value=None, dtype=np.float64):
         if handle_unknown not in ("error", "use_encoded_value"):
@@ -197,23 +197,13 @@ class OrdinalEncoder(_Transformer):
         self.unknown_value = unknown_value
         self.dtype = dtype
 
-    def fit(self, x, y=None):
-        where = "OrdinalEncoder.fit()"
-        X = _check_2d_categorical(x, where)
-        self.categories_ = _fit_categories(X, self.categories, where,
-                                           check_seen=self.handle_unknown == "error")
-        self.n_features_in_ = X.shape[1]
-        return self
-
     def _step(self, j):
         lo, hi = self.feature_range
         return (hi - lo) / max(len(self.categories_[j]) - 1, 1)
 
     def transform(self, x):
         where = "OrdinalEncoder.transform()"
-        self._check_fitted("transform")
-        X = _check_2d_categorical(x, where)
-        self._check_width(X, where)
+        X = self._check_input(x, "transform", categorical=True)
         codes = _codes(self, X, where, allow_unknown=self.handle_unknown != "error")
         out = codes.astype(self.dtype)
         if self.feature_range is not None:
@@ -272,9 +262,7 @@ class LabelEncoder(_Transformer):
         if arr.ndim != 1:
             raise ValueError(f"{where}: {name} must be 1-D (n_samples,); received shape "
                              f"{arr.shape}. For one-hot rows use from_categorical(y) first.")
-        if arr.dtype.kind in "US":
-            arr = arr.astype(object)
-        missing = _is_missing(arr)
+        arr, missing = _as_objects(arr)
         if missing.any():
             raise ValueError(f"{where}: {name} has a missing value (None or NaN) at index "
                              f"{int(np.argmax(missing))}.")

@@ -46,9 +46,7 @@ class StandardScaler(_Transformer):
         return self
 
     def transform(self, x):
-        self._check_fitted("transform")
-        X = _check_2d_numeric(x, f"{type(self).__name__}.transform()")
-        self._check_width(X, f"{type(self).__name__}.transform()")
+        X = self._check_input(x, "transform")
         if self.with_mean:
             X = X - self.mean_
         if self.with_std:
@@ -56,9 +54,7 @@ class StandardScaler(_Transformer):
         return X
 
     def inverse_transform(self, z):
-        self._check_fitted("inverse_transform")
-        Z = _check_2d_numeric(z, f"{type(self).__name__}.inverse_transform()", "z")
-        self._check_width(Z, f"{type(self).__name__}.inverse_transform()", "z")
+        Z = self._check_input(z, "inverse_transform", "z")
         if self.with_std:
             Z = Z * self.scale_
         if self.with_mean:
@@ -100,15 +96,11 @@ class MinMaxScaler(_Transformer):
         return self
 
     def transform(self, x):
-        self._check_fitted("transform")
-        X = _check_2d_numeric(x, "MinMaxScaler.transform()")
-        self._check_width(X, "MinMaxScaler.transform()")
+        X = self._check_input(x, "transform")
         return X * self.scale_ + self.min_
 
     def inverse_transform(self, z):
-        self._check_fitted("inverse_transform")
-        Z = _check_2d_numeric(z, "MinMaxScaler.inverse_transform()", "z")
-        self._check_width(Z, "MinMaxScaler.inverse_transform()", "z")
+        Z = self._check_input(z, "inverse_transform", "z")
         return (Z - self.min_) / self.scale_
 
 
@@ -133,15 +125,11 @@ class MeanNormalizer(_Transformer):
         return self
 
     def transform(self, x):
-        self._check_fitted("transform")
-        X = _check_2d_numeric(x, "MeanNormalizer.transform()")
-        self._check_width(X, "MeanNormalizer.transform()")
+        X = self._check_input(x, "transform")
         return (X - self.mean_) / self.scale_
 
     def inverse_transform(self, z):
-        self._check_fitted("inverse_transform")
-        Z = _check_2d_numeric(z, "MeanNormalizer.inverse_transform()", "z")
-        self._check_width(Z, "MeanNormalizer.inverse_transform()", "z")
+        Z = self._check_input(z, "inverse_transform", "z")
         return Z * self.scale_ + self.mean_
 
 
@@ -162,13 +150,9 @@ class MaxAbsScaler(_Transformer):
         return self
 
     def transform(self, x):
-        self._check_fitted("transform")
-        X = _check_2d_numeric(x, "MaxAbsScaler.transform()")
-        self._check_width(X, "MaxAbsScaler.transform()")
+        X = self._check_input(x, "transform")
         return X / self.scale_
 
     def inverse_transform(self, z):
-        self._check_fitted("inverse_transform")
-        Z = _check_2d_numeric(z, "MaxAbsScaler.inverse_transform()", "z")
-        self._check_width(Z, "MaxAbsScaler.inverse_transform()", "z")
+        Z = self._check_input(z, "inverse_transform", "z")
         return Z * self.scale_
