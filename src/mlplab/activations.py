@@ -43,6 +43,18 @@ class Activation:
         """delta = dE/dY * f'(xi), elementwise."""
         return dY * self.derivative(xi, Y)
 
+    # The training step's versions: the same formulas written into a work array the layer
+    # reuses from step to step (``out`` has xi's shape and dtype). Override for speed.
+    def forward_into(self, xi: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Y = f(xi) written into ``out``; returns the array holding Y."""
+        out[...] = self(xi)
+        return out
+
+    def backward_into(self, xi, Y, dY, out: np.ndarray) -> np.ndarray:
+        """delta = f'(xi) * dE/dY written into ``out`` (dY is left as it is)."""
+        out[...] = self.backward(xi, Y, dY)
+        return out
+
     def get_config(self) -> dict:
         return {"name": self.name}
 
@@ -61,6 +73,23 @@ def get(identifier) -> Activation:
     if identifier is None:
         return Linear()
     return REGISTRY.get(identifier, base=Activation)
+
+
+_FAST_OK: dict = {}
+
+
+def _fast_ok(act, method: str, *formulas: str) -> bool:
+    """True when the class that gives ``act`` its fast ``method`` also defines ``formulas``
+    (e.g. ``derivative``): a subclass that changes a formula keeps the plain, overridable
+    path instead of inheriting a fast path that would bypass its change."""
+    key = (type(act), method)
+    ok = _FAST_OK.get(key)
+    if ok is None:
+        def owner(name):
+            return next(c for c in type(act).__mro__ if name in vars(c))
+
+        ok = _FAST_OK[key] = all(owner(f) is owner(method) for f in formulas)
+    return ok
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -83,6 +112,16 @@ class Linear(Activation):
         return np.ones_like(xi)
 
     def backward(self, xi, Y, dY):
+        return dY
+
+    def forward_into(self, xi, out):
+        if not _fast_ok(self, "forward_into", "__call__"):
+            return super().forward_into(xi, out)
+        return xi
+
+    def backward_into(self, xi, Y, dY, out):
+        if not _fast_ok(self, "backward_into", "backward", "derivative"):
+            return super().backward_into(xi, Y, dY, out)
         return dY
 
 
@@ -130,10 +169,36 @@ class Sigmoid(Activation):
         self.slope = float(slope)
 
     def __call__(self, xi):
-        return _sigmoid(xi * self.slope if self.slope != 1.0 else xi)
+        return self._sigmoid_into(xi, np.empty_like(xi))
 
     def derivative(self, xi, Y):
         return self.slope * Y * (1.0 - Y)
+
+    def forward_into(self, xi, out):
+        if not _fast_ok(self, "forward_into", "__call__"):
+            return super().forward_into(xi, out)
+        return self._sigmoid_into(xi, out)
+
+    def _sigmoid_into(self, xi, out):
+        # 1 / (1 + e^(-lambda xi)) with one transcendental, in place. For xi << 0, e^(-xi)
+        # overflows to inf and 1 / inf = 0, the right limit: the overflow is expected.
+        # Relative error a few ulp everywhere (e^x, one addition, one division).
+        with np.errstate(over="ignore"):
+            np.multiply(xi, -self.slope, out=out) if self.slope != 1.0 else \
+                np.negative(xi, out=out)
+            np.exp(out, out=out)
+        out += 1.0
+        return np.reciprocal(out, out=out)
+
+    def backward_into(self, xi, Y, dY, out):
+        if not _fast_ok(self, "backward_into", "backward", "derivative"):
+            return super().backward_into(xi, Y, dY, out)
+        np.subtract(1.0, Y, out=out)                  # 1 - Y
+        out *= Y                                      # Y (1 - Y)
+        if self.slope != 1.0:
+            out *= self.slope                         # f' = lambda Y (1 - Y)
+        out *= dY                                     # delta = f'(xi) * dE/dY
+        return out
 
     def get_config(self):
         return {"name": self.name, "slope": self.slope}
@@ -163,6 +228,24 @@ class Tanh(Activation):
     def derivative(self, xi, Y):
         return self.slope * (1.0 - Y * Y)
 
+    def forward_into(self, xi, out):
+        if not _fast_ok(self, "forward_into", "__call__"):
+            return super().forward_into(xi, out)
+        if self.slope != 1.0:
+            np.multiply(xi, self.slope, out=out)
+            return np.tanh(out, out=out)
+        return np.tanh(xi, out=out)
+
+    def backward_into(self, xi, Y, dY, out):
+        if not _fast_ok(self, "backward_into", "backward", "derivative"):
+            return super().backward_into(xi, Y, dY, out)
+        np.multiply(Y, Y, out=out)
+        np.subtract(1.0, out, out=out)                # 1 - Y^2
+        if self.slope != 1.0:
+            out *= self.slope
+        out *= dY                                     # delta = lambda (1 - Y^2) dE/dY
+        return out
+
     def get_config(self):
         return {"name": self.name, "slope": self.slope}
 
@@ -181,6 +264,18 @@ class ReLU(Activation):
 
     def backward(self, xi, Y, dY):
         return np.where(xi > 0, dY, 0.0).astype(dY.dtype, copy=False)
+
+    def forward_into(self, xi, out):
+        if not _fast_ok(self, "forward_into", "__call__"):
+            return super().forward_into(xi, out)
+        return np.maximum(xi, 0.0, out=out)
+
+    def backward_into(self, xi, Y, dY, out):
+        if not _fast_ok(self, "backward_into", "backward", "derivative"):
+            return super().backward_into(xi, Y, dY, out)
+        np.greater(xi, 0.0, out=out)                  # f'(xi) = 1[xi > 0]
+        out *= dY                                     # delta = f'(xi) * dE/dY
+        return out
 
 
 @REGISTRY.register("leaky_relu")
@@ -323,6 +418,14 @@ class Softmax(Activation):
         z = xi - xi.max(axis=-1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=-1, keepdims=True)
+
+    def forward_into(self, xi, out):
+        if not _fast_ok(self, "forward_into", "__call__"):
+            return super().forward_into(xi, out)
+        np.subtract(xi, xi.max(axis=-1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=-1, keepdims=True)
+        return out
 
     def derivative(self, xi, Y):
         return Y * (1.0 - Y)

@@ -21,6 +21,7 @@ import numbers
 
 import numpy as np
 
+from . import _kernels
 from ._registry import Registry
 from ._validation import check_positive_float
 
@@ -219,6 +220,8 @@ class SGD(Optimizer):
 
     def update_step(self, index, param, grad, lr):
         t = param.dtype.type
+        if not self.momentum and _kernels.sgd_step(param, grad, t(lr)):
+            return                                   # the same w -= alpha g, fused (numba)
         step = self._tmp[index]
         np.multiply(grad, t(lr), out=step)           # alpha g
         if not self.momentum:
@@ -492,6 +495,10 @@ class Adam(Optimizer):
         step = self.iterations
         alpha_t = lr * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step)
         m, v, tmp = self.momentums[index], self.velocities[index], self._tmp[index]
+        if not self.amsgrad and _kernels.adam_step(param, grad, m, v, t(1.0 - self.beta_1),
+                                                   t(1.0 - self.beta_2), t(self.epsilon),
+                                                   t(alpha_t)):
+            return                                    # the same three updates, fused (numba)
         np.subtract(grad, m, out=tmp)
         tmp *= t(1.0 - self.beta_1)
         m += tmp                                      # m += (1 - beta_1)(g - m)

@@ -76,31 +76,59 @@ class Dense(Layer):
             self.grads.append(self.db)
         else:
             self.b = None
+        self._work = {}
+
+    def _buffer(self, name, n, width):
+        """A work array (n, width) kept from step to step: training allocates nothing.
+
+        Arrays of the training step (Xi, Y, delta, dE/dY_{l-1}) live here; they are
+        overwritten by the next step, so ``predict`` never returns one.
+        """
+        buf = self._work.get(name)
+        if buf is None or len(buf) < n:
+            buf = self._work[name] = np.empty((n, width), dtype=self.dtype)
+        return buf[:n]
 
     def forward(self, X, training=False):
-        xi = X @ self.W
-        if self.b is not None:
-            xi += self.b
-        Y = self.activation(xi)
+        if not training or X.dtype != self.dtype:
+            xi = X @ self.W
+            if self.b is not None:
+                xi += self.b
+            Y = self.activation(xi)
+        else:  # the same, written into the layer's work arrays
+            xi = np.matmul(X, self.W, out=self._buffer("xi", len(X), self.units))
+            if self.b is not None:
+                xi += self.b                              # Xi = Y_prev W + b
+            Y = self.activation.forward_into(xi, self._buffer("Y", len(X), self.units))
         if training:
             self.Y_prev, self.xi, self.Y = X, xi, Y
         return Y
 
     def backward(self, dY):
         """Given dE/dY_l, store dE/dW_l and dE/db_l and return dE/dY_{l-1}."""
-        return self.backward_from_delta(self.activation.backward(self.xi, self.Y, dY))
+        if dY.dtype == self.dtype == self.xi.dtype:      # delta = f'(Xi) * dE/dY, in place
+            delta = self.activation.backward_into(self.xi, self.Y, dY,
+                                                  self._buffer("delta", len(dY), self.units))
+        else:
+            delta = self.activation.backward(self.xi, self.Y, dY)
+        return self.backward_from_delta(delta)
 
     def backward_from_delta(self, delta):
         """Given delta_l = dE/dXi_l (the fused output layer starts here)."""
         self.delta = delta
-        np.matmul(self.Y_prev.T, delta, out=self.dW)
+        np.matmul(self.Y_prev.T, delta, out=self.dW)     # dE/dW = Y_prev^T delta
         if self.kernel_regularizer is not None:
             self.dW += self.kernel_regularizer.gradient(self.W)
         if self.b is not None:
-            np.sum(delta, axis=0, out=self.db)
+            np.sum(delta, axis=0, out=self.db)           # dE/db = sum of delta's rows
             if self.bias_regularizer is not None:
                 self.db += self.bias_regularizer.gradient(self.b)
-        return delta @ self.W.T if self.need_input_grad else None
+        if not self.need_input_grad:                     # first layer: nobody needs dE/dX
+            return None
+        if delta.dtype != self.dtype:
+            return delta @ self.W.T
+        dX = self._buffer("dX", len(delta), self.W.shape[0])
+        return np.matmul(delta, self.W.T, out=dX)        # dE/dY_{l-1} = delta W^T
 
     def regularization_penalty(self):
         total = 0.0
