@@ -10,9 +10,8 @@ Try a wider network ([2, 16, 16, 1]) to see the spread vanish.
 """
 import argparse
 
-import numpy as np
-
 import mlplab
+from mlplab import plots
 from mlplab.callbacks import LearningRateScheduler
 from mlplab.datasets import make_circles
 from mlplab.layers import Dense, Input
@@ -47,20 +46,9 @@ def main(argv=None):
 
 
 def plot(model, x, y, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    g1, g2 = np.meshgrid(np.linspace(-2.5, 2.5, 200), np.linspace(-2.5, 2.5, 200))
-    p = model.predict(np.c_[g1.ravel(), g2.ravel()]).reshape(g1.shape)
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.contourf(g1, g2, p, levels=20, cmap="RdBu_r", alpha=0.6)
-    ax.contour(g1, g2, p, levels=[0.5], colors="k")
-    ax.scatter(x[:, 0], x[:, 1], c=y.ravel(), cmap="RdBu_r", edgecolors="k", s=20)
-    ax.set_title("[2, 4, 4, 1] ReLU network: P(inner circle)")
-    fig.savefig(path, dpi=100)
-    print(f"decision boundary saved to {path}")
+    ax = plots.plot_decision_boundary(model, x, y, bounds=(-2.5, 2.5, -2.5, 2.5),
+                                      title="[2, 4, 4, 1] ReLU network: P(inner circle)")
+    print(f"decision boundary saved to {plots.save_figure(ax.figure, path, dpi=100)}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlplab import plots
 from mlplab.datasets import load_iris
 from mlplab.neurons import Adaline, AdalineRegressor, LinearNetwork
 
@@ -62,10 +63,7 @@ def main(out=DEFAULT_OUT, seed: int = 0) -> dict:
 
 
 def plot(out, runs, w_lstsq, E_min):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = plots.pyplot()
     fig, (ax_e, ax_w) = plt.subplots(1, 2, figsize=(11, 4.5))
     for name, model in runs.items():
         line, = ax_e.plot(np.arange(1, model.n_epochs_ + 1),
@@ -87,12 +85,7 @@ def plot(out, runs, w_lstsq, E_min):
               xlabel="epoch")
     inset.title.set_fontsize(8)
     ax_w.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 0.16))
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    print(f"plot written to {out}")
+    print(f"plot written to {plots.save_figure(fig, out)}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlplab import plots
 from mlplab.datasets import load_xor
 from mlplab.neurons import Madaline
 
@@ -46,30 +47,18 @@ def main(out=DEFAULT_OUT, seed: int = 0):
 
 
 def plot(out, panels):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = plots.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.8))
     for ax, (model, x, y, title) in zip(axes, panels):
         lim = 1.4 if len(x) == 4 else 1.1
+        plots.plot_decision_boundary(model, x, y, ax=ax, bounds=(-lim, lim, -lim, lim),
+                                     cmap="RdBu", title=f"{title}\n(blue region: Madaline "
+                                                        f"outputs +1)")
         g = np.linspace(-lim, lim, 300)
-        G1, G2 = np.meshgrid(g, g)
-        Z = model.predict(np.c_[G1.ravel(), G2.ravel()]).reshape(G1.shape)
-        ax.contourf(G1, G2, Z, levels=[-2, 0, 2], colors=["#f4cccc", "#cfe2f3"])
-        ax.scatter(*x[y > 0].T, c="tab:blue", marker="o", label="+1", zorder=3)
-        ax.scatter(*x[y < 0].T, c="tab:red", marker="x", label="-1", zorder=3)
         for j, (w0, w1, w2) in enumerate(model.W_.T):
             ax.plot(g, -(w0 + w1 * g) / w2, "--", lw=1.5, label=f"Adaline {j + 1}: $x w = 0$")
-        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="$x_1$", ylabel="$x_2$",
-               title=f"{title}\n(blue region: Madaline outputs +1)")
         ax.legend(fontsize=7, loc="upper center" if len(x) == 4 else "lower left")
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    print(f"plot written to {out}")
+    print(f"plot written to {plots.save_figure(fig, out)}")
 
 
 if __name__ == "__main__":

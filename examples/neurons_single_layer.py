@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlplab import plots
 from mlplab.datasets import load_iris
 from mlplab.neurons import LinearNetwork, SingleLayerNetwork
 
@@ -71,22 +72,10 @@ def main(out=DEFAULT_OUT, seed: int = 0) -> dict:
 
 
 def plot(out, curves):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for name, acc in curves.items():
-        ax.plot(np.arange(1, len(acc) + 1), acc, label=name)
+    ax = plots.plot_history(curves, keys=list(curves))
     ax.set(xlabel="epoch (batch gradient descent, alpha = 0.01)", ylabel="training accuracy",
            title="Iris, one layer of 3 units: accuracy after each epoch", ylim=(0.5, 1.0))
-    ax.legend()
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    print(f"plot written to {out}")
+    print(f"plot written to {plots.save_figure(ax.figure, out)}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlplab import plots
 from mlplab.datasets import load_logic_gate, load_xor
 from mlplab.neurons import ConvergenceWarning, Perceptron
 
@@ -59,10 +60,7 @@ def main(out=DEFAULT_OUT, seed: int = 0):
 
 
 def plot(out, p2, x2, y2, p5, p_xor):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = plots.pyplot()
     fig, (ax, ax_err) = plt.subplots(1, 2, figsize=(11, 4.8))
     ax.scatter(*x2[y2 == 1].T, marker="o", c="tab:blue", label="class 1", zorder=3)
     ax.scatter(*x2[y2 == 0].T, marker="x", c="tab:red", label="class 0", zorder=3)
@@ -90,12 +88,7 @@ def plot(out, p2, x2, y2, p5, p_xor):
                title=f"Errors per epoch (XOR: still {p_xor.errors_[-1]} of 4 wrong "
                      f"at epoch {p_xor.n_epochs_})")
     ax_err.legend()
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    print(f"plot written to {out}")
+    print(f"plot written to {plots.save_figure(fig, out)}")
 
 
 if __name__ == "__main__":
