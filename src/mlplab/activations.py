@@ -79,16 +79,16 @@ _FAST_OK: dict = {}
 
 
 def _fast_ok(act, method: str, *formulas: str) -> bool:
-    """True when the class that gives ``act`` its fast ``method`` also defines ``formulas``
-    (e.g. ``derivative``): a subclass that changes a formula keeps the plain, overridable
-    path instead of inheriting a fast path that would bypass its change."""
+    """True unless a subclass below the class that gives ``act`` its fast ``method`` redefines
+    one of ``formulas`` (e.g. ``derivative``): such a subclass keeps the plain path, which
+    calls its formula, instead of inheriting a fast path that would bypass it."""
     key = (type(act), method)
     ok = _FAST_OK.get(key)
     if ok is None:
         def owner(name):
             return next(c for c in type(act).__mro__ if name in vars(c))
 
-        ok = _FAST_OK[key] = all(owner(f) is owner(method) for f in formulas)
+        ok = _FAST_OK[key] = all(issubclass(owner(method), owner(f)) for f in formulas)
     return ok
 
 

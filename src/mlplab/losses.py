@@ -250,11 +250,9 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     def per_sample_from_logits(self, xi, D, activation):
         """e_p = logsumexp(xi_p) - xi_p[d_p], with the row maximum m taken out first."""
-        m = xi.max(axis=-1, keepdims=True)
-        z = xi - m
-        lse = np.log(np.exp(z).sum(axis=-1))
-        return lse - np.take_along_axis(z, D.reshape(-1, 1).astype(np.intp, copy=False),
-                                        axis=-1)[:, 0]
+        z = xi - xi.max(axis=-1, keepdims=True)
+        lse = np.log(np.add.reduce(np.exp(z), axis=-1))
+        return lse - z[np.arange(len(z)), D.reshape(-1).astype(np.intp, copy=False)]
 
     def check_targets(self, D, n_outputs, where):
         if D.ndim == 2 and D.shape[1] == 1:

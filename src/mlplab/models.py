@@ -7,6 +7,7 @@ through the layers in reverse, then one optimizer step per weight array.
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 
 import warnings
@@ -393,7 +394,7 @@ class Sequential:
                     e, Y = self._train_batch(xb, db)
                 loss_sum += float(e.sum(dtype=np.float64))
                 seen += len(xb)
-                if not np.isfinite(loss_sum):
+                if not math.isfinite(loss_sum):
                     break
                 for m in self.metrics:
                     m.update(Y, db)

@@ -116,7 +116,10 @@ class Dense(Layer):
     def backward_from_delta(self, delta):
         """Given delta_l = dE/dXi_l (the fused output layer starts here)."""
         self.delta = delta
-        np.matmul(self.Y_prev.T, delta, out=self.dW)     # dE/dW = Y_prev^T delta
+        if len(delta) == 1:   # one sample: an outer product, cheaper as a broadcast product
+            np.multiply(self.Y_prev.T, delta, out=self.dW)
+        else:
+            np.matmul(self.Y_prev.T, delta, out=self.dW)  # dE/dW = Y_prev^T delta
         if self.kernel_regularizer is not None:
             self.dW += self.kernel_regularizer.gradient(self.W)
         if self.b is not None:
