@@ -1,14 +1,19 @@
-"""Optional compiled kernels for the elementwise work of a training step (numba).
+"""Optional fast kernels for the elementwise work of a training step.
 
-The optimizers' NumPy code is the reference and stays the default everywhere; when numba is
-installed (``pip install mlplab[fast]``) the hottest updates also have a fused kernel: one
-pass over the arrays instead of one NumPy pass per operation. Each
-kernel performs the same float operations in the same order as the NumPy code (no fast-math,
-no fused multiply-add), so both paths give identical results, which the tests check bit for
-bit. ``MLPLAB_NUMBA=0`` in the environment turns the kernels off.
+Two accelerators, each beside a NumPy path that stays the reference and passes the same tests:
 
-Each function returns True when it did the update and False when the caller must run the
-NumPy code (numba missing or off, an array too small to gain, or an unusual layout).
+- numba (``pip install mlplab[fast]``): the SGD and Adam updates as one fused pass over the
+  arrays instead of one NumPy pass per operation. Each kernel performs the same float
+  operations in the same order as the NumPy code (no fast-math, no fused multiply-add), so
+  both paths give identical results, which the tests check bit for bit.
+- the BLAS that NumPy itself ships (OpenBLAS, called through ctypes; no extra package):
+  ``gemm_update`` computes C <- C + alpha A^T B in one matrix product, which lets plain SGD
+  fold W <- W - alpha Y_prev^T delta into the product that computes the gradient.
+
+``MLPLAB_PURE_NUMPY=1`` in the environment (or ``use(False)``) turns both off.
+
+Each function returns True when it did the work and False when the caller must run the
+NumPy code (accelerator missing or off, an array too small to gain, or an unusual layout).
 """
 from __future__ import annotations
 
@@ -19,26 +24,31 @@ import numpy as np
 #: Below this many elements the NumPy code is as fast (a numba call costs ~1 us).
 MIN_SIZE = 1 << 12
 
-_state = {"kernels": None}
+_state = {"on": os.environ.get("MLPLAB_PURE_NUMPY", "0") in ("", "0"), "kernels": None,
+          "gemm": None}
 
 
-def enabled() -> bool:
-    """True when the numba kernels are switched on (not necessarily compiled yet)."""
-    return _load() is not None
+def use(enabled: bool) -> bool:
+    """Switch the accelerators on or off (for tests and comparisons); returns the old setting."""
+    old, _state["on"] = _state["on"], bool(enabled)
+    return old
 
 
 def backend() -> str:
-    return "numba" if enabled() else "numpy"
+    """What the training step uses: e.g. ``"numba + OpenBLAS gemm"`` or ``"numpy"``."""
+    parts = (["numba"] if _load() else []) + (["OpenBLAS gemm"] if _gemm() else [])
+    return " + ".join(parts) or "numpy"
 
 
 def _load():
+    if not _state["on"]:
+        return None
     if _state["kernels"] is None:
         _state["kernels"] = False
-        if os.environ.get("MLPLAB_NUMBA", "1") != "0":
-            try:
-                _state["kernels"] = _compile()
-            except ImportError:
-                pass
+        try:
+            _state["kernels"] = _compile()
+        except ImportError:
+            pass
     return _state["kernels"] or None
 
 
@@ -56,6 +66,13 @@ def _compile():
             param[i] -= lr * grad[i]
 
     @numba.njit(**opts)
+    def sgd_outer(W, a, b, lr):  # W -= alpha (a^T b) for one sample: a (1, M), b (1, N)
+        for i in range(W.shape[0]):
+            ai = a[0, i]
+            for j in range(W.shape[1]):
+                W[i, j] -= lr * (ai * b[0, j])
+
+    @numba.njit(**opts)
     def adam(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha_t):
         for i in range(param.size):
             g = grad[i]
@@ -65,7 +82,7 @@ def _compile():
             v[i] = vi
             param[i] -= alpha_t * (mi / (np.sqrt(vi) + epsilon))
 
-    return {"sgd": sgd, "adam": adam}
+    return {"sgd": sgd, "adam": adam, "sgd_outer": sgd_outer}
 
 
 def _flat(arrays, dtype):
@@ -95,4 +112,87 @@ def adam_step(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, al
     if not flat:
         return False
     kernels["adam"](*flat, one_minus_beta_1, one_minus_beta_2, epsilon, alpha_t)
+    return True
+
+
+# ---------------------------------------------------------------------------- BLAS
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+
+def _gemm():
+    """{dtype: cblas_?gemm} of the OpenBLAS bundled with NumPy, checked once, or None."""
+    if not _state["on"]:
+        return None
+    if _state["gemm"] is None:
+        _state["gemm"] = False
+        try:
+            _state["gemm"] = _find_gemm() or False
+        except (OSError, AttributeError, ValueError, AssertionError):
+            pass
+    return _state["gemm"] or None
+
+
+def _find_gemm():
+    import ctypes
+    import glob
+
+    libs = sorted(glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs",
+                                         "*openblas*.so*")))
+    if len(libs) != 1:
+        return None
+    lib = ctypes.CDLL(libs[0])  # already loaded by NumPy: the same library and thread pool
+    found = {}
+    for dtype, letter, ctype in ((np.float32, "s", ctypes.c_float),
+                                 (np.float64, "d", ctypes.c_double)):
+        for name, index in ((f"scipy_cblas_{letter}gemm64_", ctypes.c_int64),
+                            (f"cblas_{letter}gemm64_", ctypes.c_int64),
+                            (f"cblas_{letter}gemm", ctypes.c_int)):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                p = ctypes.c_void_p
+                fn.argtypes = [ctypes.c_int] * 3 + [index] * 3 + [ctype, p, index, p, index,
+                                                                   ctype, p, index]
+                fn.restype = None
+                found[np.dtype(dtype)] = fn
+                break
+    if len(found) != 2:
+        return None
+    rng = np.random.default_rng(0)  # check it against NumPy before trusting it
+    for dtype in found:
+        A, B, C = (rng.random(shape).astype(dtype) for shape in ((3, 5), (3, 4), (5, 4)))
+        expected = C - 0.5 * (A.T @ B)
+        _call(found[dtype], C, A, B, -0.5)
+        assert np.allclose(C, expected, rtol=1e-5, atol=1e-6)
+    return found
+
+
+def _call(fn, C, A, B, alpha):
+    K, M = A.shape
+    N = B.shape[1]
+    fn(_ROW_MAJOR, _TRANS, _NO_TRANS, M, N, K, alpha, A.ctypes.data, M, B.ctypes.data, N,
+       1.0, C.ctypes.data, N)
+
+
+def gemm_available() -> bool:
+    return _gemm() is not None
+
+
+def gemm_update(C, A, B, alpha) -> bool:
+    """C <- C + alpha A^T B in place: one BLAS product (or, for one row, one numba pass).
+
+    A is (K, M), B is (K, N), C is (M, N), all C-contiguous of one float dtype. Used by plain
+    SGD with alpha = -learning rate, A = Y_prev and B = delta.
+    """
+    gemm = _gemm()
+    if gemm is None or not (C.dtype == A.dtype == B.dtype) or C.dtype not in gemm:
+        return False
+    if not (C.flags.c_contiguous and C.flags.writeable and A.flags.c_contiguous
+            and B.flags.c_contiguous) or C.shape != (A.shape[1], B.shape[1]) \
+            or len(A) != len(B):
+        return False
+    kernels = _load()
+    if len(A) == 1 and kernels is not None:  # a rank-1 update: one pass, no thread start-up
+        kernels["sgd_outer"](C, A, B, C.dtype.type(-alpha))
+        return True
+    _call(gemm[C.dtype], C, A, B, alpha)
     return True

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from . import _kernels
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
@@ -240,12 +241,16 @@ class Sequential:
             return self.loss.per_sample_from_logits(xi, D, act)
         return self.loss.per_sample(Y, D)
 
-    def _backward(self, Y, D) -> None:
-        """Backpropagation: delta_L at the output, then delta_l = f'(Xi_l) * (delta_{l+1} W^T)."""
+    def _backward(self, Y, D, sgd_rate=None) -> None:
+        """Backpropagation: delta_L at the output, then delta_l = f'(Xi_l) * (delta_{l+1} W^T).
+
+        ``sgd_rate``: plain SGD's step is done inside each Dense's backward (see
+        ``_fused_sgd_rate``)."""
         act = self._output_activation
         last = self.layers[-1]
+        fused = () if sgd_rate is None else (sgd_rate,)
         if act is not None and self.loss.fuses_with(act) and hasattr(last, "backward_from_delta"):
-            dY = last.backward_from_delta(self.loss.fused_delta(Y, D, act))
+            dY = last.backward_from_delta(self.loss.fused_delta(Y, D, act), *fused)
             rest = self.layers[-2::-1]
         else:
             dY = self.loss.gradient(Y, D)
@@ -253,7 +258,23 @@ class Sequential:
         for layer in rest:
             if dY is None:
                 break
-            dY = layer.backward(dY)
+            dY = layer.backward(dY, *fused) if layer.params else layer.backward(dY)
+
+    def _fused_sgd_rate(self):
+        """alpha when the step is plain SGD (w <- w - alpha g, no momentum, clipping or weight
+        penalty) on Dense layers only: then each layer applies it in the same matrix product
+        that computes its gradient (``Dense.backward_from_delta``), and the separate pass of
+        ``optimizer.apply`` over every weight is saved. Else None."""
+        opt = self.optimizer
+        if type(opt) is not _optimizers.SGD or opt.momentum or opt.clipnorm is not None or \
+                opt.clipvalue is not None or opt.global_clipnorm is not None or \
+                not _kernels.gemm_available():
+            return None
+        for layer in self.layers:
+            if layer.params and (type(layer) is not Dense or layer.kernel_regularizer is not None
+                                 or layer.bias_regularizer is not None):
+                return None
+        return opt.current_learning_rate
 
     def regularization_penalty(self) -> float:
         return sum(layer.regularization_penalty() for layer in self.layers)
@@ -269,8 +290,13 @@ class Sequential:
     def _train_batch(self, X, D):
         """One step of backpropagation; returns (per-sample losses, outputs)."""
         Y = self._forward(X, training=True)
-        self._backward(Y, D)
-        self.optimizer.apply(self.trainable_params, self.trainable_grads)
+        rate = self._fused_sgd_rate()
+        if rate is None:
+            self._backward(Y, D)
+            self.optimizer.apply(self.trainable_params, self.trainable_grads)
+        else:  # the same SGD step, done by the layers during backward
+            self._backward(Y, D, sgd_rate=rate)
+            self.optimizer.iterations += 1
         for layer in self.layers:
             layer.apply_constraints()
         last = self.layers[-1]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, constraints, initializers, regularizers
+from .. import _kernels, activations, constraints, initializers, regularizers
 from .._validation import check_positive_int
 from .base import Layer
 
@@ -66,8 +66,8 @@ class Dense(Layer):
         n_in = input_shape[0]
         self.W = self.kernel_initializer((n_in, self.units), rng, self.dtype)
         self.params, self.param_names = [self.W], ["kernel"]
-        self.dW = np.zeros_like(self.W)
-        self.grads = [self.dW]
+        self._dW, self._dW_pending = np.zeros_like(self.W), False
+        self.grads = [self._dW]
         if self.use_bias:
             self.b = self.bias_initializer((self.units,), rng, self.dtype)
             self.db = np.zeros_like(self.b)
@@ -77,6 +77,29 @@ class Dense(Layer):
         else:
             self.b = None
         self._work = {}
+
+    @property
+    def dW(self):
+        """dE/dW = Y_prev^T delta of the last backward pass."""
+        if self._dW_pending:  # the fused SGD step did not store it: form it now
+            np.matmul(self.Y_prev.T, self.delta, out=self._dW)
+            self._dW_pending = False
+        return self._dW
+
+    @dW.setter
+    def dW(self, value):
+        if value is not self._dW:
+            self._dW[...] = value
+        self._dW_pending = False
+
+    @property
+    def grads(self):
+        self.dW  # noqa: B018 (forms a pending dE/dW)
+        return self._grads
+
+    @grads.setter
+    def grads(self, value):
+        self._grads = value
 
     def _buffer(self, name, n, width):
         """A work array (n, width) kept from step to step: training allocates nothing.
@@ -104,28 +127,48 @@ class Dense(Layer):
             self.Y_prev, self.xi, self.Y = X, xi, Y
         return Y
 
-    def backward(self, dY):
+    def backward(self, dY, sgd_rate=None):
         """Given dE/dY_l, store dE/dW_l and dE/db_l and return dE/dY_{l-1}."""
         if dY.dtype == self.dtype == self.xi.dtype:      # delta = f'(Xi) * dE/dY, in place
             delta = self.activation.backward_into(self.xi, self.Y, dY,
                                                   self._buffer("delta", len(dY), self.units))
         else:
             delta = self.activation.backward(self.xi, self.Y, dY)
-        return self.backward_from_delta(delta)
+        return self.backward_from_delta(delta, sgd_rate)
 
-    def backward_from_delta(self, delta):
-        """Given delta_l = dE/dXi_l (the fused output layer starts here)."""
-        self.delta = delta
+    def backward_from_delta(self, delta, sgd_rate=None):
+        """Given delta_l = dE/dXi_l (the fused output layer starts here).
+
+        With ``sgd_rate`` alpha (plain SGD, chosen by ``Sequential``) the layer also takes the
+        step, W <- W - alpha Y_prev^T delta and b <- b - alpha dE/db, the first as one BLAS
+        product C <- C + alpha' A^T B that does not store dE/dW (``dW`` forms it when read).
+        """
+        self.delta, self._dW_pending = delta, False
+        if sgd_rate is not None:
+            dX = self._input_grad(delta)                 # with W before the step
+            t = self.dtype.type
+            if _kernels.gemm_update(self.W, self.Y_prev, delta, t(-sgd_rate)):
+                self._dW_pending = True                  # W <- W - alpha Y_prev^T delta
+            else:
+                np.matmul(self.Y_prev.T, delta, out=self._dW)
+                self.W -= self._dW * t(sgd_rate)         # W <- W - alpha Y_prev^T delta
+            if self.b is not None:
+                np.sum(delta, axis=0, out=self.db)
+                self.b -= self.db * t(sgd_rate)          # b <- b - alpha sum(delta)
+            return dX
         if len(delta) == 1:   # one sample: an outer product, cheaper as a broadcast product
-            np.multiply(self.Y_prev.T, delta, out=self.dW)
+            np.multiply(self.Y_prev.T, delta, out=self._dW)
         else:
-            np.matmul(self.Y_prev.T, delta, out=self.dW)  # dE/dW = Y_prev^T delta
+            np.matmul(self.Y_prev.T, delta, out=self._dW)    # dE/dW = Y_prev^T delta
         if self.kernel_regularizer is not None:
-            self.dW += self.kernel_regularizer.gradient(self.W)
+            self._dW += self.kernel_regularizer.gradient(self.W)
         if self.b is not None:
             np.sum(delta, axis=0, out=self.db)           # dE/db = sum of delta's rows
             if self.bias_regularizer is not None:
                 self.db += self.bias_regularizer.gradient(self.b)
+        return self._input_grad(delta)
+
+    def _input_grad(self, delta):
         if not self.need_input_grad:                     # first layer: nobody needs dE/dX
             return None
         if delta.dtype != self.dtype:
