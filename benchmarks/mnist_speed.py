@@ -120,7 +120,7 @@ def _accelerator():
         from mlplab import _kernels
     except ImportError:
         return "numpy"
-    return _kernels.BACKEND
+    return _kernels.backend()
 
 
 def worker_torch(cfg, data, seed):

@@ -1,0 +1,264 @@
+"""The fast paths of the training step compute the same thing as the plain formulas.
+
+Covered: the work arrays Dense reuses (float32 stays float32, nothing upcast), the in-place
+activations and deltas, the sparse cross-entropy without a one-hot matrix, the numba kernels
+of SGD and Adam (bit for bit equal to the NumPy code), plain SGD folded into the gradient's
+matrix product, predict's quick check, and the memory of fit (no copy of x per epoch).
+No timings here: see benchmarks/mnist_speed.py and docs/performance.md.
+"""
+import importlib.util
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import mlplab
+from mlplab import _kernels, activations, losses, optimizers
+from mlplab.layers import Dense, Input
+
+FAST_ACTIVATIONS = ["sigmoid", "tanh", "relu", "linear", "softmax"]
+
+
+@pytest.fixture(params=[True, False], ids=["accelerated", "pure_numpy"])
+def accel(request):
+    """Run a test with the accelerators (numba, BLAS gemm) on, then with pure NumPy."""
+    old = _kernels.use(request.param)
+    yield request.param
+    _kernels.use(old)
+
+
+def _mlp(activation="sigmoid", dtype="float32", seed=0, n_in=20, hidden=64, n_out=5):
+    return mlplab.Sequential([Input((n_in,)), Dense(hidden, activation=activation),
+                              Dense(n_out, activation="softmax")], seed=seed, dtype=dtype)
+
+
+def _data(n=100, n_in=20, n_out=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, n_in), dtype=np.float32), rng.integers(0, n_out, n)
+
+
+# -- activations: in-place forms vs the plain formulas --------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", FAST_ACTIVATIONS + ["elu", "swish"])
+def test_forward_into_and_backward_into_equal_the_formulas(name, dtype):
+    act = activations.get(name)
+    rng = np.random.default_rng(1)
+    xi = (rng.normal(size=(7, 6)) * 5).astype(dtype)
+    dY = rng.normal(size=(7, 6)).astype(dtype)
+    Y = act(xi)
+    Y_fast = act.forward_into(xi, np.empty_like(xi))
+    assert Y_fast.dtype == dtype
+    np.testing.assert_allclose(Y_fast, Y, rtol=4 * np.finfo(dtype).eps, atol=1e-30)
+    delta = act.backward(xi, Y, dY)
+    before = dY.copy()
+    delta_fast = act.backward_into(xi, Y, dY, np.empty_like(xi))
+    assert delta_fast.dtype == dtype
+    np.testing.assert_array_equal(dY, before)  # dE/dY is not overwritten
+    np.testing.assert_allclose(delta_fast, delta, rtol=8 * np.finfo(dtype).eps, atol=1e-30)
+
+
+def test_sigmoid_is_accurate_and_quiet_at_extremes():
+    # Stable reference: e^z / (1 + e^z) for z < 0, 1 / (1 + e^-z) otherwise (no overflow).
+    z = np.concatenate([np.linspace(-700, 700, 2001), [-500.0, 500.0, -36.5, 36.5, 0.0]])
+    ez = np.exp(-np.abs(z))
+    ref = np.where(z >= 0, 1 / (1 + ez), ez / (1 + ez))
+    s = activations.get("sigmoid")
+    np.testing.assert_allclose(s(z), ref, rtol=1e-15, atol=0)  # float64, relative
+    z32 = np.array([-500.0, -100.0, -20.0, 0.0, 20.0, 100.0, 500.0], dtype=np.float32)
+    y32 = s(z32)  # pytest turns the overflow warning into an error: there must be none
+    assert y32.dtype == np.float32 and np.isfinite(y32).all()
+    assert y32[0] == 0.0 and y32[-1] == 1.0 and y32[3] == 0.5
+
+
+def test_a_subclass_that_changes_a_formula_is_not_bypassed():
+    class Shifted(activations.Sigmoid):
+        def derivative(self, xi, Y):
+            return 1.0 - Y  # changed on purpose
+
+    xi = np.linspace(-2, 2, 6).reshape(2, 3)
+    dY = np.ones_like(xi)
+    act = Shifted()
+    Y = act(xi)
+    np.testing.assert_allclose(act.backward_into(xi, Y, dY, np.empty_like(xi)), 1.0 - Y)
+
+
+# -- losses ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_cross_entropy_fast_paths_equal_the_one_hot_formulas(dtype):
+    rng = np.random.default_rng(2)
+    xi = (rng.normal(size=(9, 4)) * 30).astype(dtype)
+    labels = rng.integers(0, 4, 9)
+    softmax = activations.get("softmax")
+    sparse = losses.get("sparse_categorical_crossentropy")
+    dense = losses.get("categorical_crossentropy")
+    onehot = np.eye(4, dtype=dtype)[labels]
+    Y = softmax(xi)
+    np.testing.assert_array_equal(sparse.fused_delta(Y, labels, softmax),
+                                  dense.fused_delta(Y, onehot, softmax))  # bit for bit
+    np.testing.assert_allclose(sparse.per_sample_from_logits(xi, labels, softmax),
+                               dense.per_sample_from_logits(xi, onehot, softmax),
+                               rtol=10 * np.finfo(dtype).eps, atol=10 * np.finfo(dtype).eps)
+
+
+# -- optimizers: numba kernels are the NumPy code, bit for bit --------------------------------------
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make", [lambda: optimizers.SGD(0.1), lambda: optimizers.Adam(1e-2),
+                                  lambda: optimizers.AdamW(1e-2)], ids=["sgd", "adam", "adamw"])
+def test_numba_optimizer_steps_equal_numpy_bit_for_bit(make, dtype):
+    rng = np.random.default_rng(3)
+    shapes = [(100, 70), (70,)]  # 7000 elements: above the kernels' size threshold
+    assert 7000 >= _kernels.MIN_SIZE
+    params = [rng.normal(size=s).astype(dtype) for s in shapes]
+    first_grads = [rng.normal(size=s).astype(dtype) for s in shapes]
+    runs = []
+    for on in (True, False):
+        old = _kernels.use(on)
+        try:
+            opt, ps = make(), [p.copy() for p in params]
+            for step in range(5):
+                grads = first_grads if step == 0 else \
+                    [np.sin(p * (step + 1)).astype(dtype) for p in ps]
+                opt.apply(ps, grads)
+            runs.append((ps, opt.get_state()))
+        finally:
+            _kernels.use(old)
+    (fast, state_fast), (plain, state_plain) = runs
+    for a, b in zip(fast, plain):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    for key in state_plain:
+        if key != "iterations":
+            for a, b in zip(state_fast[key], state_plain[key]):
+                np.testing.assert_array_equal(a, b)
+
+
+# -- the training step ------------------------------------------------------------------------------
+@pytest.mark.parametrize("batch_size", [1, 7, 32])
+def test_fused_sgd_step_equals_the_plain_step(batch_size):
+    """Plain SGD folded into the gradient's product == optimizer.apply on stored gradients."""
+    x, y = _data()
+    results = []
+    for on in (True, False):
+        old = _kernels.use(on)
+        try:
+            model = _mlp()
+            model.compile(mlplab.SGD(0.5), "sparse_categorical_crossentropy")
+            assert (model._fused_sgd_rate() is not None) == (on and _kernels.gemm_available())
+            hist = model.fit(x, y, epochs=3, batch_size=batch_size, verbose=0)
+            results.append((model.get_weights(), hist.history["loss"]))
+        finally:
+            _kernels.use(old)
+    (w_fast, loss_fast), (w_plain, loss_plain) = results
+    for a, b in zip(w_fast, w_plain):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-4)
+
+
+def test_gradients_are_readable_after_a_fused_step(accel):
+    """Dense.dW after a step is Y_prev^T delta of that step, however the step was taken."""
+    model = _mlp(dtype="float64")
+    model.compile(mlplab.SGD(0.1), "sparse_categorical_crossentropy")
+    x, y = _data(n=16)
+    model.train_on_batch(x, y)
+    hidden, out = model.layers
+    for layer, inputs in ((hidden, x), (out, hidden.Y)):
+        np.testing.assert_allclose(layer.dW, inputs.T @ layer.delta, rtol=1e-12)
+        assert layer.grads[0] is layer.dW
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_float32_stays_float32_in_every_intermediate(activation, opt, accel):
+    model = _mlp(activation)
+    model.compile(mlplab.SGD(0.1) if opt == "sgd" else optimizers.Adam(1e-3),
+                  "sparse_categorical_crossentropy")
+    x, y = _data()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    for layer in model.layers:
+        for name in ("Y_prev", "xi", "Y", "delta", "W", "b", "dW", "db"):
+            assert getattr(layer, name).dtype == np.float32, (layer.name, name)
+        for buf in layer._work.values():
+            assert buf.dtype == np.float32
+    assert model.predict(x).dtype == np.float32
+    for slot in model.optimizer.slots().values():
+        assert all(a.dtype == np.float32 for a in slot)
+
+
+def test_training_reuses_its_work_arrays():
+    model = _mlp()
+    model.compile(mlplab.SGD(0.1), "sparse_categorical_crossentropy")
+    x, y = _data(n=96)
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    ids = {(layer.name, k): id(v) for layer in model.layers for k, v in layer._work.items()}
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    assert ids == {(layer.name, k): id(v) for layer in model.layers
+                   for k, v in layer._work.items()}
+
+
+def test_predict_returns_fresh_arrays_not_work_arrays():
+    model = _mlp()
+    model.compile(mlplab.SGD(0.1), "sparse_categorical_crossentropy")
+    x, y = _data(n=40)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    p1 = model.predict(x[:8])
+    kept = p1.copy()
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    model.predict(x[8:16])
+    np.testing.assert_array_equal(p1, kept)
+
+
+def test_first_layer_computes_no_input_gradient():
+    model = _mlp()
+    model.compile(optimizers.Adam(), "sparse_categorical_crossentropy")
+    x, y = _data(n=32)
+    model.train_on_batch(x, y)
+    first, second = model.layers
+    assert not first.need_input_grad and second.need_input_grad
+    assert "dX" not in first._work and "dX" in second._work
+
+
+def test_fit_makes_no_copy_of_the_training_set_per_epoch():
+    rng = np.random.default_rng(0)
+    x = rng.random((4000, 100), dtype=np.float32)  # 1.6 MB
+    y = rng.integers(0, 5, 4000)
+    model = _mlp(n_in=100, hidden=16)
+    model.compile(mlplab.SGD(0.1), "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0)  # warm-up: buffers, numba, caches
+    peaks = []
+    for epochs in (1, 4):
+        tracemalloc.start()
+        try:
+            model.fit(x, y, epochs=epochs, batch_size=64, verbose=0)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    # A shuffled copy would cost x.nbytes; the input check's boolean mask costs x.nbytes / 4.
+    assert max(peaks) < x.nbytes / 2, f"fit's peak extra memory {peaks} B vs x {x.nbytes} B"
+    assert peaks[1] < peaks[0] + x.nbytes / 20  # more epochs, no more memory
+
+
+# -- predict's quick check keeps every check -------------------------------------------------------
+@pytest.mark.parametrize("bad, message", [
+    (np.array([[np.nan, 1.0]], dtype=np.float32), "NaN"),
+    (np.array([[np.inf, 1.0]], dtype=np.float32), "infinity"),
+    (np.array([[1.0, 2.0, 3.0]], dtype=np.float32), "features"),
+    (np.array([1.0, 2.0], dtype=np.float32), "2-D"),
+    (np.zeros((0, 2), dtype=np.float32), "empty"),
+])
+def test_predict_still_rejects_bad_input(bad, message):
+    model = mlplab.Sequential([Input((2,)), Dense(4, activation="sigmoid"),
+                               Dense(1, activation="sigmoid")], seed=0)
+    with pytest.raises(ValueError, match=message):
+        model.predict(bad)
+
+
+def test_predict_quick_path_equals_the_converting_path():
+    model = mlplab.Sequential([Input((2,)), Dense(4, activation="sigmoid"),
+                               Dense(1, activation="sigmoid")], seed=0)
+    x = np.array([[0.3, 0.7], [-1.0, 2.0]])
+    fast = model.predict(x.astype(np.float32))        # ready: float32, right shape
+    slow = model.predict(x.tolist())                  # a list: converted first
+    assert fast.dtype == slow.dtype == np.float32
+    np.testing.assert_array_equal(fast, slow)
