@@ -166,11 +166,22 @@ def _find_gemm():
     return found
 
 
+#: C with at least this many rows is updated in two calls, one per half of its rows: measured
+#: on 2 cores with OpenBLAS 0.3.31, the next forward product (which reads W) ran ~0.1 s per
+#: MNIST epoch faster than after one call (the halves then stay in the caches that read them).
+SPLIT_ROWS = 256
+#: Below this many elements of C, a ctypes call costs more than the separate update pass.
+MIN_GEMM_SIZE = 1 << 15
+
+
 def _call(fn, C, A, B, alpha):
     K, M = A.shape
     N = B.shape[1]
-    fn(_ROW_MAJOR, _TRANS, _NO_TRANS, M, N, K, alpha, A.ctypes.data, M, B.ctypes.data, N,
-       1.0, C.ctypes.data, N)
+    a, b, c, size = A.ctypes.data, B.ctypes.data, C.ctypes.data, C.itemsize
+    halves = ((0, M // 2), (M // 2, M)) if M >= SPLIT_ROWS and K > 1 else ((0, M),)
+    for r0, r1 in halves:  # C[r0:r1] += alpha A[:, r0:r1]^T B
+        fn(_ROW_MAJOR, _TRANS, _NO_TRANS, r1 - r0, N, K, alpha, a + r0 * size, M, b, N,
+           1.0, c + r0 * N * size, N)
 
 
 def gemm_available() -> bool:
@@ -183,16 +194,19 @@ def gemm_update(C, A, B, alpha) -> bool:
     A is (K, M), B is (K, N), C is (M, N), all C-contiguous of one float dtype. Used by plain
     SGD with alpha = -learning rate, A = Y_prev and B = delta.
     """
-    gemm = _gemm()
-    if gemm is None or not (C.dtype == A.dtype == B.dtype) or C.dtype not in gemm:
+    gemm, dtype = _gemm(), C.dtype
+    if gemm is None or dtype not in gemm or A.dtype != dtype or B.dtype != dtype \
+            or C.shape != (A.shape[1], B.shape[1]) or len(A) != len(B):
+        return False
+    if len(A) == 1:  # a rank-1 update: one numba pass, no thread start-up
+        kernels = _load()
+        if kernels is not None:
+            kernels["sgd_outer"](C, A, B, dtype.type(-alpha))
+            return True
+    if C.size < MIN_GEMM_SIZE:  # NumPy's product and a separate step are faster for small C
         return False
     if not (C.flags.c_contiguous and C.flags.writeable and A.flags.c_contiguous
-            and B.flags.c_contiguous) or C.shape != (A.shape[1], B.shape[1]) \
-            or len(A) != len(B):
+            and B.flags.c_contiguous):
         return False
-    kernels = _load()
-    if len(A) == 1 and kernels is not None:  # a rank-1 update: one pass, no thread start-up
-        kernels["sgd_outer"](C, A, B, C.dtype.type(-alpha))
-        return True
     _call(gemm[C.dtype], C, A, B, alpha)
     return True

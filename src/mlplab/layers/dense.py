@@ -153,7 +153,7 @@ class Dense(Layer):
                 np.matmul(self.Y_prev.T, delta, out=self._dW)
                 self.W -= self._dW * t(sgd_rate)         # W <- W - alpha Y_prev^T delta
             if self.b is not None:
-                np.sum(delta, axis=0, out=self.db)
+                np.add.reduce(delta, axis=0, out=self.db)
                 self.b -= self.db * t(sgd_rate)          # b <- b - alpha sum(delta)
             return dX
         if len(delta) == 1:   # one sample: an outer product, cheaper as a broadcast product
@@ -163,7 +163,7 @@ class Dense(Layer):
         if self.kernel_regularizer is not None:
             self._dW += self.kernel_regularizer.gradient(self.W)
         if self.b is not None:
-            np.sum(delta, axis=0, out=self.db)           # dE/db = sum of delta's rows
+            np.add.reduce(delta, axis=0, out=self.db)    # dE/db = sum of delta's rows
             if self.bias_regularizer is not None:
                 self.db += self.bias_regularizer.gradient(self.b)
         return self._input_grad(delta)
