@@ -354,7 +354,7 @@ def report_env(env_name, env, data, recipes, reps, scaling, out):
              tabulate(rows, headers=head, tablefmt="github"), ""]
     if scaling:
         srows = []
-        for kind, h, n in SCALING + [("both", 512, 60000)]:
+        for kind, h, n in SCALING:
             cfg = dict(RECIPES["R1"], hidden=h, samples=n, epochs=2)
             runs = bench_recipe("scale", cfg, env, data, 1, impls=("mlplab", "floor"))
             em, ef = epoch_time(runs["mlplab"][0]), epoch_time(runs["floor"][0])

@@ -153,7 +153,7 @@ def load_mnist(path=None, flatten: bool = False, normalize: bool = False,
         if hashlib.sha256(raw[key]).hexdigest() != SHA256[stem]:
             raise ValueError(f"MNIST file {folder / stem} has the wrong SHA-256: it is corrupt or "
                              f"not the original. Delete it and load again.")
-        out[key] = parse_idx(raw[key], str(folder / stem))
+        out[key] = parse_idx(raw.pop(key), str(folder / stem))  # pop: free the bytes now
     return _split_arrays(out, flatten, normalize)
 
 
@@ -162,9 +162,11 @@ def _split_arrays(out: dict, flatten: bool, normalize: bool):
     x_train, x_test = out["train_images"], out["test_images"]
     if flatten:
         x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
-    if normalize:
-        x_train = x_train.astype(np.float32) / np.float32(255)
-        x_test = x_test.astype(np.float32) / np.float32(255)
+    if normalize:  # divided in place: no second float32 copy of the images at the peak
+        x_train = x_train.astype(np.float32)
+        x_train /= np.float32(255)
+        x_test = x_test.astype(np.float32)
+        x_test /= np.float32(255)
     return (x_train, out["train_labels"].astype(np.int64)), \
         (x_test, out["test_labels"].astype(np.int64))
 
