@@ -422,9 +422,9 @@ class Softmax(Activation):
     def forward_into(self, xi, out):
         if not _fast_ok(self, "forward_into", "__call__"):
             return super().forward_into(xi, out)
-        np.subtract(xi, xi.max(axis=-1, keepdims=True), out=out)
+        np.subtract(xi, np.maximum.reduce(xi, axis=-1, keepdims=True), out=out)  # xi - max
         np.exp(out, out=out)
-        out /= out.sum(axis=-1, keepdims=True)
+        out /= np.add.reduce(out, axis=-1, keepdims=True)                        # e / sum e
         return out
 
     def derivative(self, xi, Y):

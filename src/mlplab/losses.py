@@ -250,7 +250,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     def per_sample_from_logits(self, xi, D, activation):
         """e_p = logsumexp(xi_p) - xi_p[d_p], with the row maximum m taken out first."""
-        z = xi - xi.max(axis=-1, keepdims=True)
+        z = xi - np.maximum.reduce(xi, axis=-1, keepdims=True)
         lse = np.log(np.add.reduce(np.exp(z), axis=-1))
         return lse - z[np.arange(len(z)), D.reshape(-1).astype(np.intp, copy=False)]
 
