@@ -82,7 +82,7 @@ def test_a_subclass_that_changes_a_formula_is_not_bypassed():
     np.testing.assert_allclose(act.backward_into(xi, Y, dY, np.empty_like(xi)), 1.0 - Y)
 
 
-# -- losses ----------------------------------------------------------------------------------------
+# -- losses ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sparse_cross_entropy_fast_paths_equal_the_one_hot_formulas(dtype):
     rng = np.random.default_rng(2)
@@ -100,7 +100,7 @@ def test_sparse_cross_entropy_fast_paths_equal_the_one_hot_formulas(dtype):
                                rtol=10 * np.finfo(dtype).eps, atol=10 * np.finfo(dtype).eps)
 
 
-# -- optimizers: numba kernels are the NumPy code, bit for bit --------------------------------------
+# -- optimizers: numba kernels are the NumPy code, bit for bit ------------------------------------
 @pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("make", [lambda: optimizers.SGD(0.1), lambda: optimizers.Adam(1e-2),
@@ -133,7 +133,7 @@ def test_numba_optimizer_steps_equal_numpy_bit_for_bit(make, dtype):
                 np.testing.assert_array_equal(a, b)
 
 
-# -- the training step ------------------------------------------------------------------------------
+# -- the training step ----------------------------------------------------------------------------
 @pytest.mark.parametrize("batch_size", [1, 7, 32])
 def test_fused_sgd_step_equals_the_plain_step(batch_size):
     """Plain SGD folded into the gradient's product == optimizer.apply on stored gradients."""
@@ -239,7 +239,7 @@ def test_fit_makes_no_copy_of_the_training_set_per_epoch():
     assert peaks[1] < peaks[0] + x.nbytes / 20  # more epochs, no more memory
 
 
-# -- predict's quick check keeps every check -------------------------------------------------------
+# -- predict's quick check keeps every check ------------------------------------------------------
 @pytest.mark.parametrize("bad, message", [
     (np.array([[np.nan, 1.0]], dtype=np.float32), "NaN"),
     (np.array([[np.inf, 1.0]], dtype=np.float32), "infinity"),
