@@ -47,7 +47,7 @@ def _load():
         _state["kernels"] = False
         try:
             _state["kernels"] = _compile()
-        except ImportError:
+        except Exception:  # numba missing, or unable to compile here: the NumPy code runs
             pass
     return _state["kernels"] or None
 
@@ -58,21 +58,26 @@ def _compile():
     # Serial on purpose: a numba thread pool beside OpenBLAS's (whose idle workers spin for a
     # while after each matrix product) made a training step ~10x slower here. The loops are
     # vectorized (error_model="numpy" drops the per-division zero check that blocks SIMD).
+    # Compiled now (from numba's cache after the first run) for float32 and float64 arrays in
+    # C order, so a failure shows here, where it falls back to NumPy, not in the middle of fit.
     opts = dict(cache=True, nogil=True, error_model="numpy")
+    vec = [numba.types.Array(t, 1, "C") for t in (numba.float32, numba.float64)]
+    mat = [numba.types.Array(t, 2, "C") for t in (numba.float32, numba.float64)]
+    scalar = [numba.float32, numba.float64]
 
-    @numba.njit(**opts)
+    @numba.njit([numba.void(v, v, f) for v, f in zip(vec, scalar)], **opts)
     def sgd(param, grad, lr):  # w -= alpha g
         for i in range(param.size):
             param[i] -= lr * grad[i]
 
-    @numba.njit(**opts)
+    @numba.njit([numba.void(m, m, m, f) for m, f in zip(mat, scalar)], **opts)
     def sgd_outer(W, a, b, lr):  # W -= alpha (a^T b) for one sample: a (1, M), b (1, N)
         for i in range(W.shape[0]):
             ai = a[0, i]
             for j in range(W.shape[1]):
                 W[i, j] -= lr * (ai * b[0, j])
 
-    @numba.njit(**opts)
+    @numba.njit([numba.void(v, v, v, v, f, f, f, f) for v, f in zip(vec, scalar)], **opts)
     def adam(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha_t):
         for i in range(param.size):
             g = grad[i]
@@ -198,15 +203,15 @@ def gemm_update(C, A, B, alpha) -> bool:
     if gemm is None or dtype not in gemm or A.dtype != dtype or B.dtype != dtype \
             or C.shape != (A.shape[1], B.shape[1]) or len(A) != len(B):
         return False
-    if len(A) == 1:  # a rank-1 update: one numba pass, no thread start-up
+    contiguous = C.flags.c_contiguous and A.flags.c_contiguous and B.flags.c_contiguous
+    if len(A) == 1 and contiguous and C.flags.writeable:  # rank 1: one numba pass, no threads
         kernels = _load()
         if kernels is not None:
             kernels["sgd_outer"](C, A, B, dtype.type(-alpha))
             return True
     if C.size < MIN_GEMM_SIZE:  # NumPy's product and a separate step are faster for small C
         return False
-    if not (C.flags.c_contiguous and C.flags.writeable and A.flags.c_contiguous
-            and B.flags.c_contiguous):
+    if not (contiguous and C.flags.writeable):
         return False
     _call(gemm[C.dtype], C, A, B, alpha)
     return True
