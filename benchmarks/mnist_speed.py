@@ -348,8 +348,8 @@ def report_env(env_name, env, data, recipes, reps, scaling, out):
             "acc PyTorch", "peak RSS MB (mlplab / torch)", "RSS ratio"]
     lines = [f"## BLAS setting: {env_name} (OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE')}, "
              f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE')})",
-             f"kernel in use (threadpoolctl): {'; '.join(kernel or ['?'])}",
-             f"mlplab elementwise backend: {accel}", "",
+             f"- kernel in use (threadpoolctl): {'; '.join(kernel or ['?'])}",
+             f"- mlplab elementwise backend: {accel}", "",
              tabulate(rows, headers=head, tablefmt="github"), ""]
     if scaling:
         srows = []
@@ -361,13 +361,14 @@ def report_env(env_name, env, data, recipes, reps, scaling, out):
             srows.append([h, n, f"{gf:.1f}", f"{em:.3f}", f"{ef:.3f}", f"{em / ef:.2f}",
                           f"{gf / em:.0f}", f"{em / gf * 1e3:.1f}"])
         srows.sort(key=lambda r: (r[0], r[1]))
-        lines += ["Scaling (R1: sigmoid, SGD, batch 32; one run each, epoch 2):", "",
+        lines += ["Scaling (R1: sigmoid, SGD, batch 32; one run each, epoch 2; FLOPs of the "
+                  "products as in the floor):", "",
                   tabulate(srows, headers=["hidden", "samples", "GFLOP/epoch", "mlplab s",
                                            "floor s", "x floor", "mlplab GFLOP/s",
                                            "ms per GFLOP"], tablefmt="github"), ""]
         result["scaling"] = srows
     load1 = os.getloadavg()
-    lines.append(f"load average (1 min) before / after: {load0[0]:.2f} / {load1[0]:.2f} on "
+    lines.append(f"- load average (1 min) before / after: {load0[0]:.2f} / {load1[0]:.2f} on "
                  f"{os.cpu_count()} cores; {time.perf_counter() - t_start:.0f} s; "
                  f"{reps} repetitions, medians")
     text = "\n".join(lines)
