@@ -134,15 +134,33 @@ def test_numba_optimizer_steps_equal_numpy_bit_for_bit(make, dtype):
 
 
 # -- the training step ----------------------------------------------------------------------------
+@pytest.mark.skipif(not _kernels.gemm_available(), reason="no OpenBLAS gemm next to NumPy")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("K, M, N", [(1, 300, 128), (5, 300, 128), (32, 200, 200),
+                                     (3, 7, 5)])
+def test_gemm_update_is_c_plus_alpha_at_b(K, M, N, dtype):
+    rng = np.random.default_rng(4)
+    A, B, C = (rng.normal(size=s).astype(dtype) for s in ((K, M), (K, N), (M, N)))
+    expected = C - dtype(0.25) * (A.T @ B)
+    done = _kernels.gemm_update(C, A, B, dtype(-0.25))
+    assert done == (K == 1 or C.size >= _kernels.MIN_GEMM_SIZE)  # small C: NumPy's turn
+    if done:
+        assert C.dtype == dtype
+        np.testing.assert_allclose(C, expected, rtol=10 * np.finfo(dtype).eps, atol=1e-6)
+    assert not _kernels.gemm_update(C, A[:, ::2], B, dtype(-0.25))  # wrong shape: refused
+    assert not _kernels.gemm_update(np.asfortranarray(C), A, B, dtype(-0.25))  # F order
+
+
 @pytest.mark.parametrize("batch_size", [1, 7, 32])
-def test_fused_sgd_step_equals_the_plain_step(batch_size):
+@pytest.mark.parametrize("n_in, hidden", [(20, 64), (300, 128)])  # the second: BLAS, 2 halves
+def test_fused_sgd_step_equals_the_plain_step(batch_size, n_in, hidden):
     """Plain SGD folded into the gradient's product == optimizer.apply on stored gradients."""
-    x, y = _data()
+    x, y = _data(n_in=n_in)
     results = []
     for on in (True, False):
         old = _kernels.use(on)
         try:
-            model = _mlp()
+            model = _mlp(n_in=n_in, hidden=hidden)
             model.compile(mlplab.SGD(0.5), "sparse_categorical_crossentropy")
             assert (model._fused_sgd_rate() is not None) == (on and _kernels.gemm_available())
             hist = model.fit(x, y, epochs=3, batch_size=batch_size, verbose=0)
