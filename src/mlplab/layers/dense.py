@@ -110,7 +110,7 @@ class Dense(Layer):
         buf = self._work.get(name)
         if buf is None or len(buf) < n:
             buf = self._work[name] = np.empty((n, width), dtype=self.dtype)
-        return buf[:n]
+        return buf if len(buf) == n else buf[:n]
 
     def forward(self, X, training=False):
         if not training or X.dtype != self.dtype:
