@@ -200,18 +200,20 @@ def gemm_update(C, A, B, alpha) -> bool:
     SGD with alpha = -learning rate, A = Y_prev and B = delta.
     """
     gemm, dtype = _gemm(), C.dtype
-    if gemm is None or dtype not in gemm or A.dtype != dtype or B.dtype != dtype \
-            or C.shape != (A.shape[1], B.shape[1]) or len(A) != len(B):
+    if gemm is None or C.shape != (A.shape[1], B.shape[1]) or len(A) != len(B):
         return False
-    contiguous = C.flags.c_contiguous and A.flags.c_contiguous and B.flags.c_contiguous
-    if len(A) == 1 and contiguous and C.flags.writeable:  # rank 1: one numba pass, no threads
+    if len(A) == 1:  # rank 1: one numba pass, no thread start-up
         kernels = _load()
         if kernels is not None:
-            kernels["sgd_outer"](C, A, B, dtype.type(-alpha))
-            return True
-    if C.size < MIN_GEMM_SIZE:  # NumPy's product and a separate step are faster for small C
-        return False
-    if not (contiguous and C.flags.writeable):
+            try:  # its signatures take writeable C-order arrays of one float dtype only
+                kernels["sgd_outer"](C, A, B, dtype.type(-alpha))
+                return True
+            except TypeError:
+                pass
+    if dtype not in gemm or A.dtype != dtype or B.dtype != dtype or C.size < MIN_GEMM_SIZE:
+        return False  # small C: NumPy's product and a separate step are faster
+    if not (C.flags.c_contiguous and C.flags.writeable and A.flags.c_contiguous
+            and B.flags.c_contiguous):
         return False
     _call(gemm[C.dtype], C, A, B, alpha)
     return True
