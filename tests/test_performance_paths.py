@@ -2,8 +2,9 @@
 
 Covered: the work arrays Dense reuses (float32 stays float32, nothing upcast), the in-place
 activations and deltas, the sparse cross-entropy without a one-hot matrix, the numba kernels
-of SGD and Adam (bit for bit equal to the NumPy code), plain SGD folded into the gradient's
-matrix product, predict's quick check, and the memory of fit (no copy of x per epoch).
+of SGD and Adam (bit for bit equal to the NumPy code; Adam's also zeroes subnormal m),
+plain SGD folded into the gradient's matrix product, predict's quick check, and the memory
+of fit (no copy of x per epoch).
 No timings here: see benchmarks/mnist_speed.py and docs/performance.md.
 """
 import importlib.util
@@ -131,6 +132,34 @@ def test_numba_optimizer_steps_equal_numpy_bit_for_bit(make, dtype):
         if key != "iterations":
             for a, b in zip(state_fast[key], state_plain[key]):
                 np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numba_adam_zeroes_subnormal_m_and_leaves_w_and_v_as_numpy(dtype):
+    """Weights whose gradient stays 0 (MNIST's blank pixels): m decays into subnormals."""
+    rng = np.random.default_rng(5)
+    tiny = np.finfo(dtype).tiny
+    W = rng.normal(size=(100, 70)).astype(dtype)
+    g = rng.normal(size=W.shape).astype(dtype)
+    g[:10] = 0                                       # ten rows that never get a gradient
+    runs = []
+    for on in (True, False):
+        old = _kernels.use(on)
+        try:
+            opt, w = optimizers.Adam(1e-3), W.copy()
+            opt.apply([w], [g])
+            opt.momentums[0][:10] = tiny * 3         # about to decay below tiny
+            for _ in range(30):
+                opt.apply([w], [g])
+            runs.append((w, opt.momentums[0], opt.velocities[0]))
+        finally:
+            _kernels.use(old)
+    (w_fast, m_fast, v_fast), (w_plain, m_plain, v_plain) = runs
+    np.testing.assert_array_equal(w_fast, w_plain)
+    np.testing.assert_array_equal(v_fast, v_plain)
+    np.testing.assert_allclose(m_fast, m_plain, rtol=0, atol=tiny)
+    assert np.all(m_fast[:10] == 0) and np.any((m_plain[:10] != 0) & (abs(m_plain[:10]) < tiny))
 
 
 # -- the training step ----------------------------------------------------------------------------
