@@ -137,3 +137,89 @@ def test_fit_before_compile_and_summary_before_build():
 def test_constructors_validate(make, match):
     with pytest.raises((ValueError, TypeError), match=match):
         make()
+
+
+@pytest.mark.parametrize("x,y,match", [
+    (X, np.where(Y == 1, np.inf, Y), r"y contains infinity \(first at index \(1,\)\)"),
+    (X, np.where(Y == 1, -np.inf, Y).astype(float), "y contains infinity"),
+    (np.full((10, 4), 1e39), Y, r"x must hold values within float32's range \(\|value\| <= "
+                                r"3\.403e\+38\); received 1e\+39 at index \(0, 0\)"),
+    (X + 1j, Y, r"x must hold real numbers; received dtype complex128"),
+    (X, Y + 0j, r"y must hold real numbers"),
+])
+def test_fit_rejects_infinite_complex_and_unrepresentable_values(model, x, y, match):
+    before = model.get_weights()
+    with pytest.raises((ValueError, TypeError), match=match):
+        model.fit(x, y, epochs=1, verbose=0)
+    assert unchanged(model, before)
+    with pytest.raises((ValueError, TypeError), match=match):
+        model.evaluate(x, y)
+
+
+def test_regression_targets_with_infinity_leave_model():
+    m = Sequential([Input((4,)), Dense(2)], seed=0)
+    m.compile(mlplab.SGD(0.1), "mse")
+    before = m.get_weights()
+    y = np.zeros((10, 2))
+    y[3, 1] = np.inf
+    with pytest.raises(ValueError, match=r"fit\(\): y contains infinity \(first at index "
+                                         r"\(3, 1\)\)"):
+        m.fit(X, y, verbose=0)
+    assert unchanged(m, before)
+
+
+def test_float64_model_accepts_what_float32_cannot_hold():
+    m = Sequential([Input((4,)), Dense(1)], seed=0, dtype="float64")
+    m.set_weights([np.zeros((4, 1)), np.zeros(1)])
+    np.testing.assert_array_equal(m.predict(np.full((1, 4), 1e39)), [[0.0]])
+    m32 = Sequential([Input((4,)), Dense(1)], seed=0)
+    with pytest.raises(ValueError, match=r"predict\(\): x must hold values within float32"):
+        m32.predict(np.full((1, 4), -1e39))
+
+
+@pytest.mark.parametrize("loss,units,activation,y,match", [
+    ("binary_crossentropy", 1, "sigmoid", np.array([[-1.0], [1.0]] * 5),
+     r"probabilities in \[0, 1\] for this loss; received values from -1 to 1"),
+    ("categorical_crossentropy", 3, "softmax", 2 * np.eye(3)[Y],
+     r"one-hot rows or class probabilities in \[0, 1\].*received values from 0 to 2"),
+    ("kl_divergence", 3, "softmax", -np.eye(3)[Y], r"probabilities in \[0, 1\]"),
+    ("hinge", 1, "tanh", np.full((10, 1), 0.5), r"-1/\+1 \(or 0/1\) labels.*such as 0\.5"),
+    ("poisson", 1, "softplus", np.full((10, 1), -2.0), r"non-negative counts.*from -2"),
+    ("sparse_categorical_crossentropy", 3, "softmax", Y + 3,
+     r"integer class labels in \[0, 2\] for a model with 3 output units; received values "
+     r"from 3 to 5"),
+])
+def test_labels_out_of_range_for_the_loss_leave_model(loss, units, activation, y, match):
+    m = Sequential([Input((4,)), Dense(units, activation=activation)], seed=0)
+    m.compile(mlplab.SGD(0.1), loss)
+    before = m.get_weights()
+    with pytest.raises(ValueError, match=r"fit\(\): y must hold " + match):
+        m.fit(X, y, verbose=0)
+    with pytest.raises(ValueError, match=match):
+        m.train_on_batch(X, y)
+    assert unchanged(m, before)
+
+
+def test_unknown_names_at_compile_leave_the_earlier_compile(model):
+    optimizer, loss = model.optimizer, model.loss
+    with pytest.raises(ValueError, match=r"Unknown loss 'nope'\. Available: .*mse.*sse"):
+        model.compile("sgd", "nope")
+    with pytest.raises(ValueError, match=r"Unknown optimizer 'sgdd'\. Available: adadelta.*sgd"
+                                         r".*Did you mean 'sgd'\?"):
+        model.compile("sgdd", "mse")
+    with pytest.raises(ValueError, match=r"SGD\(learning_rate=-1\.0\): learning_rate must be a "
+                                         r"positive finite number; received -1\.0"):
+        model.compile({"name": "sgd", "learning_rate": -1.0}, "mse")
+    assert model.optimizer is optimizer and model.loss is loss and model.compiled
+    with pytest.raises(ValueError, match=r"Unknown activation 'nope'\. Available: .*relu"):
+        mlplab.layers.Activation("nope")
+
+
+def test_cli_rejects_a_non_positive_learning_rate(mnist_dir, capsys):
+    from mlplab.cli import main
+
+    code = main(["train", "--data", str(mnist_dir), "--samples", "50", "--epochs", "1",
+                 "--learning-rate", "0", "--verbose", "0"])
+    assert code == 2
+    assert "learning_rate must be a positive finite number; received 0.0" in \
+        capsys.readouterr().err

@@ -48,6 +48,9 @@ def as_array(x, name: str, where: str, dtype=None) -> np.ndarray:
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
                                    or np.issubdtype(arr.dtype, np.bool_)):
         raise TypeError(f"{where}: {name} must be numeric; received dtype {arr.dtype}.")
+    if np.issubdtype(arr.dtype, np.complexfloating):  # a cast would drop the imaginary part
+        raise TypeError(f"{where}: {name} must hold real numbers; received dtype {arr.dtype}. "
+                        f"Pass the real part (x.real) or the magnitude (abs(x)) explicitly.")
     return arr
 
 
@@ -89,9 +92,27 @@ def check_x(x, where: str, input_shape: tuple | None, dtype, name: str = "x") ->
             f"{where}: {name} has sample shape {tuple(arr.shape[1:])}; the model expects "
             f"{tuple(input_shape)}."
         )
-    arr = np.asarray(arr, dtype=dtype)
-    check_finite(arr, name, where)
-    return arr
+    check_finite(arr, name, where)      # on the values as given, before any cast
+    check_fits_dtype(arr, name, where, dtype)
+    return np.asarray(arr, dtype=dtype)
+
+
+def check_fits_dtype(arr: np.ndarray, name: str, where: str, dtype) -> None:
+    """Finite values too large for ``dtype`` (1e39 for float32) would become infinity in the
+    cast: say so, instead of an overflow warning and a loss of inf later."""
+    dtype = np.dtype(dtype)
+    if not (np.issubdtype(arr.dtype, np.floating) and np.issubdtype(dtype, np.floating)) or \
+            np.finfo(arr.dtype).max <= np.finfo(dtype).max or not arr.size:
+        return
+    limit = np.finfo(dtype).max
+    big = np.abs(arr) > limit
+    if big.any():
+        bad = tuple(int(i) for i in np.argwhere(big)[0])
+        raise ValueError(
+            f"{where}: {name} must hold values within {dtype}'s range (|value| <= {limit:.4g}); "
+            f"received {float(arr[bad]):g} at index {bad}. Scale the inputs, or build the "
+            f"model with dtype='float64'."
+        )
 
 
 def check_same_length(x: np.ndarray, y: np.ndarray, where: str, xname="x", yname="y") -> None:
