@@ -55,6 +55,23 @@ def test_constant_columns(rng):
     assert np.array_equal(pp.MaxAbsScaler().fit_transform(np.zeros((3, 1))), np.zeros((3, 1)))
 
 
+
+@pytest.mark.parametrize("ours, theirs", [
+    (pp.StandardScaler(), skp.StandardScaler()),
+    (pp.MinMaxScaler((-1, 1)), skp.MinMaxScaler((-1, 1))),
+    (pp.MaxAbsScaler(), skp.MaxAbsScaler()),
+])
+def test_nearly_constant_columns_like_sklearn(rng, ours, theirs):
+    # the mean of 37 copies of 0.1 is not exactly 0.1: a variance of ~1e-33, not zero
+    x = np.column_stack([np.full(37, 0.1), np.full(37, 1e5 / 3), np.full(37, -7.3),
+                         np.zeros(37), rng.normal(size=37)])
+    assert x[:, 0].var() > 0
+    z = ours.fit_transform(x)
+    np.testing.assert_allclose(z, theirs.fit_transform(x), rtol=0, atol=ATOL)
+    assert np.abs(z[:, :4]).max() <= 1 and np.all(np.isfinite(z))
+    np.testing.assert_allclose(ours.inverse_transform(z), x, rtol=1e-12, atol=ATOL)
+    assert np.abs(pp.MeanNormalizer().fit_transform(x)[:, :4]).max() < 1e-12
+
 def test_mean_normalizer_is_centering_over_range(rng):
     x, x_new = random_data(rng), random_data(rng, 30)
     ours = pp.MeanNormalizer().fit(x)
@@ -260,6 +277,42 @@ def test_to_categorical_and_back(rng):
         pp.from_categorical([1, 2])
 
 
+
+def test_encoder_bad_input_names_the_argument_and_value():
+    with pytest.raises(ValueError, match=r"to_categorical\(\): y must hold non-negative integer "
+                                         r"labels; y\[1\] = 1\.5"):
+        pp.to_categorical([0, 1.5])
+    with pytest.raises(ValueError, match=r"y\[0\] = -1"):
+        pp.to_categorical([-1, 0])
+    with pytest.raises(ValueError, match=r"to_categorical\(\): y contains NaN \(first at index "
+                                         r"\(1,\)\)"):
+        pp.to_categorical([0.0, np.nan])
+    with pytest.raises(ValueError, match=r"y must be 1-D integer labels; received shape \(2, 3\)"):
+        pp.to_categorical(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"num_classes must be a positive integer; received 0"):
+        pp.to_categorical([0, 1], 0)
+    with pytest.raises(ValueError, match=r"y is empty; pass num_classes"):
+        pp.to_categorical([])
+    assert pp.to_categorical(np.array([], dtype=int), 3).shape == (0, 3)
+    enc = pp.LabelEncoder().fit(["cat", "dog"])
+    with pytest.raises(ValueError, match=r"LabelEncoder\.fit\(\): y has a missing value "
+                                         r"\(None or NaN\) at index 1"):
+        pp.LabelEncoder().fit(np.array(["cat", None], dtype=object))
+    with pytest.raises(ValueError, match=r"z must hold integer codes in \[0, 1\]; z\[1\] = 2"):
+        enc.inverse_transform([0, 2])
+    with pytest.raises(ValueError, match=r"z must hold integer codes in \[0, 1\]; received dtype "
+                                         r"float64"):
+        enc.inverse_transform([0.0, 1.0])
+    ordinal = pp.OrdinalEncoder().fit([["a", "x"], ["b", "y"]])
+    with pytest.raises(ValueError, match=r"z must have shape \(n_samples, 2\); received \(3,\)"):
+        ordinal.inverse_transform([0, 1, 0])
+    with pytest.raises(ValueError, match=r"OrdinalEncoder\.fit\(\): x has a missing value "
+                                         r"\(None or NaN\) at row 0, column 1"):
+        pp.OrdinalEncoder().fit([[0.0, np.nan]])
+    with pytest.raises(ValueError, match=r"OrdinalEncoder\.transform\(\): column 1 has categories "
+                                         r"not seen in fit\(\): \['z'\] \(known: \['x', 'y'\]\)"):
+        ordinal.transform([["a", "z"]])
+
 # ---------------------------------------------------------------------------------- columns
 def test_column_transformer_agrees_with_sklearn(rng):
     n = 60
@@ -369,6 +422,53 @@ def test_train_val_test_split(rng):
     sizes = [len(p) for p in pp.train_val_test_split(np.arange(10), val_size=3, test_size=2)]
     assert sizes == [5, 3, 2]
 
+
+
+@pytest.mark.parametrize("counts, val_size, test_size", [
+    ([60, 30, 10], 0.2, 0.1), ([53, 31, 16], 0.15, 0.15), ([120, 40, 25, 15], 0.1, 0.25),
+])
+def test_three_way_stratified_is_two_sklearn_splits(rng, counts, val_size, test_size):
+    # drawn as sklearn would: test first (of the whole set), then validation from the rest
+    y = rng.permutation(np.repeat(np.arange(len(counts)), counts))
+    x = np.arange(len(y))
+    n = len(y)
+    parts = pp.train_val_test_split(x, y, val_size=val_size, test_size=test_size,
+                                    stratify=y, seed=3)
+    x_rest, sx_te, y_rest, sy_te = skms.train_test_split(
+        x, y, test_size=int(np.ceil(test_size * n)), stratify=y, random_state=3)
+    sx_tr, sx_va, sy_tr, sy_va = skms.train_test_split(
+        x_rest, y_rest, test_size=int(np.ceil(val_size * n)), stratify=y_rest, random_state=3)
+    k = len(counts)
+    for ours, theirs in zip(parts[3:], (sy_tr, sy_va, sy_te)):
+        a, b = np.bincount(ours, minlength=k), np.bincount(theirs, minlength=k)
+        assert a.sum() == b.sum() and np.abs(a - b).max() <= 1  # ties are broken at random
+    assert sorted(np.concatenate(parts[:3]).tolist()) == list(range(n))
+    for xs, ys in zip(parts[:3], parts[3:]):
+        np.testing.assert_array_equal(y[xs], ys)
+    again = pp.train_val_test_split(x, y, val_size=val_size, test_size=test_size,
+                                    stratify=y, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(parts, again))
+
+
+def test_three_way_split_errors_name_the_part():
+    x = np.arange(20)
+    y = [0, 1, 2] * 6 + [0, 1]
+    with pytest.raises(ValueError, match=r"the validation part has 2 samples, fewer than the 3 "
+                                         r"classes"):
+        pp.train_val_test_split(x, val_size=2, test_size=3, stratify=y)
+    with pytest.raises(ValueError, match=r"the test part has 2 samples, fewer than the 3 "
+                                         r"classes"):
+        pp.train_val_test_split(x, val_size=3, test_size=2, stratify=y)
+    with pytest.raises(ValueError, match=r"classes \[1\] have a single sample left after drawing "
+                                         r"the test part"):
+        pp.train_val_test_split(x[:10], val_size=0.1, test_size=0.3, stratify=[0] * 8 + [1] * 2)
+    with pytest.raises(ValueError, match=r"val_size=20 must be a count between 1 and 19 for 20 "
+                                         r"samples"):
+        pp.train_val_test_split(x, val_size=20)
+    with pytest.raises(ValueError, match=r"test_size=1\.2 must be a fraction in \(0, 1\)"):
+        pp.train_val_test_split(x, test_size=1.2)
+    with pytest.raises(ValueError, match=r"array 1 has 20 samples but array 2 has 19"):
+        pp.train_val_test_split(x, x[1:])
 
 def test_split_errors():
     x = np.arange(10)

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_array
+from .._validation import as_array, check_finite, check_positive_int
 from ._base import _as_objects, _check_2d_categorical, _check_2d_numeric, _check_range, \
     _lookup, _Transformer, _unique
 
@@ -292,8 +292,14 @@ class LabelEncoder(_Transformer):
         self._check_fitted("inverse_transform")
         codes = self._as_1d(z, where, "z")
         k = len(self.classes_)
-        if codes.dtype.kind not in "iu" or (codes.size and (codes.min() < 0 or codes.max() >= k)):
-            raise ValueError(f"{where}: z must hold integer codes in [0, {k - 1}].")
+        if codes.dtype.kind not in "iu":
+            raise ValueError(f"{where}: z must hold integer codes in [0, {k - 1}]; received "
+                             f"dtype {codes.dtype}.")
+        bad = (codes < 0) | (codes >= k)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"{where}: z must hold integer codes in [0, {k - 1}]; z[{i}] = "
+                             f"{codes[i].item()!r}.")
         return self.classes_[codes]
 
 
@@ -314,10 +320,18 @@ def to_categorical(y, num_classes: int | None = None, dtype="float32",
     if labels.ndim != 1:
         raise ValueError(f"to_categorical(): y must be 1-D integer labels; received shape "
                          f"{labels.shape}.")
-    if labels.size and (np.any(labels != np.round(labels)) or labels.min() < 0):
-        raise ValueError("to_categorical(): y must hold non-negative integer labels.")
+    check_finite(labels, "y", "to_categorical()")
+    bad = (labels != np.round(labels)) | (labels < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"to_categorical(): y must hold non-negative integer labels; y[{i}] "
+                         f"= {labels[i].item()!r}.")
     labels = labels.astype(np.intp)
-    k = int(labels.max()) + 1 if num_classes is None else int(num_classes)
+    if not labels.size and num_classes is None:
+        raise ValueError("to_categorical(): y is empty; pass num_classes to get an empty "
+                         "(0, num_classes) array.")
+    k = int(labels.max()) + 1 if num_classes is None else check_positive_int(
+        num_classes, "num_classes", "to_categorical()")
     if labels.size and labels.max() >= k:
         raise ValueError(f"to_categorical(): label {labels.max()} does not fit num_classes={k}; "
                          f"labels must be in [0, {k - 1}].")

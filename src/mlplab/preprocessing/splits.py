@@ -61,7 +61,10 @@ def _approximate_mode(counts: np.ndarray, n_draws: int, rng) -> np.ndarray:
     return take.astype(np.intp)
 
 
-def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where):
+def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where,
+                   names=("train", "test"), context=""):
+    """Indices of the two parts; ``names`` and ``context`` word the errors (the second split of
+    :func:`train_val_test_split` divides what the test part left)."""
     if not shuffle:
         if stratify is not None:
             raise ValueError(f"{where}: stratify needs shuffle=True (a stratified split draws "
@@ -79,8 +82,9 @@ def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where):
     classes, y_idx, counts = np.unique(labels, return_inverse=True, return_counts=True)
     if counts.min() < 2:
         raise ValueError(f"{where}: stratify: classes {classes[counts < 2].tolist()!r} have a "
-                         f"single sample; each class needs at least 2 to appear on both sides.")
-    for name, size in (("train", n_train), ("test", n_test)):
+                         f"single sample{context}; each class needs at least 2 to appear in "
+                         f"both the {names[0]} and the {names[1]} part.")
+    for name, size in zip(names, (n_train, n_test)):
         if size < len(classes):
             raise ValueError(f"{where}: the {name} part has {size} samples, fewer than the "
                              f"{len(classes)} classes to stratify; make it larger.")
@@ -167,8 +171,12 @@ def train_val_test_split(*arrays, val_size=0.15, test_size=0.15, shuffle: bool =
         raise ValueError(f"{where}: val_size and test_size take {n_val} + {n_test} of the {n} "
                          f"samples, leaving none for training; make them smaller.")
     rng = _rng(seed)
-    rest, test = _split_indices(n, n - n_test, n_test, shuffle, stratify, rng, where)
+    rest, test = _split_indices(n, n - n_test, n_test, shuffle, stratify, rng, where,
+                                ("train + validation", "test"))
     sub = None if stratify is None else np.asarray(stratify)[rest]
-    train, val = _split_indices(len(rest), len(rest) - n_val, n_val, shuffle, sub, rng, where)
+    train, val = _split_indices(len(rest), len(rest) - n_val, n_val, shuffle, sub, rng, where,
+                                ("train", "validation"),
+                                " left after drawing the test part (three parts need at least "
+                                "3 samples per class)")
     train, val = rest[train], rest[val]
     return [part for a in arrays for part in (a[train], a[val], a[test])]
