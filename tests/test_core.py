@@ -163,3 +163,198 @@ def test_verbose_output_falls_back_to_one_line_per_epoch_without_terminal():
     with contextlib.redirect_stdout(buf):
         model.fit(x, y, epochs=2, verbose=0)
     assert buf.getvalue() == ""
+
+
+# ---------------------------------------------------------------- the front door (README, CI)
+from pathlib import Path  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def readme_block(heading, lang):
+    section = README.split(heading, 1)[1]
+    return re.search(rf"```{lang}\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_xor_example_prints_what_its_comments_claim():
+    code = readme_block("## XOR in ten lines", "python")
+    assert len(code.strip().splitlines()) <= 12
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        exec(compile(code, "README.md", "exec"), {})
+    out = buf.getvalue()
+    claimed = re.search(r"print\(model\.predict.*#\s*(\[.*\])", code).group(1)
+    assert out.strip().splitlines()[-1] == claimed        # [0.004 0.995 0.996 0.005]
+    assert "Total params: 41" in out and re.search(r"\b30\b", out) and re.search(r"\b11\b", out)
+    predicted = np.array(claimed.strip("[]").split(), dtype=float)
+    np.testing.assert_array_equal(predicted.round(), [0, 1, 1, 0])    # 100% on XOR
+
+
+def test_readme_set_up_commands_and_ci_run_the_same_test_command():
+    main_job = readme_block("**Run the main job**", "bash").strip()
+    tests = readme_block("**Run the tests**", "bash").strip()
+    venv = "python -m venv .venv && . .venv/bin/activate && "
+    assert main_job == venv + "pip install -e . && mlplab train --data ../shared/data/mnist"
+    assert tests == venv + 'pip install -e ".[dev]" && python -m pytest -q'
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1] == tests
+    # The data folder the commands name, as seen from the project's root.
+    assert any((ROOT / "../shared/data/mnist" / f).exists()
+               for f in ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte")) or \
+        "MLPLAB_DATA" in (ROOT / ".ci" / "run").read_text()
+    # The console script the first command runs, and the extras the second installs.
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'mlplab = "mlplab.cli:main"' in pyproject
+    assert 'requires-python = ">=3.10"' in pyproject
+    dev = re.search(r"dev = \[(.*?)\]", pyproject, re.S).group(1)
+    assert '"torch==2.13.0"' in dev and '"pytest' in dev
+
+
+def test_the_core_runs_on_numpy_alone():
+    """Build, train, predict and gradcheck with every optional package made unimportable."""
+    script = """
+import sys
+for name in ("tqdm", "tabulate", "matplotlib", "torch", "sklearn", "numba", "scipy", "pandas"):
+    sys.modules[name] = None
+import numpy as np, mlplab
+from mlplab.layers import Dense, Input
+x, y = mlplab.datasets.load_xor()
+m = mlplab.Sequential([Input((2,)), Dense(4, activation="tanh"), Dense(1, activation="sigmoid")],
+                      seed=0)
+m.compile(mlplab.SGD(0.5), "binary_crossentropy", metrics=["accuracy"])
+m.fit(x, y, epochs=3, batch_size=2, verbose=0)
+assert m.predict(x).shape == (4, 1)
+assert max(mlplab.gradcheck(m, x, y).values()) < 1e-6
+mlplab.datasets.load_iris()
+print("ok", m.count_params())
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ok", "17"]
+
+
+# ---------------------------------------------------------------- backprop in matrix form
+def torch_forward(params, x, acts):
+    import torch
+
+    h, xis = torch.tensor(x), []
+    for (W, b), f in zip(params, acts):
+        xi = h @ W + b
+        xi.retain_grad()
+        xis.append(xi)
+        h = f(xi)
+    return h, xis
+
+
+@pytest.mark.parametrize("step", ["compute_gradients", "train_on_batch"])
+def test_each_layer_delta_is_dE_dXi_of_torch_on_three_layers(step):
+    """delta_l = f'(Xi_l) o (delta_{l+1} W_{l+1}^T), with W_{l+1} the kernel only (no bias row),
+    equals torch's dE/dXi_l; dW_l = Y_{l-1}^T delta_l and db_l = sum of delta_l's rows."""
+    import torch
+
+    rng = np.random.default_rng(11)
+    lam = 1.7
+    model = Sequential([Input((3,)), Dense(5, activation={"name": "tanh", "slope": lam}),
+                        Dense(4, activation="sigmoid"), Dense(2)], seed=11, dtype="float64")
+    model.set_weights([w + rng.normal(0, 0.3, w.shape) for w in model.get_weights()])
+    model.compile(mlplab.SGD(0.05), "sse")
+    x, d = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    weights = model.get_weights()
+    params = [(torch.tensor(weights[i], requires_grad=True),
+               torch.tensor(weights[i + 1], requires_grad=True)) for i in (0, 2, 4)]
+    acts = [lambda z: torch.tanh(lam * z), torch.sigmoid, lambda z: z]
+    y, xis = torch_forward(params, x, acts)
+    (0.5 * ((y - torch.tensor(d)) ** 2).sum()).backward()
+    getattr(model, step)(x, d)
+    for layer, xi, (W, b) in zip(model.layers, xis, params):
+        np.testing.assert_allclose(layer.delta, xi.grad.numpy(), rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(layer.dW, W.grad.numpy(), rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(layer.db, b.grad.numpy(), rtol=1e-10, atol=1e-14)
+    if step == "train_on_batch":
+        for w, (W, b) in zip(model.get_weights()[::2], params):
+            np.testing.assert_allclose(w, W.detach().numpy() - 0.05 * W.grad.numpy(), rtol=1e-12)
+    # The notes of lecture 003 write (f'(Xi_L) o Delta_{L+1}) W^T: f'(Xi_L) is (N, 4) and
+    # Delta_{L+1} is (N, 2), so the product with W^T must come first; and W_{L+1} is the kernel
+    # alone: with the bias row, [W; b] of shape (5, 2), Delta W^T has one column too many.
+    hidden, middle, out = model.layers
+    W3, b3 = weights[4], weights[5]
+    h2 = middle.Y
+    np.testing.assert_allclose(middle.delta, h2 * (1 - h2) * (out.delta @ W3.T), rtol=1e-12)
+    with pytest.raises(ValueError):
+        h2 * (1 - h2) * out.delta                              # the notes' order
+    with pytest.raises(ValueError):
+        h2 * (1 - h2) * (out.delta @ np.vstack([W3, b3]).T)   # the bias row kept
+
+
+def test_sigmoid_unit_cross_entropy_gradient_has_no_extra_factor_t():
+    """Notes 001: for one sigmoid unit with cross-entropy, dE/dw = sum_i x_i (h(x_i) - t_i)
+    (divided by N for the mean), without a factor t_i."""
+    rng = np.random.default_rng(2)
+    model = Sequential([Input((3,)), Dense(1, activation="sigmoid")], seed=2, dtype="float64")
+    model.compile("sgd", "binary_crossentropy")
+    x = rng.normal(size=(8, 3))
+    t = rng.integers(0, 2, size=(8, 1)).astype(float)
+    W, b = model.get_weights()
+    h = 1.0 / (1.0 + np.exp(-(x @ W + b)))
+    _, (dW, db) = model.compute_gradients(x, t)
+    np.testing.assert_allclose(dW, x.T @ (h - t) / 8, rtol=1e-12)
+    np.testing.assert_allclose(db, (h - t).sum(0) / 8, rtol=1e-12)
+    assert not np.allclose(dW, x.T @ (t * (h - t)) / 8)
+
+
+def test_activation_and_flatten_layers_backpropagate_as_torch():
+    import torch
+
+    rng = np.random.default_rng(6)
+    model = Sequential([Input((2, 3)), Flatten(), Dense(4), Activation("elu"), Dense(3),
+                        Activation("softmax")], seed=6, dtype="float64")
+    model.compile("sgd", "categorical_crossentropy")
+    x = rng.normal(size=(5, 2, 3))
+    d = np.eye(3)[rng.integers(0, 3, 5)]
+    loss, grads = model.compute_gradients(x, d)
+    W1, b1, W2, b2 = (torch.tensor(w, requires_grad=True) for w in model.get_weights())
+    h = torch.nn.functional.elu(torch.tensor(x).reshape(5, 6) @ W1 + b1)
+    p = torch.softmax(h @ W2 + b2, dim=1).clamp(1e-7, 1 - 1e-7)
+    ref = -(torch.tensor(d) * p.log()).sum(1).mean()
+    ref.backward()
+    assert loss == pytest.approx(ref.item(), rel=1e-12)
+    for g, p_ in zip(grads, (W1, b1, W2, b2)):
+        np.testing.assert_allclose(g, p_.grad.numpy(), rtol=1e-9, atol=1e-13)
+    assert max(mlplab.gradcheck(model, x, d).values()) < 1e-6
+
+
+# ---------------------------------------------------------------- the main job's data sets
+@pytest.mark.parametrize("gate,op", [("and", lambda a, b: a and b), ("or", lambda a, b: a or b),
+                                     ("xor", lambda a, b: a != b),
+                                     ("nand", lambda a, b: not (a and b)),
+                                     ("nor", lambda a, b: not (a or b)),
+                                     ("xnor", lambda a, b: a == b)])
+def test_logic_gates_are_the_truth_tables_in_both_codings(gate, op):
+    x, y = mlplab.datasets.load_logic_gate(gate)
+    assert x.shape == (4, 2) and y.shape == (4, 1) and x.dtype == np.float32
+    assert sorted(map(tuple, x.tolist())) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    for (a, b), t in zip(x.astype(bool), y[:, 0]):
+        assert t == float(bool(op(a, b)))
+    xb, yb = mlplab.datasets.load_logic_gate(gate, bipolar=True)
+    np.testing.assert_array_equal(xb, 2 * x - 1)
+    np.testing.assert_array_equal(yb, 2 * y - 1)
+    assert set(np.unique(yb)) <= {-1.0, 1.0}
+    if gate == "xor":
+        for a, b in zip(mlplab.datasets.load_xor(bipolar=True), (xb, yb)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_iris_is_fishers_data_as_scikit_learn_ships_it():
+    from sklearn.datasets import load_iris as sk_iris
+
+    x, y = mlplab.datasets.load_iris()
+    ref = sk_iris()
+    assert x.shape == (150, 4) and y.shape == (150,)
+    assert np.bincount(y).tolist() == [50, 50, 50]
+    np.testing.assert_array_equal(y, ref.target)
+    np.testing.assert_allclose(x, ref.data, rtol=0, atol=1e-12)
