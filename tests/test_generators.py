@@ -33,6 +33,23 @@ def test_labels_01_by_default_and_bipolar_on_request(make):
     np.testing.assert_array_equal(yb, 2 * y - 1)
 
 
+
+@pytest.mark.parametrize("make", [g.make_circle, g.make_gauss, g.make_spiral, g.make_moons,
+                                  g.make_circles])
+@pytest.mark.parametrize("n", [101, 400])
+def test_class_balance_as_documented(make, n):
+    # documented: n // 2 points of label 0, the other n - n // 2 of label 1 (noise 0)
+    _, y = make(n, seed=5)
+    assert np.bincount(y, minlength=2).tolist() == [n // 2, n - n // 2]
+
+
+@pytest.mark.parametrize("make", ALL)
+def test_generator_seed_may_be_a_generator(make):
+    a = make(60, seed=np.random.default_rng(11))
+    b = make(60, seed=np.random.default_rng(11))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
 def test_circle_geometry():
     x, y = g.make_circle(1000, seed=0)
     r = np.hypot(x[:, 0], x[:, 1])
@@ -100,6 +117,22 @@ def test_regression_targets():
     assert not np.allclose(y_noisy, y)
 
 
+
+@pytest.mark.parametrize("noise", [0.05, 0.2])
+def test_regression_noise_moves_the_target_point(noise):
+    # the same seed draws the same x; noise shifts the point where the target is read by at
+    # most 6 * noise per coordinate, so the target moves by at most slope * that shift
+    x, y = g.make_reg_plane(2000, seed=4)
+    xn, yn = g.make_reg_plane(2000, noise=noise, seed=4)
+    np.testing.assert_array_equal(xn, x)
+    assert 0 < np.abs(yn - y).max() <= 2 * 6 * noise / 10 + 1e-12
+    assert np.abs(yn - y).max() > 0.5 * 2 * 6 * noise / 10  # the shift spans U(-6, 6) * noise
+    x, y = g.make_reg_gauss(2000, seed=4)
+    xn, yn = g.make_reg_gauss(2000, noise=noise, seed=4)
+    np.testing.assert_array_equal(xn, x)
+    assert 0 < np.abs(yn - y).max() <= 0.5 * np.sqrt(2) * 6 * noise + 1e-12  # bumps: slope 1/2
+    assert np.abs(yn).max() <= 1
+
 @pytest.mark.parametrize("ours, theirs", [
     (lambda: g.make_moons(101, shuffle=False), lambda: skd.make_moons(101, shuffle=False)),
     (lambda: g.make_circles(101, shuffle=False),
@@ -122,6 +155,9 @@ def test_moons_circles_noise_and_radii():
     clean, _ = g.make_moons(4000, shuffle=False)
     noisy, _ = g.make_moons(4000, noise=0.2, shuffle=False, seed=0)
     assert abs((noisy - clean).std() - 0.2) < 0.01
+    clean, _ = g.make_circles(4000, factor=0.5, shuffle=False)
+    noisy, _ = g.make_circles(4000, noise=0.1, factor=0.5, shuffle=False, seed=0)
+    assert abs((noisy - clean).std() - 0.1) < 0.005 and abs((noisy - clean).mean()) < 0.005
 
 
 def test_blobs():
@@ -192,4 +228,21 @@ def test_small_mlp_separates_blobs():
                               seed=0)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(scaler.transform(x_tr), y_tr, epochs=50, batch_size=16, verbose=0)
-    assert model.evaluate(scaler.transform(x_te), y_te)[1] >= 0.95
+    assert len(x_te) == 75 and model.optimizer.learning_rate == 0.01  # as docs/data.md states
+    accuracy = model.evaluate(scaler.transform(x_te), y_te)[1]
+    print(f"make_blobs: test accuracy {accuracy:.3f}")
+    assert accuracy >= 0.95
+
+
+def test_docs_state_the_tested_floors():
+    # docs/data.md's accuracy table must state the epochs and floors these tests use
+    from pathlib import Path
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text()
+    rows = {name: (int(epochs), float(floor)) for name, epochs, floor in re.findall(
+        r"^\| (\w+), [^|]*\| [^|]*\| (\d+) \| [\d.]+ \(([\d.]+)\) \|$", text, re.M)}
+    expected = {make.__name__[len("make_"):]: (epochs, floor)
+                for make, _, _, _, epochs, _, floor in LEARN}
+    expected["blobs"] = (50, 0.95)
+    assert rows == expected
