@@ -2,6 +2,8 @@
 
 pytest turns every RuntimeWarning (overflow, divide by zero, invalid value) into an error.
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,72 @@ def test_training_a_saturated_softmax_network_stays_finite():
     model.compile(mlplab.SGD(0.01), "sparse_categorical_crossentropy")
     hist = model.fit(rng.normal(size=(16, 3)), rng.integers(0, 4, 16), epochs=2, verbose=0)
     assert np.isfinite(hist.history["loss"]).all()
+
+
+# ---------------------------------------------------------------- the notes' known errors
+MODERATE = np.linspace(-4.0, 4.0, 17)
+
+
+def central_difference(f, x, h=1e-6):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+@pytest.mark.parametrize("slope", [1.0, 0.5, 3.0])
+def test_sigmoid_is_one_over_one_plus_e_minus_I_with_derivative_f_one_minus_f(slope):
+    """Notes 002 write 1/(1 + e^I) and f(I)(1 - I); it is 1/(1 + e^-I) and f(I)(1 - f(I))."""
+    act = activations.Sigmoid(slope=slope)
+    ref = np.array([1.0 / (1.0 + math.exp(-slope * v)) for v in MODERATE])
+    f = act(MODERATE)
+    np.testing.assert_allclose(f, ref, rtol=1e-14)
+    assert act(np.array([2.0]))[0] > 0.5 > act(np.array([-2.0]))[0]   # increasing
+    d = act.derivative(MODERATE, f)
+    np.testing.assert_allclose(d, slope * f * (1 - f), rtol=1e-14)
+    np.testing.assert_allclose(d, central_difference(act, MODERATE), rtol=1e-7, atol=1e-10)
+    assert not np.allclose(d, f * (1 - MODERATE))
+
+
+@pytest.mark.parametrize("slope", [1.0, 0.5, 2.5])
+def test_tanh_slope_derivative_is_lambda_one_minus_y_squared(slope):
+    """Notes 003: y = tanh(lambda xi) has y' = lambda (1 - y^2), not lambda^2 (1 + y)(1 - y)."""
+    act = activations.Tanh(slope=slope)
+    y = act(MODERATE)
+    np.testing.assert_allclose(y, np.tanh(slope * MODERATE), rtol=1e-14)
+    d = act.derivative(MODERATE, y)
+    np.testing.assert_allclose(d, central_difference(act, MODERATE), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(d, slope * (1 - y ** 2), rtol=1e-14)
+    if slope != 1.0:
+        assert not np.allclose(d, slope ** 2 * (1 + y) * (1 - y))
+
+
+def test_tanh_range_is_open_minus_one_to_one():
+    """Notes 001 give tanh's range as [0, 1]; it is (-1, 1), odd, negative for xi < 0."""
+    y = activations.get("tanh")(MODERATE)
+    assert np.all(np.abs(y) < 1)
+    assert np.all(y[MODERATE < 0] < 0) and np.all(y[MODERATE > 0] > 0)
+    np.testing.assert_allclose(y, -y[::-1], rtol=1e-15)
+    assert activations.get("tanh")(np.array([-1.0]))[0] == pytest.approx(-0.7615941559557649)
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.2, 0.3])
+def test_leaky_relu_is_alpha_x_below_zero_with_derivative_alpha(alpha):
+    """Notes 001 write -a x for x < 0 (positive outputs); it is a x with a small a > 0."""
+    act = activations.LeakyReLU(alpha=alpha)
+    xi = MODERATE[MODERATE != 0]
+    y = act(xi)
+    np.testing.assert_allclose(y, np.where(xi > 0, xi, alpha * xi), rtol=1e-15)
+    assert np.all(y[xi < 0] < 0)
+    np.testing.assert_allclose(act.derivative(xi, y), central_difference(act, xi), rtol=1e-8)
+    np.testing.assert_array_equal(act.derivative(xi, y), np.where(xi > 0, 1.0, alpha))
+    assert activations.get("leaky_relu").alpha == 0.2
+
+
+def test_lecture_softmax_example_exactly():
+    """Notes 001: softmax([1.60, 0.55, 0.98]) is [0.530, 0.185, 0.285], not [0.51, 0.18, 0.31]."""
+    z = np.array([[1.60, 0.55, 0.98]])
+    e = [math.exp(v) for v in z[0]]
+    ref = np.array([v / sum(e) for v in e])
+    y = activations.get("softmax")(z)[0]
+    np.testing.assert_allclose(y, ref, rtol=1e-14)
+    np.testing.assert_array_equal(y.round(3), [0.530, 0.185, 0.285])
+    assert not np.allclose(y, [0.51, 0.18, 0.31], atol=5e-3)
+    assert y.sum() == pytest.approx(1.0, abs=1e-15)
