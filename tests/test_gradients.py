@@ -201,3 +201,76 @@ def test_untrainable_activation_raises():
         model.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0)
     with pytest.raises(ValueError, match="'step' activation"):
         mlplab.gradcheck(model, np.zeros((4, 2)), np.zeros((4, 1)))
+
+
+@pytest.mark.parametrize("output,loss", [("sigmoid", "binary_crossentropy"),
+                                         ("sigmoid", "mean_squared_error"),
+                                         ("tanh", "sse"), ("softmax", "categorical_crossentropy")])
+def test_slopes_alphas_and_no_bias_match_torch(output, loss):
+    """Parameterized activations (slope lambda, alpha), use_bias=False, and the fused output
+    delta lambda (Y - D) / (N K) of a sloped sigmoid, against torch.autograd."""
+    rng = np.random.default_rng(8)
+    out_act = {"name": output, "slope": 1.8} if output != "softmax" else "softmax"
+    model = Sequential([Input((3,)), Dense(4, activation={"name": "tanh", "slope": 0.6}),
+                        Dense(4, activation={"name": "leaky_relu", "alpha": 0.05},
+                              use_bias=False),
+                        Dense(3, activation={"name": "elu", "alpha": 0.7}),
+                        Dense(2, activation=out_act)], seed=8, dtype="float64")
+    model.compile("sgd", loss, check_config=False)
+    x = rng.normal(size=(7, 3))
+    if loss in ("binary_crossentropy", "categorical_crossentropy"):
+        y = np.eye(2)[rng.integers(0, 2, 7)]
+    else:
+        y = rng.normal(size=(7, 2))
+    value, grads = model.compute_gradients(x, y)
+    W1, b1, W2, W3, b3, W4, b4 = (torch.tensor(w, requires_grad=True)
+                                  for w in model.get_weights())
+    h = torch.tanh(0.6 * (torch.tensor(x) @ W1 + b1))
+    h = F.leaky_relu(h @ W2, 0.05)
+    h = F.elu(h @ W3 + b3, alpha=0.7)
+    z = h @ W4 + b4
+    D = torch.tensor(y)
+    if output == "softmax":
+        ref = F.cross_entropy(z, D)
+    elif loss == "binary_crossentropy":
+        ref = F.binary_cross_entropy_with_logits(1.8 * z, D)
+    else:
+        Y = torch.sigmoid(1.8 * z) if output == "sigmoid" else torch.tanh(1.8 * z)
+        ref = F.mse_loss(Y, D) if loss == "mean_squared_error" else 0.5 * ((Y - D) ** 2).sum()
+    ref.backward()
+    assert value == pytest.approx(ref.item(), rel=1e-12)
+    assert len(grads) == 7
+    for g, p in zip(grads, (W1, b1, W2, W3, b3, W4, b4)):
+        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-9, atol=1e-13)
+    assert max(mlplab.gradcheck(model, x, y).values()) < 1e-6
+
+
+def test_gradcheck_reports_the_largest_relative_error_per_array():
+    rng = np.random.default_rng(9)
+    model = Sequential([Input((2,)), Dense(3, activation="sigmoid"), Dense(1)], seed=9,
+                       dtype="float64")
+    model.compile("sgd", "mse")
+    x, y = rng.normal(size=(5, 2)), rng.normal(size=(5, 1))
+    errors = mlplab.gradcheck(model, x, y)
+    names = [f"{layer.name}/{p}" for layer in model.layers for p in ("kernel", "bias")]
+    assert list(errors) == names
+    # The same numbers by hand: central differences of the loss, entry by entry.
+    _, analytic = model.compute_gradients(x, y)
+    weights = model.get_weights()
+
+    def loss_at(ws):
+        m = model.clone()
+        m.set_weights(ws)
+        return m.evaluate(x, y)
+
+    for (name, err), a, i in zip(errors.items(), analytic, range(len(weights))):
+        num = np.zeros_like(weights[i])
+        for j in np.ndindex(num.shape):
+            up = [w.copy() for w in weights]
+            down = [w.copy() for w in weights]
+            up[i][j] += 1e-6
+            down[i][j] -= 1e-6
+            num[j] = (loss_at(up) - loss_at(down)) / 2e-6
+        scale = max(np.abs(a).max(), np.abs(num).max())
+        assert err < 1e-6
+        assert err == pytest.approx(np.abs(a - num).max() / scale, abs=1e-8)
