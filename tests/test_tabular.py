@@ -80,6 +80,59 @@ def test_animals_table_is_the_lectures_coding():
     assert np.all(D.sum(axis=1) == -2)  # exactly one +1 per row
 
 
+
+def test_animals_column_transformer_remembers_its_fit():
+    # the snippet of docs/data.md: one ordinal code per feature, in the lectures' order
+    from importlib import resources
+
+    from mlplab.datasets import ANIMAL_ORDERS
+
+    features = pp.ColumnTransformer([(c, pp.OrdinalEncoder([list(o)], feature_range=(-1, 1)),
+                                      [c]) for c, o in ANIMAL_ORDERS.items()])
+    path = resources.files("mlplab.datasets").joinpath("data/animals.csv")
+    table = load_csv(str(path))
+    y = table.pop("class")
+    assert y.tolist() == load_animals()[1].tolist()
+    X, _ = load_animals(encoded=True)
+    np.testing.assert_array_equal(features.fit_transform(table), X)
+    # new animals are coded with the fitted orders, also when the table has other columns
+    new = {"talks": np.array(["yes", "no"], dtype=object), "name": np.array(["Polly", "Rex"]),
+           "size": np.array(["large", "medium"], dtype=object),
+           "fur": np.array(["none", "long"], dtype=object)}
+    np.testing.assert_array_equal(features.transform(new), [[1, -1, 1], [0, 1, -1]])
+    with pytest.raises(ValueError, match=r"transformer 'size' \(columns \['size'\]\): "
+                                         r"OrdinalEncoder\.transform\(\): column 0 has categories "
+                                         r"not seen in fit\(\): \['huge'\] \(known: \['small', "
+                                         r"'medium', 'large'\]\)"):
+        features.transform({**new, "size": np.array(["huge", "small"], dtype=object)})
+    # one-hot on the first six rows; the last two are coded as learned from those six
+    onehot = pp.ColumnTransformer([("cat", pp.OneHotEncoder(bipolar=True), "categorical")])
+    part = {k: v[:6] for k, v in table.items()}
+    onehot.fit(part)
+    rest = {k: v[6:] for k, v in table.items()}
+    z = onehot.transform(rest)
+    names = onehot.get_feature_names_out()
+    assert names == ["size_large", "size_medium", "size_small", "fur_long", "fur_none",
+                     "fur_short", "talks_no", "talks_yes"]
+    for row, animal in zip(z, zip(*rest.values())):
+        on = {n for n, v in zip(names, row) if v == 1}
+        assert on == {f"{k}_{v}" for k, v in zip(rest, animal)} and set(row) == {-1, 1}
+
+
+def test_column_transformer_shape_errors():
+    ct = pp.ColumnTransformer([("s", pp.StandardScaler(), [0])])
+    with pytest.raises(ValueError, match=r"x must be 2-D \(n_samples, n_columns\) or a dict of "
+                                         r"columns; received shape \(3,\)"):
+        ct.fit([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"a dict x must map names to 1-D columns of one length; "
+                                         r"received lengths \{'a': \(2,\), 'b': \(3,\)\}"):
+        ct.fit({"a": [1.0, 2.0], "b": [1.0, 2.0, 3.0]})
+    ct.fit(np.array([[1.0, 5.0], [3.0, 6.0]]))
+    with pytest.raises(ValueError, match=r"StandardScaler\.transform\(\): x contains NaN"):
+        ct.transform(np.array([[np.nan, 1.0]]))
+    with pytest.raises(ValueError, match=r"x lacks the columns \[0\] seen in fit\(\)"):
+        ct.transform(np.zeros((2, 0)))
+
 def test_animals_single_layer_tanh_net_fits_the_table():
     import mlplab
     from mlplab.layers import Dense

@@ -18,6 +18,15 @@ def _column_kind(values: np.ndarray) -> str:
         return "categorical"
 
 
+def _named(where, name, picked, method, block):
+    """``method(block)``; an error of the inner transformer says which entry and which table
+    columns it was given (its own "column 0" is the first of ``picked``)."""
+    try:
+        return method(block)
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"{where}: transformer {name!r} (columns {picked!r}): {exc}") from None
+
+
 class ColumnTransformer(_Transformer):
     """One transformer per group of columns; the outputs side by side, in the given order.
 
@@ -95,9 +104,9 @@ class ColumnTransformer(_Transformer):
             if self.remainder == "passthrough" else []
         self.n_features_in_ = len(names)
         self.feature_names_in_ = names
-        for _, transformer, picked in self.columns_:
+        for name, transformer, picked in self.columns_:
             if picked:  # "categorical" may pick nothing in an all-numeric table
-                transformer.fit(self._stack(picked, names, cols))
+                _named(where, name, picked, transformer.fit, self._stack(picked, names, cols))
         if not any(picked for _, _, picked in self.columns_) and not self.remainder_:
             raise ValueError(f"{where}: no transformer picked any of the columns {names!r}.")
         return self.transform(x)
@@ -120,8 +129,8 @@ class ColumnTransformer(_Transformer):
         if missing:
             raise ValueError(f"{where}: x lacks the columns {missing!r} seen in fit(); it has "
                              f"{names!r}.")
-        parts = [t.transform(self._stack(picked, names, cols)) for _, t, picked in self.columns_
-                 if picked]
+        parts = [_named(where, name, picked, t.transform, self._stack(picked, names, cols))
+                 for name, t, picked in self.columns_ if picked]
         if self.remainder_:
             parts.append(_check_2d_numeric(self._stack(self.remainder_, names, cols), where))
         return np.hstack(parts)

@@ -51,10 +51,12 @@ def _codes(encoder, X: np.ndarray, where: str, allow_unknown: bool):
                             f"categories seen in fit() ({cats.dtype}).") from None
         if not found.all() and not allow_unknown:
             unknown = list(dict.fromkeys(X[~found, j].tolist()))
+            option = "handle_unknown='ignore'" if isinstance(encoder, OneHotEncoder) else \
+                "handle_unknown='use_encoded_value' with an unknown_value"
             raise ValueError(
                 f"{where}: column {j} has categories not seen in fit(): {unknown!r} (known: "
                 f"{cats.tolist()!r}). Refit on data that includes them, list them in "
-                f"categories=..., or pass handle_unknown='ignore'.")
+                f"categories=..., or pass {option}.")
     return codes
 
 
