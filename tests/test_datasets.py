@@ -44,6 +44,25 @@ def test_fashion_mnist_reads_idx_files(fashion_dir):
     np.testing.assert_allclose(xf * 255, x.reshape(12, -1), rtol=1e-6)
 
 
+
+def test_fashion_mnist_uses_the_mnist_idx_reader(fashion_dir, monkeypatch):
+    folder, _ = fashion_dir
+    calls = []
+    reader = mnist_module.parse_idx
+
+    def spy(data, source="IDX data"):
+        calls.append(source)
+        return reader(data, source)
+
+    monkeypatch.setattr(mnist_module, "parse_idx", spy)
+    load_fashion_mnist(folder, verify=False)
+    assert sorted(c.rsplit("/", 1)[-1] for c in calls) == sorted(mnist_module.FILES.values())
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"\x01\x00\x08\x03" +
+                                                                      bytes(12)))
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte is not an IDX file \(bad "
+                                         r"magic number 01000803\)"):  # the reader's own check
+        load_fashion_mnist(folder, verify=False)
+
 def test_fashion_mnist_uncompressed_and_env(fashion_dir, monkeypatch, tmp_path_factory):
     folder, arrays = fashion_dir
     root = tmp_path_factory.mktemp("data")
@@ -95,6 +114,27 @@ def test_registry_rows_and_cli(capsys):
     out = capsys.readouterr().out
     assert all(name in out for name in names)
 
+
+
+def test_registry_sizes_are_what_the_loaders_return(capsys):
+    # "150 x 4", "generated, default 500 x 2": the stated size of every set loadable offline
+    for row in list_datasets():
+        if "mnist" in row["name"]:
+            assert row["size"] == "70,000 x 28x28"  # 60,000 + 10,000 images (not shipped)
+            continue
+        n, d = (int(v) for v in row["size"].split("default ")[-1].split(" x "))
+        data = load(row["name"], seed=0) if "generated" in row["size"] else load(row["name"])
+        x, y = data
+        if isinstance(x, dict):  # the animals table: named columns
+            assert len(x) == d and all(len(c) == n for c in x.values())
+        else:
+            assert x.shape == (n, d), row["name"]
+        assert len(y) == n
+    assert cli.main(["datasets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for row in list_datasets():  # the CLI prints each row's size and description
+        assert any(row["name"] in ln and row["size"] in ln and row["description"] in ln
+                   for ln in lines), row["name"]
 
 def test_registry_load_matches_the_loaders():
     x, y = load("circle", n_samples=50, noise=0.1, seed=4)
