@@ -11,7 +11,7 @@ from sklearn.metrics import r2_score
 
 import mlplab
 from mlplab import activations, neurons
-from mlplab.datasets import load_iris, load_logic_gate, load_xor
+from mlplab.datasets import load_animals, load_iris, load_logic_gate, load_xor
 from mlplab.neurons import (Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork,
                             Madaline, McCullochPitts, McCullochPittsNetwork, NotFittedError,
                             Perceptron, SingleLayerNetwork, truth_table)
@@ -519,6 +519,37 @@ def test_single_layer_learns_the_four_animal_table(activation, loss):
     assert m.history_[-1] < 0.1 * m.history_[0]
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "softmax"])
+def test_single_layer_on_the_shipped_animals_table_and_its_encoders(activation):
+    """load_animals: the class names come as an object array (as load_csv and pandas give
+    them), the encoded table as the lectures' bipolar one-hot; both are accepted."""
+    table, names = load_animals()
+    X, D = load_animals(encoded=True)
+    assert names.dtype == object
+    np.testing.assert_array_equal(X[:4], ANIMALS)  # the lecture's four rows
+    np.testing.assert_array_equal(D[:4], ANIMAL_TARGETS)
+    m = SingleLayerNetwork(activation=activation, learning_rate=0.5, max_epochs=2000)
+    m.fit(X, names)
+    assert m.converged_ and list(m.classes_) == sorted(set(names))
+    assert np.array_equal(m.predict(X), names.astype(str)) and m.score(X, names) == 1.0
+    m.fit(X, D)
+    assert np.array_equal(m.predict(X), D)  # bipolar one-hot back, the argmax unit high
+
+
+def test_classifiers_take_object_labels_and_reject_mixed_ones():
+    x, y = clusters(np.random.default_rng(3))
+    names = np.array(["cat", "dog", "parrot"], dtype=object)[y]
+    p = Perceptron(max_epochs=200).fit(x, names)
+    assert p.score(x, names) == 1.0 and list(p.classes_) == ["cat", "dog", "parrot"]
+    numbers_as_objects = y.astype(object)
+    assert np.array_equal(Perceptron(max_epochs=200).fit(x, numbers_as_objects).predict(x), y)
+    with_missing = names.copy()
+    with_missing[4] = None
+    with pytest.raises(ValueError, match="all strings or all numbers; received None at flat "
+                                         "index 4. Remove or fill missing labels"):
+        Perceptron().fit(x, with_missing)
+
+
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
 def test_single_layer_separates_setosa_from_the_rest(activation):
     x, y = load_iris()
@@ -606,6 +637,56 @@ def test_single_layer_errors():
         SingleLayerNetwork(activation="softmax", loss="sse").fit(x, y)
     with pytest.raises(ValueError, match="loss must be one of 'cross_entropy', 'sse'"):
         SingleLayerNetwork(loss="mse").fit(x, y)
+
+
+@pytest.mark.parametrize("make", [Perceptron, Adaline, Madaline, SingleLayerNetwork])
+def test_classifiers_reject_continuous_targets(make):
+    x, t = noisy_linear(np.random.default_rng(0), 20)
+    with pytest.raises(ValueError, match=r"y looks continuous \(received [-0-9.e]+, not a "
+                                         r"whole number\).*use AdalineRegressor or "
+                                         r"LinearNetwork"):
+        make().fit(x, t)
+    # Whole numbers in a float array are class labels (as load_logic_gate gives them).
+    x, y = load_logic_gate("or")
+    assert Perceptron().fit(x, y.astype(np.float64)).score(x, y) == 1.0
+
+
+@pytest.mark.parametrize("make", [Perceptron, Adaline, AdalineRegressor, Madaline,
+                                  LinearNetwork, SingleLayerNetwork])
+def test_estimators_reject_bad_common_arguments(make):
+    x, y = load_logic_gate("or")
+    name = make.__name__
+    with pytest.raises(ValueError, match=rf"{name}.fit\(\): x must be 2-D \(n_samples, "
+                                         r"n_features\) with at least one feature; received "
+                                         r"shape \(4, 0\)"):
+        make().fit(np.zeros((4, 0)), y)
+    with pytest.raises(ValueError, match=r"x must be 2-D .*received shape \(4, 2, 1\)"):
+        make().fit(x[:, :, None], y)
+    trained = {"solver": "gd"} if make is LinearNetwork else {}  # lstsq has no seed
+    with pytest.raises(ValueError, match=rf"{name}: seed must be None, a non-negative "
+                                         r"integer or a numpy Generator; received 'abc'"):
+        make(seed="abc", shuffle=True, **trained).fit(x, y)
+    with pytest.raises(ValueError, match=rf"{name}: shuffle must be True or False; "
+                                         r"received 'no'"):
+        make(shuffle="no", **trained).fit(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        make(seed=np.random.default_rng(0), **trained).fit(x, y)  # a Generator is a seed
+
+
+def test_adaline_normalized_must_be_a_bool():
+    x, t = noisy_linear(np.random.default_rng(0), 20)
+    with pytest.raises(ValueError, match="normalized must be True or False; received 'yes'"):
+        AdalineRegressor(normalized="yes").fit(x, t)
+
+
+def test_mp_network_needs_a_list_of_layers():
+    with pytest.raises(TypeError, match=r"layers must be a list of layers, each a list of "
+                                        r"McCullochPitts neurons, e.g. \[\[n1, n2\], "
+                                        r"\[n_out\]\]"):
+        McCullochPittsNetwork(McCullochPitts.and_gate())
+    with pytest.raises(TypeError, match="layers must be a list of layers"):
+        McCullochPittsNetwork([McCullochPitts.and_gate()])
 
 
 def test_top_level_exports():

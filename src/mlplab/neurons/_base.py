@@ -7,6 +7,7 @@ bias is the weight w_0 on it (``W[0]``); the net input (potential) is xi = x W.
 from __future__ import annotations
 
 import inspect
+import numbers
 import warnings
 
 import numpy as np
@@ -93,7 +94,20 @@ class _Estimator:
         return check_x(x, self._where(method), (self.n_features_in_,), np.float64)
 
     def _rng(self) -> np.random.Generator:
-        return np.random.default_rng(self.seed)
+        seed = self.seed
+        if isinstance(seed, bool) or not (seed is None or isinstance(seed, numbers.Integral)
+                                          and seed >= 0
+                                          or isinstance(seed, np.random.Generator)):
+            raise ValueError(f"{type(self).__name__}: seed must be None, a non-negative "
+                             f"integer or a numpy Generator; received {seed!r}.")
+        return np.random.default_rng(seed)
+
+    def _check_bool(self, name: str) -> bool:
+        value = getattr(self, name)
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{type(self).__name__}: {name} must be True or False; received "
+                             f"{value!r}.")
+        return bool(value)
 
     def _initial_weights(self, shape, rng) -> np.ndarray:
         init = self._check_choice("init", ("zeros", "random"))
@@ -144,15 +158,36 @@ def _with_bias(x: np.ndarray) -> np.ndarray:
 
 
 def _as_labels_or_array(y, where: str) -> np.ndarray:
-    """y as an array; string class labels (e.g. "setosa") are allowed besides numbers."""
+    """y as an array; string class labels (e.g. "setosa") are allowed besides numbers, also
+    in an object array (as ``load_csv``, ``load_animals`` and pandas give them)."""
     arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
-    if arr.dtype.kind in "US" and arr.ndim in (1, 2) and (arr.ndim == 1 or arr.shape[1] == 1):
-        return arr
-    return as_array(y, "y", where)
+    if arr.dtype == object and arr.size:
+        flat = arr.ravel()
+        is_str = np.array([isinstance(v, str) for v in flat])
+        if is_str.all():
+            arr = arr.astype(str)
+        elif not is_str.any() and all(isinstance(v, numbers.Real) for v in flat):
+            arr = arr.astype(np.float64)
+        else:
+            i = int(np.flatnonzero(~is_str)[0]) if is_str.any() else \
+                next(i for i, v in enumerate(flat) if not isinstance(v, numbers.Real))
+            raise ValueError(f"{where}: y must hold class labels that are all strings or all "
+                             f"numbers; received {flat[i]!r} at flat index {i}. Remove or "
+                             f"fill missing labels (None) before fit.")
+    if arr.dtype.kind in "US":
+        if arr.ndim in (1, 2) and (arr.ndim == 1 or arr.shape[1] == 1):
+            return arr
+        raise ValueError(f"{where}: string class labels must be 1-D (n_samples,); received "
+                         f"shape {arr.shape}. For several outputs pass a one-hot matrix of "
+                         f"0/1 or -1/+1.")
+    return as_array(arr, "y", where)
 
 
 def _check_xy(x, y, where: str, labels: bool = False):
     x = check_x(x, where, None, np.float64)
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError(f"{where}: x must be 2-D (n_samples, n_features) with at least one "
+                         f"feature; received shape {x.shape}.")
     y = _as_labels_or_array(y, where) if labels else as_array(y, "y", where)
     if y.dtype.kind in "US":
         check_same_length(x, y, where)
@@ -187,6 +222,13 @@ class _ClassifierMixin:
         if column:
             y = y[:, 0]
         if y.ndim == 1:
+            if y.dtype.kind == "f" and np.any(y != np.round(y)):
+                bad = y[y != np.round(y)][0]
+                raise ValueError(f"{where}: y looks continuous (received {float(bad):g}, not a "
+                                 f"whole number); a classifier needs class labels. For "
+                                 f"real-valued targets use AdalineRegressor or LinearNetwork; "
+                                 f"to classify by a threshold pass labels such as "
+                                 f"(y > 0).astype(int).")
             classes = np.unique(y)
             if len(classes) < 2:
                 raise ValueError(f"{where}: y has a single class ({classes[0]}); a classifier "

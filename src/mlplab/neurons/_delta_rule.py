@@ -46,6 +46,9 @@ class _DeltaRule(_Estimator):
     _normalized = False
 
     def _check_hyperparameters(self, where: str) -> dict:
+        self._check_bool("shuffle")
+        if "normalized" in self._param_names():
+            self._check_bool("normalized")
         p = {"alpha": check_positive_float(self.learning_rate, "learning_rate", where),
              "max_epochs": check_positive_int(self.max_epochs, "max_epochs", where),
              "batch_size": None if self.batch_size is None

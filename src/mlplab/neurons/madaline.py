@@ -59,6 +59,7 @@ class Madaline(_ClassifierMixin, _Estimator):
         where = self._where("fit")
         n = check_positive_int(self.n_adalines, "n_adalines", where)
         self._check_choice("logic", ("or", "and", "majority"))
+        self._check_bool("shuffle")
         alpha = check_positive_float(self.learning_rate, "learning_rate", where)
         max_epochs = check_positive_int(self.max_epochs, "max_epochs", where)
         x, y = _check_xy(x, y, where, labels=True)

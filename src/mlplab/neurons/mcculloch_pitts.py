@@ -121,6 +121,11 @@ class McCullochPittsNetwork:
     """
 
     def __init__(self, layers):
+        if isinstance(layers, McCullochPitts) or not isinstance(layers, (list, tuple)) \
+                or any(not isinstance(layer, (list, tuple)) for layer in layers):
+            raise TypeError(f"McCullochPittsNetwork(): layers must be a list of layers, each a "
+                            f"list of McCullochPitts neurons, e.g. [[n1, n2], [n_out]]; "
+                            f"received {layers!r}.")
         layers = [list(layer) for layer in layers]
         if not layers or any(not layer for layer in layers):
             raise ValueError("McCullochPittsNetwork(): layers must be a non-empty list of "

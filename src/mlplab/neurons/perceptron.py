@@ -66,6 +66,7 @@ class Perceptron(_ClassifierMixin, _Estimator):
         max_epochs = check_positive_int(self.max_epochs, "max_epochs", where)
         coding = self._check_choice("coding", ("binary", "bipolar"))
         record = self._check_choice("record", ("updates", "epochs", None))
+        self._check_bool("shuffle")
         x, y = _check_xy(x, y, where, labels=True)
         low = 0.0 if coding == "binary" else -1.0
         T, state = self._encode(y, low, where)
