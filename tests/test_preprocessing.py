@@ -537,6 +537,38 @@ def test_batches_match_fit_order():
         np.testing.assert_array_equal(got, order)
 
 
+
+def test_fit_trains_on_the_batch_iterators_batches(monkeypatch):
+    # Sequential.fit takes its mini-batches from BatchIterator: one iterator, one pass per
+    # epoch, steps = len(iterator); the batches it yields are the rows of x and y it trains on
+    import mlplab
+    from mlplab import models
+
+    made, seen = [], []
+
+    class Spy(pp.BatchIterator):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+        def __iter__(self):
+            for xb, yb in super().__iter__():
+                seen.append((xb.copy(), yb.copy()))
+                yield xb, yb
+
+    monkeypatch.setattr(models, "BatchIterator", Spy)
+    x = np.arange(22, dtype=np.float64).reshape(11, 2)
+    y = (x[:, :1] > 10).astype(np.float64)
+    model = mlplab.Sequential([mlplab.Dense(1, activation="sigmoid")], seed=0)
+    model.compile(optimizer=mlplab.SGD(learning_rate=0.01), loss="mse")
+    model.fit(x, y, epochs=3, batch_size=4, verbose=0)
+    assert len(made) == 1 and made[0].batch_size == 4 and len(made[0]) == 3
+    assert [len(xb) for xb, _ in seen] == [4, 4, 3] * 3
+    for epoch in range(3):
+        rows = np.concatenate([xb for xb, _ in seen[3 * epoch:3 * epoch + 3]])
+        assert sorted(rows[:, 0].tolist()) == x[:, 0].tolist()  # each sample once per epoch
+    assert all(np.array_equal(yb, (xb[:, :1] > 10)) for xb, yb in seen)  # rows stay paired
+
 def test_full_batch_and_errors():
     x = np.ones((6, 2))
     assert [len(xb) for xb, _ in pp.batches(x, batch_size="full")] == [6]
