@@ -274,3 +274,23 @@ def test_gradcheck_reports_the_largest_relative_error_per_array():
         scale = max(np.abs(a).max(), np.abs(num).max())
         assert err < 1e-6
         assert err == pytest.approx(np.abs(a - num).max() / scale, abs=1e-8)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: [Input((2,)), Dense(3, activation="sign"), Dense(1)],
+    lambda: [Input((2,)), Dense(3), mlplab.layers.Activation("sign"), Dense(1)],
+    lambda: [Input((2,)), Dense(3, activation="tanh"), Dense(1, activation="heaviside")],
+])
+def test_sign_and_step_anywhere_refuse_gradient_training_and_leave_model(make):
+    model = Sequential(make(), seed=0)
+    model.compile(mlplab.SGD(0.1), "mse")
+    before = model.get_weights()
+    x, y = np.ones((4, 2)), np.ones((4, 1))
+    for call in (lambda: model.fit(x, y, verbose=0), lambda: model.train_on_batch(x, y),
+                 lambda: mlplab.gradcheck(model, x, y)):
+        with pytest.raises(ValueError, match=r"uses the '(sign|step)' activation, whose "
+                                             r"derivative is zero almost everywhere"):
+            call()
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert model.optimizer.iterations == 0
+    assert model.predict(x).shape == (4, 1)   # prediction still works
