@@ -358,3 +358,29 @@ def test_iris_is_fishers_data_as_scikit_learn_ships_it():
     assert np.bincount(y).tolist() == [50, 50, 50]
     np.testing.assert_array_equal(y, ref.target)
     np.testing.assert_allclose(x, ref.data, rtol=0, atol=1e-12)
+
+
+def test_add_builds_layer_by_layer_and_summary_of_the_mnist_network():
+    model = Sequential(seed=0)
+    model.add(Input((28, 28)))
+    model.add(Flatten())
+    model.add(Dense(512, activation="sigmoid"))
+    assert model.built and model.count_params() == 784 * 512 + 512
+    model.add(Dense(10, activation="softmax"))
+    assert model.output_shape == (10,) and model.count_params() == 407_050
+    W1, b1, W2, b2 = model.get_weights()
+    assert W1.shape == (784, 512) and b2.shape == (10,) and W1.dtype == np.float32
+    assert not b1.any() and not b2.any()                   # bias_initializer="zeros"
+    limit = np.sqrt(6 / (784 + 512))                        # glorot_uniform, as in Keras
+    assert np.abs(W1).max() <= limit and np.abs(W1).max() > 0.95 * limit
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    for piece in ("Layer (type)", "Output Shape", "Param #", "(None, 784)", "(None, 512)",
+                  "401,920", "5,130", "Total params: 407,050"):
+        assert piece in text, piece
+    with pytest.raises(ValueError, match="an Input must come first"):
+        model.add(Input((3,)))
+    with pytest.raises(TypeError, match="expected a Layer"):
+        model.add("dense")
+    assert model.count_params() == 407_050
