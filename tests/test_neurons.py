@@ -662,6 +662,9 @@ def test_estimators_reject_bad_common_arguments(make):
         make().fit(np.zeros((4, 0)), y)
     with pytest.raises(ValueError, match=r"x must be 2-D .*received shape \(4, 2, 1\)"):
         make().fit(x[:, :, None], y)
+    with pytest.raises(ValueError, match=rf"{name}.fit\(\): requires y to be passed, but "
+                                         r"the target y is None"):
+        make().fit(x, None)
     trained = {"solver": "gd"} if make is LinearNetwork else {}  # lstsq has no seed
     with pytest.raises(ValueError, match=rf"{name}: seed must be None, a non-negative "
                                          r"integer or a numpy Generator; received 'abc'"):
@@ -714,10 +717,24 @@ def load_example(name):
     return module
 
 
+def separable_example_set():
+    """The 200 points in 5-D of examples/perceptron_learning.py (seed 0)."""
+    return load_example("perceptron_learning").separable_points(np.random.default_rng(0), 200, 5)
+
+
 def test_examples_run_and_show_what_they_claim(tmp_path, capsys):
     assert load_example("neurons_mcculloch_pitts").main()
-    p5 = load_example("perceptron_learning").main(tmp_path / "p.png")
-    assert p5.converged_
+    runs = load_example("perceptron_learning").main(tmp_path / "p.png")
+    assert runs["5-D"].converged_ and runs["5-D"].score(*separable_example_set()) == 1.0
+    assert not runs["XOR"].converged_ and runs["XOR"].n_epochs_ == 100
+    # The plotted 2-D run: one decision line per update, and the line really moves (the
+    # normalized lines w / |w| of the first and last updates differ).
+    p2 = runs["2-D"]
+    assert p2.converged_ and p2.n_updates_ >= 5
+    lines = p2.weights_history_[1:, :, 0]
+    unit = lines / np.linalg.norm(lines, axis=1, keepdims=True)
+    assert np.linalg.norm(unit[0] - unit[-1]) > 0.1
+    assert (tmp_path / "p.png").stat().st_size > 20_000
     distances = load_example("neurons_adaline").main(tmp_path / "a.png")
     assert distances["batch, alpha=0.002"] < 1e-6
     assert distances["online, alpha=0.01/(1+0.1 e)"] < 1e-3

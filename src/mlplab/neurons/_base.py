@@ -188,6 +188,9 @@ def _check_xy(x, y, where: str, labels: bool = False):
     if x.ndim != 2 or x.shape[1] == 0:
         raise ValueError(f"{where}: x must be 2-D (n_samples, n_features) with at least one "
                          f"feature; received shape {x.shape}.")
+    if y is None:
+        raise ValueError(f"{where}: requires y to be passed, but the target y is None. Pass "
+                         f"the targets, (n_samples,) or (n_samples, n_outputs).")
     y = _as_labels_or_array(y, where) if labels else as_array(y, "y", where)
     if y.dtype.kind in "US":
         check_same_length(x, y, where)
