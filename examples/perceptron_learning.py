@@ -56,7 +56,7 @@ def main(out=DEFAULT_OUT, seed: int = 0):
     p2 = Perceptron(learning_rate=0.1).fit(x2, y2)
     report("60 points in 2-D (plotted)", p2, x2, y2)
     plot(out, p2, x2, y2, p5, p_xor)
-    return p5
+    return {"5-D": p5, "2-D": p2, "XOR": p_xor}
 
 
 def plot(out, p2, x2, y2, p5, p_xor):
