@@ -1,5 +1,6 @@
 """Optimizers against torch.optim: same network, data, weights and (mapped) hyperparameters,
 100 steps, parameters compared after every step in float64."""
+import inspect
 import math
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 import mlplab
-from mlplab import optimizers
+from mlplab import _kernels, optimizers
 from mlplab.layers import Dense, Input
 
 torch.set_default_dtype(torch.float64)
@@ -15,23 +16,30 @@ STEPS = 100
 TOL = 1e-9
 
 
-def _data():
+SMALL = (4, 5, 3, 16)   # inputs, hidden units, classes, batch
+
+
+def _data(sizes=SMALL):
+    n_in, _, n_out, n = sizes
     rng = np.random.default_rng(42)
-    X = rng.normal(size=(16, 4))
-    D = np.eye(3)[rng.integers(0, 3, size=16)]
+    X = rng.normal(size=(n, n_in))
+    D = np.eye(n_out)[rng.integers(0, n_out, size=n)]
     return X, D
 
 
-def _models(optimizer):
-    """The same 4-5-3 tanh/softmax network in mlplab and torch, with identical weights."""
-    model = mlplab.Sequential([Input((4,)), Dense(5, activation="tanh"),
-                               Dense(3, activation="softmax")], seed=1, dtype="float64")
+def _models(optimizer, sizes=SMALL):
+    """The same tanh/softmax network (4-5-3 by default) in mlplab and torch, with identical
+    weights."""
+    n_in, hidden, n_out, _ = sizes
+    model = mlplab.Sequential([Input((n_in,)), Dense(hidden, activation="tanh"),
+                               Dense(n_out, activation="softmax")], seed=1, dtype="float64")
     # non-zero biases so the bias path is exercised too
     W1, b1, W2, b2 = model.get_weights()
     rng = np.random.default_rng(7)
-    model.set_weights([W1, rng.normal(size=5) * 0.1, W2, rng.normal(size=3) * 0.1])
+    model.set_weights([W1, rng.normal(size=hidden) * 0.1, W2, rng.normal(size=n_out) * 0.1])
     model.compile(optimizer=optimizer, loss="categorical_crossentropy")
-    net = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
+    net = torch.nn.Sequential(torch.nn.Linear(n_in, hidden), torch.nn.Tanh(),
+                              torch.nn.Linear(hidden, n_out))
     with torch.no_grad():
         for layer, (W, b) in zip((net[0], net[2]), _pairs(model.get_weights())):
             layer.weight.copy_(torch.from_numpy(W.T.copy()))
@@ -54,10 +62,10 @@ def _rel_err(ours, ref):
     return max(float(np.max(np.abs(a - b)) / np.max(np.abs(b))) for a, b in zip(ours, ref))
 
 
-def run_trajectory(our_opt, make_torch_opt, clip=None, steps=STEPS):
+def run_trajectory(our_opt, make_torch_opt, clip=None, steps=STEPS, sizes=SMALL):
     """Max relative parameter difference over ``steps`` updates on one fixed batch."""
-    X, D = _data()
-    model, net = _models(our_opt)
+    X, D = _data(sizes)
+    model, net = _models(our_opt, sizes)
     topt = make_torch_opt(net.parameters())
     Xt, labels = torch.from_numpy(X), torch.from_numpy(D.argmax(1))
     worst = 0.0
@@ -71,7 +79,7 @@ def run_trajectory(our_opt, make_torch_opt, clip=None, steps=STEPS):
         topt.step()
         worst = max(worst, _rel_err(model.get_weights(), _torch_weights(net)))
     # the weights really moved: the comparison is not between two untouched copies
-    start = _models("sgd")[0].get_weights()
+    start = _models("sgd", sizes)[0].get_weights()
     assert _rel_err(model.get_weights(), start) > 1e-3
     return worst
 
@@ -128,6 +136,45 @@ def test_trajectory_matches_torch(case):
     assert run_trajectory(ours(), theirs) < TOL
 
 
+# Large enough that the fast paths run: the numba Adam kernel (arrays of 4096+ entries) and
+# plain SGD folded into the gradient's BLAS product (W of 2^15+ entries; batch 1: numba's
+# rank-1 update). The same trajectories as torch, with the accelerators on and off.
+LARGE = (128, 256, 10, 32)
+FAST_CASES = {
+    "sgd": (lambda: optimizers.SGD(0.1), lambda p: T.SGD(p, lr=0.1), LARGE, "gemm_update"),
+    "sgd_one_sample": (lambda: optimizers.SGD(0.1), lambda p: T.SGD(p, lr=0.1),
+                       LARGE[:3] + (1,), "gemm_update"),
+    "adam": (lambda: optimizers.Adam(0.01, epsilon=0.0), lambda p: T.Adam(p, lr=0.01, eps=0.0),
+             LARGE, "adam_step"),
+    "adamw": (lambda: optimizers.AdamW(0.01, weight_decay=0.1, epsilon=0.0),
+              lambda p: T.AdamW(p, lr=0.01, weight_decay=0.1, eps=0.0), LARGE, "adam_step"),
+}
+
+
+@pytest.mark.parametrize("accelerated", [True, False], ids=["accelerated", "pure_numpy"])
+@pytest.mark.parametrize("case", sorted(FAST_CASES))
+def test_fast_paths_follow_torch(case, accelerated, monkeypatch):
+    ours, theirs, sizes, hook = FAST_CASES[case]
+    taken = []
+    original = getattr(_kernels, hook)
+
+    def spy(*args):
+        done = original(*args)
+        taken.append(done)
+        return done
+
+    monkeypatch.setattr(_kernels, hook, spy)
+    old = _kernels.use(accelerated)
+    try:
+        if accelerated and "numba" not in _kernels.backend():
+            pytest.skip("numba is not installed: no fast path to compare")
+        err = run_trajectory(ours(), theirs, steps=30, sizes=sizes)
+    finally:
+        _kernels.use(old)
+    assert err < TOL
+    assert any(taken) == accelerated  # the path under test really ran (or really did not)
+
+
 def test_global_clipnorm_matches_clip_grad_norm():
     clip = lambda ps: torch.nn.utils.clip_grad_norm_(ps, 0.05)  # noqa: E731
     err = run_trajectory(optimizers.SGD(0.1, momentum=0.9, global_clipnorm=0.05),
@@ -148,6 +195,25 @@ def test_clipping_is_active_in_these_tests():
     _, grads = model.compute_gradients(X, D)
     total = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
     assert total > 0.05 and max(float(np.abs(g).max()) for g in grads) > 0.01
+
+
+def test_clipnorm_per_array_against_torch_clip_grad_norm_per_parameter():
+    """``clipnorm`` is torch's ``clip_grad_norm_`` applied to each array on its own, except that
+    torch divides by ||g|| + 1e-6 and Keras (and mlplab) by ||g||: the results differ by the
+    factor ||g|| / (||g|| + 1e-6), which the comparison allows for exactly."""
+    rng = np.random.default_rng(5)
+    grads = [rng.normal(size=(4, 5)) * 3, rng.normal(size=5) * 0.01, rng.normal(size=(5, 3))]
+    c = 0.5
+    clipped = optimizers.SGD(clipnorm=c).clip(grads)
+    for g, ours in zip(grads, clipped):
+        p = torch.nn.Parameter(torch.zeros(g.shape))
+        p.grad = torch.from_numpy(g.copy())
+        torch.nn.utils.clip_grad_norm_([p], c)
+        norm = np.linalg.norm(g)
+        ref = p.grad.numpy() * ((norm + 1e-6) / norm if norm > c else 1.0)
+        np.testing.assert_allclose(ours, ref, rtol=1e-13)
+        assert np.linalg.norm(ours) <= c * (1 + 1e-12)
+    assert np.linalg.norm(grads[0]) > c > np.linalg.norm(grads[1])  # both branches ran
 
 
 def test_clipnorm_rescales_each_array_keras_rule():
@@ -194,18 +260,22 @@ def test_float32_stays_float32_and_slots_are_reused(name):
     assert opt.iterations == 2
 
 
+# Keras 3's constructor arguments and defaults, in Keras's order (keras/src/optimizers/*.py).
 KERAS_DEFAULTS = {
     "sgd": {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
     "adam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
              "amsgrad": False},
-    "rmsprop": {"learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7, "momentum": 0.0,
+    "rmsprop": {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7,
                 "centered": False},
     "adagrad": {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
     "adadelta": {"learning_rate": 0.001, "rho": 0.95, "epsilon": 1e-7},
-    "adamw": {"learning_rate": 0.001, "weight_decay": 0.004, "epsilon": 1e-7},
+    "adamw": {"learning_rate": 0.001, "weight_decay": 0.004, "beta_1": 0.9, "beta_2": 0.999,
+              "epsilon": 1e-7, "amsgrad": False},
     "adamax": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
     "nadam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
 }
+# mlplab's additions after Keras's arguments (Keras has no such argument).
+EXTRA_ARGUMENTS = {"nadam": {"momentum_decay": 1.0}}
 
 
 @pytest.mark.parametrize("name", sorted(KERAS_DEFAULTS))
@@ -213,6 +283,14 @@ def test_keras_defaults_by_string(name):
     config = optimizers.get(name).get_config()
     for key, value in KERAS_DEFAULTS[name].items():
         assert config[key] == value, key
+    # the constructor takes exactly Keras's arguments, in Keras's order, with its defaults
+    # (positional calls written for Keras mean the same here)
+    params = inspect.signature(type(optimizers.get(name))).parameters
+    defaults = {k: p.default for k, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD}
+    assert defaults == {**KERAS_DEFAULTS[name], **EXTRA_ARGUMENTS.get(name, {})}
+    base = inspect.signature(optimizers.Optimizer).parameters
+    assert {k: base[k].default for k in ("clipnorm", "clipvalue", "global_clipnorm")} == \
+        dict.fromkeys(("clipnorm", "clipvalue", "global_clipnorm"))
 
 
 @pytest.mark.parametrize("name", sorted(KERAS_DEFAULTS))
@@ -222,17 +300,26 @@ def test_config_round_trip(name):
     assert type(twin) is type(opt) and twin.get_config() == opt.get_config()
 
 
-@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adam", "nadam", "adadelta"])
-def test_state_round_trip_continues_identically(name):
-    kwargs = {"sgd": {"momentum": 0.9}, "rmsprop": {"centered": True, "momentum": 0.5}}
+STATE_CASES = {"sgd": {"name": "sgd", "momentum": 0.9},
+               "rmsprop": {"name": "rmsprop", "centered": True, "momentum": 0.5},
+               "adagrad": {"name": "adagrad"}, "adadelta": {"name": "adadelta"},
+               "adam": {"name": "adam"}, "amsgrad": {"name": "adam", "amsgrad": True},
+               "adamw": {"name": "adamw", "amsgrad": True}, "adamax": {"name": "adamax"},
+               "nadam": {"name": "nadam"}}
+
+
+@pytest.mark.parametrize("case", sorted(STATE_CASES))
+def test_state_round_trip_continues_identically(case):
+    """Five steps, save the state, restore it into a fresh optimizer, five more: the same
+    weights, bit for bit, as ten steps without interruption (every slot and counter saved)."""
     rng = np.random.default_rng(3)
     w0 = rng.normal(size=(4, 3))
     grads = [rng.normal(size=(4, 3)) for _ in range(10)]
-    a = optimizers.get({"name": name, **kwargs.get(name, {})})
+    a = optimizers.get(dict(STATE_CASES[case]))
     wa = w0.copy()
     for g in grads:
         a.apply([wa], [g])
-    b = optimizers.get({"name": name, **kwargs.get(name, {})})
+    b = optimizers.get(dict(STATE_CASES[case]))
     wb = w0.copy()
     for g in grads[:5]:
         b.apply([wb], [g])
