@@ -1,5 +1,9 @@
 """Callbacks and stopping rules: each rule stops at an epoch known in advance."""
 import csv
+import inspect
+import io
+import re
+import sys
 
 import numpy as np
 import pytest
@@ -94,6 +98,44 @@ def test_time_limit_real_clock():
     h = model.fit(rng.normal(size=(8, 2)), rng.normal(size=(8, 1)), epochs=10 ** 6,
                   verbose=0, callbacks=[C.TimeLimit(0.2)])
     assert h.stop_reason == "time_limit" and h.stopped_epoch < 10 ** 6 - 1
+
+
+def test_val_loss_rule_stops_at_known_epoch_and_restores_that_epochs_weights():
+    """Validation point x = 1, d = 0.8. The validation loss is measured after each epoch's
+    update, at w_{e+1} = 1 - 0.5^(e+1): (0.2 - 0.5^(e+1))^2 = 0.09, 0.0025, 0.005625, ... is
+    lowest at epoch 1 (w = 0.75) and rises after it; patience 2 runs out at epoch 3. All these
+    numbers are exact in binary, so the restored weight must be exactly 0.75."""
+    model, x, y = scalar_model()
+    x_val, y_val = np.ones((1, 1)), np.full((1, 1), 0.8)
+    val_losses = [(0.2 - 0.5 ** (e + 1)) ** 2 for e in range(50)]
+    best = int(np.argmin(val_losses))                                          # 1
+    expected = first_epoch(lambda e: e > best and e - best >= 2)               # 3
+    stop = C.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    h = model.fit(x, y, epochs=50, verbose=0, validation_data=(x_val, y_val), callbacks=[stop])
+    assert (h.stop_reason, h.stopped_epoch, stop.best_epoch) == ("early_stopping", expected,
+                                                                 best)
+    np.testing.assert_allclose(h.history["val_loss"], val_losses[:expected + 1], rtol=1e-12)
+    assert model.get_weights()[0][0, 0] == 1 - 0.5 ** (best + 1) == 0.75
+
+
+def test_every_rule_together_the_first_to_fire_is_recorded():
+    """All five rules at once, with thresholds chosen so each in turn fires first."""
+    def run(epochs, e_min, delta_min, patience, seconds):
+        model, x, y = scalar_model()
+        limit = C.TimeLimit(seconds)
+        ticks = iter(range(10 ** 6))
+        limit._clock = lambda: float(next(ticks))  # one "second" per batch (t0 = 0)
+        h = model.fit(x, y, epochs=epochs, verbose=0,
+                      validation_data=(np.ones((1, 1)), np.full((1, 1), 0.8)),
+                      callbacks=[C.LossThreshold(e_min), C.MinWeightChange(delta_min),
+                                 C.EarlyStopping(patience=patience), limit])
+        return h.stop_reason, h.stopped_epoch
+    # E_e = 0.25^e, |dw_e| = 0.5^(e+1), val loss best at epoch 1, one batch per epoch
+    assert run(3, 1e-9, 1e-9, 40, 1e9) == ("max_epochs", 2)
+    assert run(50, 0.25 ** 4 * 1.01, 1e-9, 40, 1e9) == ("loss_threshold", 4)
+    assert run(50, 1e-9, 0.5 ** 6 * 1.01, 40, 1e9) == ("min_weight_change", 5)
+    assert run(50, 1e-9, 1e-9, 5, 1e9) == ("early_stopping", 6)
+    assert run(50, 1e-9, 1e-9, 40, 8) == ("time_limit", 7)
 
 
 # ------------------------------------------------------------------ early stopping
@@ -304,6 +346,48 @@ def test_progress_display_verbose_levels(capsys):
     assert len(lines) == 3 and lines[0].startswith("Epoch 1/3") and "loss: " in lines[0]
     model.fit(x, y, epochs=3, verbose=0)
     assert capsys.readouterr().out == ""
+
+
+def test_progress_bar_on_a_terminal(monkeypatch):
+    """verbose=1 on a terminal: a tqdm bar per epoch, redrawn in place, with the elapsed time
+    and ETA ([elapsed<remaining]), the batch count, the loss, the metrics and, at the epoch's
+    end, the validation values."""
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    monkeypatch.setattr(sys, "stdout", out)
+    model, x, y = small_problem()
+    model.compile(mlplab.SGD(0.5), "binary_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=2, batch_size=8, verbose=1, validation_data=(x[:8], y[:8]))
+    text = out.getvalue()
+    assert "\r" in text and text.count("\n") == 2          # one finished bar per epoch
+    last = text.split("\n")[0].split("\r")[-1]              # epoch 1, as finally drawn
+    assert last.startswith("Epoch 1/2: 100%") and "4/4 [" in last
+    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", last)        # elapsed<ETA
+    for key in ("loss=", "accuracy=", "val_loss=", "val_accuracy="):
+        assert key in last, key
+
+
+def test_keras_defaults_of_callbacks():
+    """Constructor arguments and defaults as Keras 3's (keras/src/callbacks/*.py); mlplab
+    leaves out only ModelCheckpoint's save_freq (it saves per epoch, Keras's default)."""
+    def defaults(cls):
+        return {k: p.default for k, p in inspect.signature(cls).parameters.items()}
+    empty = inspect.Parameter.empty
+    assert defaults(C.EarlyStopping) == {
+        "monitor": "val_loss", "min_delta": 0, "patience": 0, "verbose": 0, "mode": "auto",
+        "baseline": None, "restore_best_weights": False, "start_from_epoch": 0}
+    assert defaults(C.ReduceLROnPlateau) == {
+        "monitor": "val_loss", "factor": 0.1, "patience": 10, "verbose": 0, "mode": "auto",
+        "min_delta": 1e-4, "cooldown": 0, "min_lr": 0.0}
+    assert defaults(C.ModelCheckpoint) == {
+        "filepath": empty, "monitor": "val_loss", "verbose": 0, "save_best_only": False,
+        "save_weights_only": False, "mode": "auto", "initial_value_threshold": None}
+    assert defaults(C.CSVLogger) == {"filename": empty, "separator": ",", "append": False}
+    assert defaults(C.LearningRateScheduler) == {"schedule": empty, "verbose": 0}
+    assert defaults(C.TerminateOnNaN) == {}
 
 
 @pytest.mark.parametrize("call, match", [
