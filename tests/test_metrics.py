@@ -1,4 +1,6 @@
 """Metrics against scikit-learn on random data, streamed over batches."""
+import functools
+
 import numpy as np
 import pytest
 from sklearn import metrics as skm
@@ -6,6 +8,9 @@ from sklearn import metrics as skm
 import mlplab
 from mlplab import metrics as M
 from mlplab.layers import Dense, Input
+
+# the same counts, so the same values up to rounding
+approx = functools.partial(pytest.approx, rel=1e-12)
 
 
 def streamed(metric, Y, D, batch=7):
@@ -33,18 +38,18 @@ def multiclass(rng):
 def test_binary_accuracy_precision_recall_f1_auc(binary):
     Y, D = binary
     pred, true = (Y[:, 0] > 0.5).astype(int), D[:, 0].astype(int)
-    assert streamed(M.BinaryAccuracy(), Y, D) == pytest.approx(skm.accuracy_score(true, pred))
-    assert streamed(M.Precision(), Y, D) == pytest.approx(skm.precision_score(true, pred))
-    assert streamed(M.Recall(), Y, D) == pytest.approx(skm.recall_score(true, pred))
-    assert streamed(M.F1Score(), Y, D) == pytest.approx(skm.f1_score(true, pred))
-    assert streamed(M.AUC(), Y, D) == pytest.approx(skm.roc_auc_score(true, Y[:, 0]),
+    assert streamed(M.BinaryAccuracy(), Y, D) == approx(skm.accuracy_score(true, pred))
+    assert streamed(M.Precision(), Y, D) == approx(skm.precision_score(true, pred))
+    assert streamed(M.Recall(), Y, D) == approx(skm.recall_score(true, pred))
+    assert streamed(M.F1Score(), Y, D) == approx(skm.f1_score(true, pred))
+    assert streamed(M.AUC(), Y, D) == approx(skm.roc_auc_score(true, Y[:, 0]),
                                                     rel=1e-12)
 
 
 def test_auc_with_ties(rng):
     Y = np.round(rng.random((150, 1)), 1)  # many tied scores
     D = (rng.random((150, 1)) < 0.5).astype(float)
-    assert streamed(M.AUC(), Y, D) == pytest.approx(skm.roc_auc_score(D[:, 0], Y[:, 0]),
+    assert streamed(M.AUC(), Y, D) == approx(skm.roc_auc_score(D[:, 0], Y[:, 0]),
                                                     rel=1e-12)
 
 
@@ -55,30 +60,30 @@ def test_multiclass_precision_recall_f1(multiclass, average):
     for cls, ref in ((M.Precision, skm.precision_score), (M.Recall, skm.recall_score),
                      (M.F1Score, skm.f1_score)):
         expected = ref(labels, pred, average=average)
-        assert streamed(cls(average=average), Y, onehot) == pytest.approx(expected)
-        assert streamed(cls(average=average), Y, labels) == pytest.approx(expected)
+        assert streamed(cls(average=average), Y, onehot) == approx(expected)
+        assert streamed(cls(average=average), Y, labels) == approx(expected)
 
 
 def test_multiclass_accuracies_and_auc(multiclass):
     Y, labels, onehot = multiclass
     acc = skm.accuracy_score(labels, Y.argmax(1))
-    assert streamed(M.CategoricalAccuracy(), Y, onehot) == pytest.approx(acc)
-    assert streamed(M.SparseCategoricalAccuracy(), Y, labels) == pytest.approx(acc)
+    assert streamed(M.CategoricalAccuracy(), Y, onehot) == approx(acc)
+    assert streamed(M.SparseCategoricalAccuracy(), Y, labels) == approx(acc)
     for k in (1, 2, 3):
         ref = skm.top_k_accuracy_score(labels, Y, k=k, labels=range(4))
-        assert streamed(M.TopKCategoricalAccuracy(k), Y, onehot) == pytest.approx(ref)
-        assert streamed(M.SparseTopKCategoricalAccuracy(k), Y, labels) == pytest.approx(ref)
+        assert streamed(M.TopKCategoricalAccuracy(k), Y, onehot) == approx(ref)
+        assert streamed(M.SparseTopKCategoricalAccuracy(k), Y, labels) == approx(ref)
     ref = skm.roc_auc_score(onehot, Y, average="micro")
-    assert streamed(M.AUC(), Y, onehot) == pytest.approx(ref, rel=1e-12)
-    assert streamed(M.AUC(), Y, labels) == pytest.approx(ref, rel=1e-12)
+    assert streamed(M.AUC(), Y, onehot) == approx(ref, rel=1e-12)
+    assert streamed(M.AUC(), Y, labels) == approx(ref, rel=1e-12)
 
 
 def test_regression_metrics(rng):
     Y, D = rng.normal(size=(90, 2)), rng.normal(size=(90, 2))
-    assert streamed(M.MeanSquaredError(), Y, D) == pytest.approx(skm.mean_squared_error(D, Y))
-    assert streamed(M.MeanAbsoluteError(), Y, D) == pytest.approx(
+    assert streamed(M.MeanSquaredError(), Y, D) == approx(skm.mean_squared_error(D, Y))
+    assert streamed(M.MeanAbsoluteError(), Y, D) == approx(
         skm.mean_absolute_error(D, Y))
-    assert streamed(M.RootMeanSquaredError(), Y, D) == pytest.approx(
+    assert streamed(M.RootMeanSquaredError(), Y, D) == approx(
         np.sqrt(skm.mean_squared_error(D, Y)))
 
 
@@ -119,9 +124,10 @@ def test_metrics_by_name_in_compile_and_fit(rng):
     h = model.fit(x, D, epochs=2, verbose=0)
     logs = model.evaluate(x, D, return_dict=True)
     Y = model.predict(x)
-    assert logs["accuracy"] == pytest.approx(skm.accuracy_score(labels, Y.argmax(1)))
-    assert logs["f1_score"] == pytest.approx(skm.f1_score(labels, Y.argmax(1), average="macro"))
-    assert logs["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(D, Y)))
+    assert logs["accuracy"] == approx(skm.accuracy_score(labels, Y.argmax(1)))
+    assert logs["f1_score"] == approx(skm.f1_score(labels, Y.argmax(1), average="macro"))
+    # float32 model: the squared errors are summed in float32
+    assert logs["rmse"] == approx(np.sqrt(skm.mean_squared_error(D, Y)), rel=1e-6)
     assert set(names) <= set(h.history)
 
 
@@ -134,3 +140,23 @@ def test_unknown_metric_name():
 def test_bad_average():
     with pytest.raises(ValueError, match=r"average must be 'macro', 'micro' or 'weighted'"):
         M.F1Score(average="binary")
+
+
+def test_undefined_ratios_are_zero_as_sklearn_zero_division_0(rng):
+    """No sample predicted positive (precision 0/0), no positive target (recall 0/0), and a
+    class that is never predicted in the multiclass macro average."""
+    Y = rng.random((50, 1)) * 0.4                      # all below the threshold
+    D = (rng.random((50, 1)) < 0.5).astype(float)
+    pred, true = np.zeros(50, int), D[:, 0].astype(int)
+    for cls, ref in ((M.Precision, skm.precision_score), (M.Recall, skm.recall_score),
+                     (M.F1Score, skm.f1_score)):
+        assert streamed(cls(), Y, D) == approx(ref(true, pred, zero_division=0))
+        assert streamed(cls(), Y, np.zeros_like(D)) == \
+            approx(ref(np.zeros(50, int), pred, zero_division=0))
+    logits = rng.normal(size=(80, 3))
+    logits[:, 2] -= 10                                 # class 2 is never predicted
+    labels = rng.integers(0, 3, size=80)
+    for cls, ref in ((M.Precision, skm.precision_score), (M.Recall, skm.recall_score),
+                     (M.F1Score, skm.f1_score)):
+        expected = ref(labels, logits.argmax(1), average="macro", zero_division=0)
+        assert streamed(cls(), logits, labels) == approx(expected)
