@@ -115,3 +115,26 @@ def test_warnings_point_at_the_callers_line(x):
     with pytest.warns(ConfigWarning) as record:
         net(1, "softmax").compile("adam", "mse")
     assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("name", sorted(mlplab.config_check.USUAL_LEARNING_RATES))
+def test_learning_rate_range_every_optimizer(name):
+    """Keras's default rate is silent; ten times above or below the usual range warns."""
+    cls = type(mlplab.optimizers.get(name))
+    low, high = mlplab.config_check.USUAL_LEARNING_RATES[name]
+    assert compile_messages(net(1, None), cls(), "mse") == []
+    big, small = compile_messages(net(1, None), cls(high * 10), "mse"), \
+        compile_messages(net(1, None), cls(low / 10), "mse")
+    assert len(big) == 1 and "is very large" in big[0] and "diverge" in big[0]
+    assert len(small) == 1 and "is very small" in small[0]
+    assert f"Keras's default for it is {cls().learning_rate:g}" in big[0]
+
+
+def test_unscaled_inputs_into_tanh(rng):
+    model = net(1, "tanh", hidden_act="tanh", n_in=2)
+    model.compile("sgd", "mse")
+    x = np.c_[rng.normal(size=40) * 500 + 2000, rng.normal(size=40)]   # e.g. raw areas
+    y = np.where(x[:, 1:] > 0, 1.0, -1.0)
+    msgs = fit_messages(model, x, y)
+    assert len(msgs) == 1 and "not scaled" in msgs[0] and "'tanh' units" in msgs[0]
+    assert fit_messages(model, (x - x.mean(0)) / x.std(0), y) == []
