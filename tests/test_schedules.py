@@ -118,6 +118,32 @@ def test_per_epoch_decay_reproduces_lr_times_decay_power_epoch():
     np.testing.assert_allclose(model.get_weights()[1], b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "sgd_momentum"])
+def test_schedule_steps_per_update_inside_fit(optimizer):
+    """fit with 4 mini-batches per epoch and the lectures' alpha_k = c1 / (k + c2): update k
+    (counted over all epochs) uses alpha_k, against mini-batch gradient descent by hand. Plain
+    SGD takes its fused path (the step inside the gradient's product), momentum the general
+    one; both must read the schedule at every update."""
+    X, y = _linear_problem()
+    c1, c2, mu = 0.5, 3.0, 0.5 if optimizer == "sgd_momentum" else 0.0
+    model = mlplab.Sequential([Input((3,)), Dense(1, kernel_initializer="zeros")],
+                              dtype="float64")
+    model.compile(mlplab.SGD(S.InverseTimeDecay.from_lecture(c1, c2), momentum=mu), "mse")
+    model.fit(X, y, epochs=3, batch_size=5, shuffle=False, verbose=0)
+    w, b, vw, vb, k = np.zeros((3, 1)), np.zeros(1), np.zeros((3, 1)), np.zeros(1), 0
+    for _ in range(3):
+        for i in range(0, 20, 5):
+            xb, yb = X[i:i + 5], y[i:i + 5]
+            r = xb @ w + b - yb
+            gw, gb = 2 * xb.T @ r / 5, 2 * r.mean(0)
+            lr = c1 / (k + c2)
+            vw, vb = mu * vw - lr * gw, mu * vb - lr * gb
+            w, b, k = w + vw, b + vb, k + 1
+    assert model.optimizer.iterations == k == 12
+    np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-12)
+    np.testing.assert_allclose(model.get_weights()[1], b, rtol=1e-12)
+
+
 def test_scheduler_two_argument_form():
     X, y = _linear_problem()
     model = mlplab.Sequential([Input((3,)), Dense(1)], dtype="float64", seed=0)
