@@ -236,3 +236,20 @@ def test_dense_default_is_glorot_uniform_and_model_seed_fixes_weights():
     make = lambda s: mlplab.Sequential([Input((4,)), Dense(3)], seed=s).get_weights()[0]  # noqa
     np.testing.assert_array_equal(make(9), make(9))
     assert not np.array_equal(make(9), make(10))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: regularizers.L2(-0.01), r"L2\(-0.01\): l2 must be a non-negative finite number"),
+    (lambda: regularizers.L1(float("inf")), r"L1\(inf\): l1 must be a non-negative"),
+    (lambda: regularizers.L1L2(l1=0.1, l2="big"), r"L1L2\(l1=0.1, l2='big'\): l2 must be"),
+])
+def test_regularizer_factors_are_checked(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_regularizer_repr_and_config_round_trip():
+    for reg in (regularizers.L1(0.1), regularizers.L2(0.2), regularizers.L1L2(0.1, 0.3)):
+        twin = regularizers.get(reg.get_config())
+        assert type(twin) is type(reg) and repr(twin) == repr(reg)
+    assert repr(regularizers.L2(0.2)) == "L2(l2=0.2)"

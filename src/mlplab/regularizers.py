@@ -4,6 +4,9 @@ Each gives its ``penalty(W)`` (added to the reported loss) and ``gradient(W)`` (
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from ._registry import Registry
@@ -24,7 +27,16 @@ class Regularizer:
         return {"name": self.name, **vars(self)}
 
     def __repr__(self):
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+def _check_factor(value, name, where):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+            not math.isfinite(value) or value < 0:
+        raise ValueError(f"{where}: {name} must be a non-negative finite number (a negative "
+                         f"penalty rewards large weights); received {value!r}.")
+    return float(value)
 
 
 def get(identifier):
@@ -40,7 +52,9 @@ class L1L2(Regularizer):
     name = "l1l2"
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
-        self.l1, self.l2 = float(l1), float(l2)
+        where = f"{type(self).__name__}(l1={l1!r}, l2={l2!r})" if type(self) is L1L2 else \
+            f"{type(self).__name__}({l1 if type(self) is L1 else l2!r})"
+        self.l1, self.l2 = _check_factor(l1, "l1", where), _check_factor(l2, "l2", where)
 
     def penalty(self, W):
         total = 0.0
