@@ -401,3 +401,25 @@ def test_keras_defaults_of_callbacks():
 def test_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_learning_rate_scheduler_keeps_the_schedules_own_type_error():
+    """A bug inside a two-argument schedule shows as itself, not as a retry with one
+    argument; one-argument schedules, callables and defaults-taking functions all work."""
+    def buggy(epoch, lr):
+        return lr * "0.5"  # TypeError inside the schedule
+
+    model, x, y = small_problem()
+    with pytest.raises(TypeError, match=r"can't multiply sequence|unsupported operand"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[C.LearningRateScheduler(buggy)])
+
+    class Halving:
+        def __call__(self, epoch, lr):
+            return lr / 2
+
+    for schedule, expected in ((lambda epoch: 0.1 / (epoch + 1), [0.1, 0.05, 0.1 / 3]),
+                               (Halving(), [0.25, 0.125, 0.0625]),
+                               (lambda epoch, lr=None, *_: 0.2, [0.2, 0.2, 0.2])):
+        model, x, y = small_problem()
+        h = model.fit(x, y, epochs=3, verbose=0, callbacks=[C.LearningRateScheduler(schedule)])
+        np.testing.assert_allclose(h.history["learning_rate"], expected, rtol=1e-14)

@@ -8,6 +8,7 @@ on_epoch_end with the epoch's logs, and on_train_end. A callback stops training 
 from __future__ import annotations
 
 import csv
+import inspect
 import math
 import os
 import sys
@@ -404,6 +405,20 @@ def _set_learning_rate(model, value, owner):
     opt.learning_rate = float(value)
 
 
+def _accepts_two_arguments(fn):
+    """True if ``fn(epoch, lr)`` is a valid call, False if only ``fn(epoch)``, None if the
+    signature cannot be read."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(0, 0.1)
+        return True
+    except TypeError:
+        return False
+
+
 class LearningRateScheduler(Callback):
     """Set the learning rate at the start of each epoch: lr = schedule(epoch, lr).
 
@@ -420,12 +435,18 @@ class LearningRateScheduler(Callback):
                             f"function epoch -> learning rate.")
         self.schedule, self.verbose = schedule, verbose
 
+    def on_train_begin(self, logs=None):
+        self._takes_lr = _accepts_two_arguments(self.schedule)
+
     def on_epoch_begin(self, epoch, logs=None):
         lr = self.model.optimizer.current_learning_rate
-        try:
-            value = self.schedule(epoch, lr)
-        except TypeError:  # a schedule of the epoch alone
-            value = self.schedule(epoch)
+        if self._takes_lr is None:  # signature unknown (some builtins): try both forms
+            try:
+                value = self.schedule(epoch, lr)
+            except TypeError:
+                value = self.schedule(epoch)
+        else:  # decided from the signature: a TypeError inside the schedule stays visible
+            value = self.schedule(epoch, lr) if self._takes_lr else self.schedule(epoch)
         _set_learning_rate(self.model, value, "LearningRateScheduler")
         if self.verbose:
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {value}.")
