@@ -1,13 +1,13 @@
 """The fast paths of the training step compute the same thing as the plain formulas.
 
 Covered: the work arrays Dense reuses (float32 stays float32, nothing upcast), the in-place
-activations and deltas, the sparse cross-entropy without a one-hot matrix, the numba kernels
-of SGD and Adam (bit for bit equal to the NumPy code; Adam's also zeroes subnormal m),
-plain SGD folded into the gradient's matrix product, predict's quick check, and the memory
-of fit (no copy of x per epoch).
+activations and deltas, the sparse cross-entropy without a one-hot matrix, the compiled
+kernels of SGD and Adam (bit for bit equal to the NumPy code; Adam's also zeroes subnormal m),
+plain SGD folded into the gradient's matrix product, predict's compiled forward pass and its
+quick check, and the memory of fit (no copy of x per epoch).
 No timings here: see benchmarks/mnist_speed.py and docs/performance.md.
 """
-import importlib.util
+import os
 import tracemalloc
 
 import numpy as np
@@ -22,10 +22,20 @@ FAST_ACTIVATIONS = ["sigmoid", "tanh", "relu", "linear", "softmax"]
 
 @pytest.fixture(params=[True, False], ids=["accelerated", "pure_numpy"])
 def accel(request):
-    """Run a test with the accelerators (numba, BLAS gemm) on, then with pure NumPy."""
+    """Run a test with the accelerators (compiled kernels, BLAS gemm) on, then pure NumPy."""
     old = _kernels.use(request.param)
     yield request.param
     _kernels.use(old)
+
+
+# Where no C compiler built them, the kernels' tests skip; CI has one, so there they must run.
+needs_compiled = pytest.mark.skipif(not _kernels.compiled_available() and not os.environ.get("CI"),
+                                    reason="the compiled kernels are not built (no C compiler)")
+
+
+def test_compiled_kernels_are_built_in_ci():
+    if os.environ.get("CI") and os.environ.get("MLPLAB_PURE_NUMPY", "0") in ("", "0"):
+        assert _kernels.compiled_available(), "CI has a C compiler: pip install must build them"
 
 
 def _mlp(activation="sigmoid", dtype="float32", seed=0, n_in=20, hidden=64, n_out=5):
@@ -101,15 +111,14 @@ def test_sparse_cross_entropy_fast_paths_equal_the_one_hot_formulas(dtype):
                                rtol=10 * np.finfo(dtype).eps, atol=10 * np.finfo(dtype).eps)
 
 
-# -- optimizers: numba kernels are the NumPy code, bit for bit ------------------------------------
-@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+# -- optimizers: the compiled kernels are the NumPy code, bit for bit ------------------------------
+@needs_compiled
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("make", [lambda: optimizers.SGD(0.1), lambda: optimizers.Adam(1e-2),
                                   lambda: optimizers.AdamW(1e-2)], ids=["sgd", "adam", "adamw"])
-def test_numba_optimizer_steps_equal_numpy_bit_for_bit(make, dtype):
+def test_compiled_optimizer_steps_equal_numpy_bit_for_bit(make, dtype):
     rng = np.random.default_rng(3)
-    shapes = [(100, 70), (70,)]  # 7000 elements: above the kernels' size threshold
-    assert 7000 >= _kernels.MIN_SIZE
+    shapes = [(100, 70), (70,), (3,)]
     params = [rng.normal(size=s).astype(dtype) for s in shapes]
     first_grads = [rng.normal(size=s).astype(dtype) for s in shapes]
     runs = []
@@ -134,9 +143,9 @@ def test_numba_optimizer_steps_equal_numpy_bit_for_bit(make, dtype):
                 np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+@needs_compiled
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_numba_adam_zeroes_subnormal_m_and_leaves_w_and_v_as_numpy(dtype):
+def test_compiled_adam_zeroes_subnormal_m_and_leaves_w_and_v_as_numpy(dtype):
     """Weights whose gradient stays 0 (MNIST's blank pixels): m decays into subnormals."""
     rng = np.random.default_rng(5)
     tiny = np.finfo(dtype).tiny
@@ -309,3 +318,67 @@ def test_predict_quick_path_equals_the_converting_path():
     slow = model.predict(x.tolist())                  # a list: converted first
     assert fast.dtype == slow.dtype == np.float32
     np.testing.assert_array_equal(fast, slow)
+
+
+# -- predict's compiled forward pass --------------------------------------------------------------
+@needs_compiled
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("hidden,output", [("sigmoid", "sigmoid"), ("tanh", "softmax"),
+                                           ("relu", "linear"), ("linear", "softmax")])
+def test_compiled_predict_equals_the_numpy_forward_pass(hidden, output, dtype):
+    rng = np.random.default_rng(1)
+    model = mlplab.Sequential([Input((6,)), Dense(9, activation=hidden),
+                               Dense(8, activation=activations.get({"name": hidden,
+                                                                    "slope": 2.0})
+                                     if hidden in ("sigmoid", "tanh") else hidden),
+                               Dense(3, activation=output, use_bias=False)], seed=2, dtype=dtype)
+    x = (rng.normal(size=(_kernels.SMALL_BATCH, 6)) * 4).astype(dtype)
+    eps = np.finfo(dtype).eps
+    for n in (1, 2, _kernels.SMALL_BATCH):
+        fast = model.predict(x[:n])
+        assert fast.dtype == np.dtype(dtype) and fast.shape == (n, 3)
+        assert model._predict_compiled(x[:n]) is not None   # the compiled path did run
+        old = _kernels.use(False)
+        try:
+            plain = model.predict(x[:n])
+        finally:
+            _kernels.use(old)
+        np.testing.assert_allclose(fast, plain, rtol=50 * eps, atol=50 * eps)
+    assert model._predict_compiled(x[:, :5]) is None                  # wrong width: declined
+    assert model._predict_compiled(np.asfortranarray(x[:4])) is None  # F order: declined
+    assert model._predict_compiled(np.concatenate([x, x])) is None    # many samples: BLAS
+
+
+@needs_compiled
+def test_compiled_predict_declines_what_it_does_not_know():
+    class Doubled(activations.Sigmoid):     # a subclass may change the formula: NumPy runs it
+        def __call__(self, xi):
+            return 2 * super().__call__(xi)
+
+    x = np.array([[0.3, -0.7]], dtype=np.float32)
+    model = mlplab.Sequential([Input((2,)), Dense(4, activation=Doubled()), Dense(1)], seed=0)
+    assert model._predict_compiled(x) is None
+    W1, b1, W2, b2 = model.get_weights()
+    hidden = 2 / (1 + np.exp(-(x @ W1 + b1)))
+    np.testing.assert_allclose(model.predict(x), hidden @ W2 + b2, rtol=1e-5)
+    model = mlplab.Sequential([Input((2,)), Dense(4, activation="elu"), Dense(1)], seed=0)
+    assert model._predict_compiled(x) is None
+    model = mlplab.Sequential([Input((2,)), Dense(4), mlplab.layers.Activation("relu"),
+                               Dense(1)], seed=0)
+    assert model._predict_compiled(x) is None
+    for bad in (np.array([[np.nan, 1.0]], np.float32), np.array([[1.0, -np.inf]], np.float32)):
+        assert model._predict_compiled(bad) is None
+
+
+@needs_compiled
+def test_compiled_predict_sees_weight_updates():
+    model = mlplab.Sequential([Input((2,)), Dense(4, activation="sigmoid"),
+                               Dense(1, activation="sigmoid")], seed=0)
+    model.compile(optimizer=mlplab.SGD(1.0), loss="binary_crossentropy")
+    x, y = mlplab.datasets.load_xor()
+    before = model.predict(x[:1].astype(np.float32))
+    model.fit(x, y, epochs=5, batch_size=4, verbose=0)
+    after = model.predict(x[:1].astype(np.float32))
+    np.testing.assert_allclose(after, model.predict(np.repeat(x[:1], 40, axis=0))[:1],
+                               rtol=1e-6)
+    assert not np.array_equal(before, after)

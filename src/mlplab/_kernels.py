@@ -1,12 +1,14 @@
-"""Optional fast kernels for the elementwise work of a training step.
+"""Optional fast kernels for the elementwise work of a training step and for small predictions.
 
 Two accelerators, each beside a NumPy path that stays the reference and passes the same tests:
 
-- numba (``pip install mlplab[fast]``): the SGD and Adam updates as one fused pass over the
-  arrays instead of one NumPy pass per operation. Each kernel performs the same float
-  operations in the same order as the NumPy code (no fast-math, no fused multiply-add), so
-  both paths give identical weights, which the tests check bit for bit (Adam's kernel also
-  zeroes subnormal entries of m: see ``adam_step``).
+- mlplab's own compiled kernels (``_ckernels.c``, built by ``pip install`` where a C compiler
+  is present; no extra package, no NumPy headers): the SGD and Adam updates as one fused pass
+  over the arrays instead of one NumPy pass per operation, the rank-1 SGD update of online
+  learning, and the whole forward pass of a small dense network for ``predict``. The update
+  kernels perform the same float operations in the same order as the NumPy code (no
+  fast-math, no fused multiply-add), so both paths give identical weights, which the tests
+  check bit for bit (Adam's kernel also zeroes subnormal entries of m: see ``adam_step``).
 - the BLAS that NumPy itself ships (OpenBLAS, called through ctypes; no extra package):
   ``gemm_update`` computes C <- C + alpha A^T B in one matrix product, which lets plain SGD
   fold W <- W - alpha Y_prev^T delta into the product that computes the gradient.
@@ -14,16 +16,13 @@ Two accelerators, each beside a NumPy path that stays the reference and passes t
 ``MLPLAB_PURE_NUMPY=1`` in the environment (or ``use(False)``) turns both off.
 
 Each function returns True when it did the work and False when the caller must run the
-NumPy code (accelerator missing or off, an array too small to gain, or an unusual layout).
+NumPy code (accelerator missing or off, or an unusual layout).
 """
 from __future__ import annotations
 
 import os
 
 import numpy as np
-
-#: Below this many elements the NumPy code is as fast (a numba call costs ~1 us).
-MIN_SIZE = 1 << 12
 
 _state = {"on": os.environ.get("MLPLAB_PURE_NUMPY", "0") in ("", "0"), "kernels": None,
           "gemm": None}
@@ -36,80 +35,42 @@ def use(enabled: bool) -> bool:
 
 
 def backend() -> str:
-    """What the training step uses: e.g. ``"numba + OpenBLAS gemm"`` or ``"numpy"``."""
-    parts = (["numba"] if _load() else []) + (["OpenBLAS gemm"] if _gemm() else [])
+    """What the training step uses: e.g. ``"C kernels + OpenBLAS gemm"`` or ``"numpy"``."""
+    parts = (["C kernels"] if _load() else []) + (["OpenBLAS gemm"] if _gemm() else [])
     return " + ".join(parts) or "numpy"
+
+
+def compiled_available() -> bool:
+    """True when the compiled kernels are built and switched on."""
+    return _load() is not None
 
 
 def _load():
     if not _state["on"]:
         return None
     if _state["kernels"] is None:
-        _state["kernels"] = False
         try:
-            _state["kernels"] = _compile()
-        except Exception:  # numba missing, or unable to compile here: the NumPy code runs
-            pass
+            from . import _ckernels
+        except ImportError:  # built without a C compiler: the NumPy code runs
+            _ckernels = False
+        _state["kernels"] = _ckernels
     return _state["kernels"] or None
 
 
-def _compile():
-    import numba
-
-    # Serial on purpose: a numba thread pool beside OpenBLAS's (whose idle workers spin for a
-    # while after each matrix product) made a training step ~10x slower here. The loops are
-    # vectorized (error_model="numpy" drops the per-division zero check that blocks SIMD).
-    # Compiled now (from numba's cache after the first run) for float32 and float64 arrays in
-    # C order, so a failure shows here, where it falls back to NumPy, not in the middle of fit.
-    opts = dict(cache=True, nogil=True, error_model="numpy")
-    vec = [numba.types.Array(t, 1, "C") for t in (numba.float32, numba.float64)]
-    mat = [numba.types.Array(t, 2, "C") for t in (numba.float32, numba.float64)]
-    scalar = [numba.float32, numba.float64]
-
-    @numba.njit([numba.void(v, v, f) for v, f in zip(vec, scalar)], **opts)
-    def sgd(param, grad, lr):  # w -= alpha g
-        for i in range(param.size):
-            param[i] -= lr * grad[i]
-
-    @numba.njit([numba.void(m, m, m, f) for m, f in zip(mat, scalar)], **opts)
-    def sgd_outer(W, a, b, lr):  # W -= alpha (a^T b) for one sample: a (1, M), b (1, N)
-        for i in range(W.shape[0]):
-            ai = a[0, i]
-            for j in range(W.shape[1]):
-                W[i, j] -= lr * (ai * b[0, j])
-
-    @numba.njit([numba.void(v, v, v, v, f, f, f, f, f) for v, f in zip(vec, scalar)], **opts)
-    def adam(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha_t, tiny):
-        zero = tiny - tiny  # 0 in the arrays' float type (a literal 0 would promote to float64)
-        for i in range(param.size):
-            g = grad[i]
-            mi = m[i] + one_minus_beta_1 * (g - m[i])        # m += (1 - beta_1)(g - m)
-            vi = v[i] + one_minus_beta_2 * (g * g - v[i])    # v += (1 - beta_2)(g^2 - v)
-            mi = mi if abs(mi) >= tiny else mi * zero        # subnormal m -> 0 (adam_step)
-            m[i] = mi
-            v[i] = vi
-            param[i] -= alpha_t * (mi / (np.sqrt(vi) + epsilon))
-
-    return {"sgd": sgd, "adam": adam, "sgd_outer": sgd_outer}
-
-
 def _flat(arrays, dtype):
-    """1-D views of C-contiguous arrays of one dtype, or None."""
-    out = []
+    """The arrays if all are C-contiguous, writeable and of one dtype, else None."""
     for a in arrays:
         if a.dtype != dtype or not a.flags.c_contiguous or not a.flags.writeable:
             return None
-        out.append(a.reshape(-1))
-    return out
+    return arrays
 
 
 def sgd_step(param, grad, lr) -> bool:
     """param -= lr * grad in one pass; lr of param's dtype."""
-    kernels = _load() if param.size >= MIN_SIZE else None
-    flat = kernels and _flat((param, grad), param.dtype)
-    if not flat:
+    kernels = _load()
+    if kernels is None or not _flat((param, grad), param.dtype) or param.size != grad.size:
         return False
-    kernels["sgd"](flat[0], flat[1], lr)
+    kernels.sgd(param, grad, lr)
     return True
 
 
@@ -124,13 +85,32 @@ def adam_step(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, al
     eps), is below 1e-30 and moves no weight of magnitude above ~1e-22, so w and v stay bit
     for bit the NumPy result (tested); only those m entries differ, by less than 1.2e-38.
     """
-    kernels = _load() if param.size >= MIN_SIZE else None
-    flat = kernels and _flat((param, grad, m, v), param.dtype)
-    if not flat:
+    kernels = _load()
+    if kernels is None or not _flat((param, grad, m, v), param.dtype) or \
+            not param.size == grad.size == m.size == v.size:
         return False
-    kernels["adam"](*flat, one_minus_beta_1, one_minus_beta_2, epsilon, alpha_t,
-                    param.dtype.type(np.finfo(param.dtype).tiny))
+    kernels.adam(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha_t)
     return True
+
+
+#: predict() on at most this many samples runs the whole forward pass in one compiled call.
+SMALL_BATCH = 16
+#: ... of a network of at most this many layers (``MAX_LAYERS`` in ``_ckernels.c``).
+MAX_LAYERS = 16
+
+
+def forward(X, layers, out, scratch) -> bool | None:
+    """Y_L of a stack of dense layers for a few samples, in one compiled pass.
+
+    ``layers`` is a tuple of ``(W, b or None, code, parameter)`` (codes in ``_ckernels.c``:
+    0 linear, 1 sigmoid, 2 tanh, 3 relu, 4 softmax; the parameter is the slope); ``scratch``
+    has room for two (n, widest hidden width) arrays. Returns True when ``out`` holds the
+    result, False when X holds a NaN or an infinity, None when the caller must run NumPy.
+    """
+    kernels = _load()
+    if kernels is None:
+        return None
+    return kernels.forward(X, out, scratch, layers)
 
 
 # ---------------------------------------------------------------------------- BLAS
@@ -207,7 +187,7 @@ def gemm_available() -> bool:
 
 
 def gemm_update(C, A, B, alpha) -> bool:
-    """C <- C + alpha A^T B in place: one BLAS product (or, for one row, one numba pass).
+    """C <- C + alpha A^T B in place: one BLAS product (or, for one row, one compiled pass).
 
     A is (K, M), B is (K, N), C is (M, N), all C-contiguous of one float dtype. Used by plain
     SGD with alpha = -learning rate, A = Y_prev and B = delta.
@@ -215,11 +195,11 @@ def gemm_update(C, A, B, alpha) -> bool:
     gemm, dtype = _gemm(), C.dtype
     if gemm is None or C.shape != (A.shape[1], B.shape[1]) or len(A) != len(B):
         return False
-    if len(A) == 1:  # rank 1: one numba pass, no thread start-up
+    if len(A) == 1:  # rank 1: one compiled pass, no thread start-up
         kernels = _load()
         if kernels is not None:
-            try:  # its signatures take writeable C-order arrays of one float dtype only
-                kernels["sgd_outer"](C, A, B, dtype.type(-alpha))
+            try:  # it takes writeable C-order arrays of one float dtype only
+                kernels.sgd_outer(C, A, B, -float(alpha))
                 return True
             except TypeError:
                 pass

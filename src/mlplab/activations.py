@@ -432,3 +432,15 @@ class Softmax(Activation):
 
     def backward(self, xi, Y, dY):
         return Y * (dY - (dY * Y).sum(axis=-1, keepdims=True))
+
+
+def kernel_code(act: Activation):
+    """(code, slope) of ``act`` for the compiled forward pass (``_kernels.forward``), or None.
+
+    Exact classes only: a subclass may change the formula, so it keeps the NumPy path."""
+    code = _KERNEL_CODES.get(type(act))
+    return None if code is None else (code, getattr(act, "slope", 1.0))
+
+
+_KERNEL_CODES = {Linear: 0, Sigmoid: 1, Tanh: 2, ReLU: 3, Softmax: 4}
+

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, activations
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
@@ -521,11 +521,39 @@ class Sequential:
         """The network's outputs Y_L for x (no dropout)."""
         where = "predict()"
         self._require_built(where)
+        # A few samples: one compiled call, which checks x's values itself; anything it
+        # declines (a list, another dtype, NaN, an unknown layer) takes the checked path.
+        Y = self._predict_compiled(x) if type(x) is np.ndarray else None
+        if Y is not None:
+            return Y
         X = check_x(x, where, self.input_shape, self.dtype)
+        if X is not x and (Y := self._predict_compiled(np.ascontiguousarray(X))) is not None:
+            return Y
         if batch_size is None or batch_size >= len(X):
             return self._forward(X, training=False)
         return np.concatenate([self._forward(X[i:i + batch_size], training=False)
                                for i in range(0, len(X), batch_size)])
+
+    def _predict_compiled(self, x):
+        """Y_L for a few samples in one compiled call (``_kernels.forward``), or None when the
+        model or x does not suit it: a stack of Dense layers whose activations the kernel
+        knows, and x a C-ordered array of the model's dtype and input shape. A call of
+        ``predict`` on one sample is dominated by per-operation overhead; this makes it one."""
+        if x.ndim != 2 or not 0 < len(x) <= _kernels.SMALL_BATCH or x.dtype != self.dtype or \
+                x.shape[1:] != self.input_shape or not x.flags.c_contiguous or \
+                len(self.layers) > _kernels.MAX_LAYERS:
+            return None
+        specs, widest = [], 0
+        for layer in self.layers:
+            code = type(layer) is Dense and activations.kernel_code(layer.activation)
+            if not code:
+                return None
+            specs.append((layer.W, layer.b, *code))
+            widest = max(widest, layer.units)
+        n = len(x)
+        out = np.empty((n, self.layers[-1].units), dtype=self.dtype)
+        done = _kernels.forward(x, tuple(specs), out, np.empty(2 * n * widest, self.dtype))
+        return out if done else None  # not done: NaN or infinity in x, for check_x to report
 
     def __call__(self, x):
         return self.predict(x)

@@ -1,0 +1,331 @@
+/* Optional compiled kernels for mlplab (see _kernels.py, which calls them).
+ *
+ * Plain C on the buffer protocol: no NumPy headers, nothing to link. Each kernel performs the
+ * same float operations in the same order as the NumPy code it replaces (compiled without
+ * fast-math and without contraction into fused multiply-adds), so the updates give the same
+ * weights bit for bit; the tests check this. Arrays must be C-contiguous, of one float type
+ * (float32 "f" or float64 "d"); anything else raises TypeError and the caller runs NumPy.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} buf_t;
+
+static int kind_of(const Py_buffer *v) {
+    const char *f = v->format ? v->format : "B";
+    if (*f == '@' || *f == '=' || *f == '<') f++;
+    if (f[0] == 'f' && f[1] == 0 && v->itemsize == 4) return 1;
+    if (f[0] == 'd' && f[1] == 0 && v->itemsize == 8) return 2;
+    return 0;
+}
+
+/* Get a C-contiguous float buffer; kind: 1 float32, 2 float64, 0 any of them. */
+static int get(PyObject *obj, buf_t *b, int writable, int *kind) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_TypeError, "expected a C-contiguous float32 or float64 array");
+        return -1;
+    }
+    b->held = 1;
+    int k = kind_of(&b->view);
+    if (k == 0 || (*kind && k != *kind)) {
+        PyErr_SetString(PyExc_TypeError, "arrays must be all float32 or all float64");
+        return -1;
+    }
+    *kind = k;
+    return 0;
+}
+
+static void release(buf_t *bufs, int n) {
+    for (int i = 0; i < n; i++)
+        if (bufs[i].held) {
+            PyBuffer_Release(&bufs[i].view);
+            bufs[i].held = 0;
+        }
+}
+
+static Py_ssize_t count(const buf_t *b, int kind) {
+    return b->view.len / (kind == 1 ? 4 : 8);
+}
+
+static int check_args(Py_ssize_t n, Py_ssize_t want, const char *name) {
+    if (n != want) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments (%zd given)", name, want, n);
+        return -1;
+    }
+    return 0;
+}
+
+static int same_count(const buf_t *bufs, int n, int kind) {
+    for (int i = 1; i < n; i++)
+        if (count(&bufs[i], kind) != count(&bufs[0], kind)) {
+            PyErr_SetString(PyExc_TypeError, "arrays must have the same number of elements");
+            return -1;
+        }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sgd(param, grad, lr) */
+#define SGD_LOOP(T)                                                        \
+    {                                                                      \
+        T *w = (T *)bufs[0].view.buf;                                      \
+        const T *g = (const T *)bufs[1].view.buf;                          \
+        const T a = (T)lr;                                                 \
+        for (Py_ssize_t i = 0; i < n; i++) w[i] -= a * g[i];               \
+    }
+
+static PyObject *sgd(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[2];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    if (check_args(nargs, 3, "sgd") < 0) return NULL;
+    double lr = PyFloat_AsDouble(args[2]);
+    if (lr == -1.0 && PyErr_Occurred()) return NULL;
+    if (get(args[0], &bufs[0], 1, &kind) < 0 || get(args[1], &bufs[1], 0, &kind) < 0 ||
+        same_count(bufs, 2, kind) < 0) {
+        release(bufs, 2);
+        return NULL;
+    }
+    Py_ssize_t n = count(&bufs[0], kind);
+    if (kind == 1) SGD_LOOP(float) else SGD_LOOP(double)
+    release(bufs, 2);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------- sgd_outer(W, a, b, lr): W -= lr (a^T b) */
+#define OUTER_LOOP(T)                                                      \
+    {                                                                      \
+        T *w = (T *)bufs[0].view.buf;                                      \
+        const T *x = (const T *)bufs[1].view.buf;                          \
+        const T *d = (const T *)bufs[2].view.buf;                          \
+        const T a = (T)lr;                                                 \
+        for (Py_ssize_t i = 0; i < m; i++) {                               \
+            const T xi = x[i];                                             \
+            T *row = w + i * n;                                            \
+            for (Py_ssize_t j = 0; j < n; j++) row[j] -= a * (xi * d[j]);  \
+        }                                                                  \
+    }
+
+static PyObject *sgd_outer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[3];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    if (check_args(nargs, 4, "sgd_outer") < 0) return NULL;
+    double lr = PyFloat_AsDouble(args[3]);
+    if (lr == -1.0 && PyErr_Occurred()) return NULL;
+    if (get(args[0], &bufs[0], 1, &kind) < 0 || get(args[1], &bufs[1], 0, &kind) < 0 ||
+        get(args[2], &bufs[2], 0, &kind) < 0) {
+        release(bufs, 3);
+        return NULL;
+    }
+    Py_ssize_t m = count(&bufs[1], kind), n = count(&bufs[2], kind);
+    if (m * n != count(&bufs[0], kind)) {
+        release(bufs, 3);
+        PyErr_SetString(PyExc_TypeError, "W must have len(a) * len(b) elements");
+        return NULL;
+    }
+    if (kind == 1) OUTER_LOOP(float) else OUTER_LOOP(double)
+    release(bufs, 3);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------- adam(param, grad, m, v, 1-beta_1, 1-beta_2, eps, alpha_t)
+ * m += (1 - beta_1)(g - m); v += (1 - beta_2)(g^2 - v); w -= alpha_t m / (sqrt(v) + eps);
+ * an m below the smallest normal float becomes 0 (see _kernels.adam_step). */
+#define ADAM_LOOP(T, TINY, SQRT, ABS)                                      \
+    {                                                                      \
+        T *w = (T *)bufs[0].view.buf;                                      \
+        const T *g = (const T *)bufs[1].view.buf;                          \
+        T *m = (T *)bufs[2].view.buf;                                      \
+        T *v = (T *)bufs[3].view.buf;                                      \
+        const T c1 = (T)b1, c2 = (T)b2, e = (T)eps, a = (T)alpha;          \
+        for (Py_ssize_t i = 0; i < n; i++) {                               \
+            const T gi = g[i];                                             \
+            T mi = m[i] + c1 * (gi - m[i]);                                \
+            const T vi = v[i] + c2 * (gi * gi - v[i]);                     \
+            mi = ABS(mi) >= TINY ? mi : mi * (T)0;                         \
+            m[i] = mi;                                                     \
+            v[i] = vi;                                                     \
+            w[i] -= a * (mi / (SQRT(vi) + e));                             \
+        }                                                                  \
+    }
+
+static PyObject *adam(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[4];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    if (check_args(nargs, 8, "adam") < 0) return NULL;
+    double b1 = PyFloat_AsDouble(args[4]), b2 = PyFloat_AsDouble(args[5]);
+    double eps = PyFloat_AsDouble(args[6]), alpha = PyFloat_AsDouble(args[7]);
+    if (PyErr_Occurred()) return NULL;
+    if (get(args[0], &bufs[0], 1, &kind) < 0 || get(args[1], &bufs[1], 0, &kind) < 0 ||
+        get(args[2], &bufs[2], 1, &kind) < 0 || get(args[3], &bufs[3], 1, &kind) < 0 ||
+        same_count(bufs, 4, kind) < 0) {
+        release(bufs, 4);
+        return NULL;
+    }
+    Py_ssize_t n = count(&bufs[0], kind);
+    if (kind == 1) ADAM_LOOP(float, FLT_MIN, sqrtf, fabsf)
+    else ADAM_LOOP(double, DBL_MIN, sqrt, fabs)
+    release(bufs, 4);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------ forward(x, out, scratch, layers) -> bool
+ * The forward pass of a stack of dense layers for a few samples (predict's small calls):
+ * Y_l = f_l(Y_{l-1} W_l + b_l). layers is a tuple of (W, b or None, code, parameter); codes:
+ * 0 linear, 1 sigmoid(parameter * xi), 2 tanh(parameter * xi), 3 relu, 4 softmax (rows).
+ * scratch holds two (n, widest hidden layer) work areas. Returns False, computing nothing,
+ * when x holds a NaN or an infinity (the caller then raises its usual error). */
+enum { ACT_LINEAR, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
+
+#define FORWARD_IMPL(T, EXP, TANH, SUFFIX)                                                    \
+    static void forward_##SUFFIX(const T *x, Py_ssize_t n, Py_ssize_t k0, T *out, T *scratch, \
+                                 Py_ssize_t half, buf_t *wb, const int *codes,               \
+                                 const double *params, const int *has_bias, int L) {         \
+        const T *in = x;                                                                      \
+        Py_ssize_t k = k0;                                                                    \
+        for (int l = 0; l < L; l++) {                                                         \
+            const T *W = (const T *)wb[2 * l].view.buf;                                       \
+            const T *b = has_bias[l] ? (const T *)wb[2 * l + 1].view.buf : NULL;              \
+            const Py_ssize_t u = wb[2 * l].view.shape[1];                                     \
+            T *y = (l == L - 1) ? out : scratch + (l % 2) * half;                             \
+            const T s = (T)params[l];                                                         \
+            for (Py_ssize_t i = 0; i < n; i++) {                                              \
+                T *row = y + i * u;                                                           \
+                const T *xr = in + i * k;                                                     \
+                for (Py_ssize_t j = 0; j < u; j++) row[j] = b ? b[j] : (T)0;                  \
+                for (Py_ssize_t p = 0; p < k; p++) {                                          \
+                    const T xp = xr[p];                                                       \
+                    const T *wr = W + p * u;                                                  \
+                    for (Py_ssize_t j = 0; j < u; j++) row[j] += xp * wr[j];                  \
+                }                                                                             \
+                switch (codes[l]) {                                                           \
+                case ACT_SIGMOID:                                                             \
+                    for (Py_ssize_t j = 0; j < u; j++) {                                      \
+                        const T z = s * row[j];                                               \
+                        if (z >= 0) row[j] = (T)1 / ((T)1 + EXP(-z));                         \
+                        else { const T e = EXP(z); row[j] = e / ((T)1 + e); }                 \
+                    }                                                                         \
+                    break;                                                                    \
+                case ACT_TANH:                                                                \
+                    for (Py_ssize_t j = 0; j < u; j++) row[j] = TANH(s * row[j]);             \
+                    break;                                                                    \
+                case ACT_RELU:                                                                \
+                    for (Py_ssize_t j = 0; j < u; j++) row[j] = row[j] > 0 ? row[j] : (T)0;   \
+                    break;                                                                    \
+                case ACT_SOFTMAX: {                                                           \
+                    T mx = row[0], sum = 0;                                                   \
+                    for (Py_ssize_t j = 1; j < u; j++) mx = row[j] > mx ? row[j] : mx;        \
+                    for (Py_ssize_t j = 0; j < u; j++) sum += (row[j] = EXP(row[j] - mx));    \
+                    for (Py_ssize_t j = 0; j < u; j++) row[j] /= sum;                         \
+                    break;                                                                    \
+                }                                                                             \
+                default:                                                                      \
+                    break;                                                                    \
+                }                                                                             \
+            }                                                                                 \
+            in = y;                                                                           \
+            k = u;                                                                            \
+        }                                                                                     \
+    }
+
+FORWARD_IMPL(float, expf, tanhf, f32)
+FORWARD_IMPL(double, exp, tanh, f64)
+
+#define MAX_LAYERS 16
+
+static PyObject *forward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t io[3];
+    memset(io, 0, sizeof io);
+    buf_t wb[2 * MAX_LAYERS];
+    memset(wb, 0, sizeof wb);
+    int codes[MAX_LAYERS], has_bias[MAX_LAYERS];
+    double params[MAX_LAYERS];
+    int kind = 0, L = 0;
+    PyObject *result = NULL;
+    if (check_args(nargs, 4, "forward") < 0) return NULL;
+    PyObject *layers = args[3];
+    if (!PyTuple_Check(layers) || PyTuple_GET_SIZE(layers) < 1 ||
+        PyTuple_GET_SIZE(layers) > MAX_LAYERS) {
+        PyErr_SetString(PyExc_TypeError, "layers must be a tuple of 1 to 16 layer tuples");
+        return NULL;
+    }
+    L = (int)PyTuple_GET_SIZE(layers);
+    if (get(args[0], &io[0], 0, &kind) < 0 || get(args[1], &io[1], 1, &kind) < 0 ||
+        get(args[2], &io[2], 1, &kind) < 0)
+        goto done;
+    if (io[0].view.ndim != 2 || io[1].view.ndim != 2) {
+        PyErr_SetString(PyExc_TypeError, "x and out must be 2-D");
+        goto done;
+    }
+    Py_ssize_t n = io[0].view.shape[0], k = io[0].view.shape[1], widest = 0;
+    for (int l = 0; l < L; l++) {
+        PyObject *t = PyTuple_GET_ITEM(layers, l);
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4) {
+            PyErr_SetString(PyExc_TypeError, "each layer is a tuple (W, b, code, parameter)");
+            goto done;
+        }
+        if (get(PyTuple_GET_ITEM(t, 0), &wb[2 * l], 0, &kind) < 0) goto done;
+        has_bias[l] = PyTuple_GET_ITEM(t, 1) != Py_None;
+        if (has_bias[l] && get(PyTuple_GET_ITEM(t, 1), &wb[2 * l + 1], 0, &kind) < 0) goto done;
+        codes[l] = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 2));
+        params[l] = PyFloat_AsDouble(PyTuple_GET_ITEM(t, 3));
+        if (PyErr_Occurred()) goto done;
+        const Py_buffer *W = &wb[2 * l].view;
+        if (W->ndim != 2 || W->shape[0] != k || codes[l] < 0 || codes[l] > ACT_SOFTMAX ||
+            (has_bias[l] && wb[2 * l + 1].view.len != W->shape[1] * W->itemsize)) {
+            PyErr_SetString(PyExc_TypeError, "layer shapes do not chain");
+            goto done;
+        }
+        k = W->shape[1];
+        if (l < L - 1 && k > widest) widest = k;
+    }
+    if (io[1].view.shape[0] != n || io[1].view.shape[1] != k ||
+        count(&io[2], kind) < 2 * n * widest) {
+        PyErr_SetString(PyExc_TypeError, "out or scratch has the wrong size");
+        goto done;
+    }
+    Py_ssize_t total = n * io[0].view.shape[1];
+    int finite = 1;
+    if (kind == 1) {
+        const float *x = (const float *)io[0].view.buf;
+        for (Py_ssize_t i = 0; i < total; i++) finite &= isfinite(x[i]) != 0;
+        if (finite)
+            forward_f32(x, n, io[0].view.shape[1], (float *)io[1].view.buf,
+                        (float *)io[2].view.buf, n * widest, wb, codes, params, has_bias, L);
+    } else {
+        const double *x = (const double *)io[0].view.buf;
+        for (Py_ssize_t i = 0; i < total; i++) finite &= isfinite(x[i]) != 0;
+        if (finite)
+            forward_f64(x, n, io[0].view.shape[1], (double *)io[1].view.buf,
+                        (double *)io[2].view.buf, n * widest, wb, codes, params, has_bias, L);
+    }
+    result = PyBool_FromLong(finite);
+done:
+    release(io, 3);
+    release(wb, 2 * MAX_LAYERS);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"sgd", (PyCFunction)(void (*)(void))sgd, METH_FASTCALL, "param -= lr * grad"},
+    {"sgd_outer", (PyCFunction)(void (*)(void))sgd_outer, METH_FASTCALL,
+     "W -= lr * outer(a, b)"},
+    {"adam", (PyCFunction)(void (*)(void))adam, METH_FASTCALL, "Adam's fused step"},
+    {"forward", (PyCFunction)(void (*)(void))forward, METH_FASTCALL,
+     "forward pass of dense layers for a few samples"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ckernels",
+                                    "mlplab's optional compiled kernels", -1, methods};
+
+PyMODINIT_FUNC PyInit__ckernels(void) { return PyModule_Create(&module); }
