@@ -136,9 +136,9 @@ def test_trajectory_matches_torch(case):
     assert run_trajectory(ours(), theirs) < TOL
 
 
-# Large enough that the fast paths run: the numba Adam kernel (arrays of 4096+ entries) and
-# plain SGD folded into the gradient's BLAS product (W of 2^15+ entries; batch 1: numba's
-# rank-1 update). The same trajectories as torch, with the accelerators on and off.
+# Large enough that the fast paths of mlplab._kernels run: the compiled Adam kernel and plain
+# SGD folded into the gradient's BLAS product (batch 1: the compiled rank-1 update). The same
+# trajectories as torch, with the accelerators on and off.
 LARGE = (128, 256, 10, 32)
 FAST_CASES = {
     "sgd": (lambda: optimizers.SGD(0.1), lambda p: T.SGD(p, lr=0.1), LARGE, "gemm_update"),
@@ -166,13 +166,15 @@ def test_fast_paths_follow_torch(case, accelerated, monkeypatch):
     monkeypatch.setattr(_kernels, hook, spy)
     old = _kernels.use(accelerated)
     try:
-        if accelerated and "numba" not in _kernels.backend():
-            pytest.skip("numba is not installed: no fast path to compare")
         err = run_trajectory(ours(), theirs, steps=30, sizes=sizes)
+        backend = _kernels.backend()
     finally:
         _kernels.use(old)
     assert err < TOL
-    assert any(taken) == accelerated  # the path under test really ran (or really did not)
+    if not accelerated:
+        assert not any(taken)  # pure NumPy really ran
+    elif not any(taken):  # tests/test_performance_paths.py checks when each path must run
+        pytest.skip(f"_kernels.{hook} has no accelerator here (backend: {backend})")
 
 
 def test_global_clipnorm_matches_clip_grad_norm():
