@@ -221,7 +221,7 @@ class SGD(Optimizer):
     def update_step(self, index, param, grad, lr):
         t = param.dtype.type
         if not self.momentum and _kernels.sgd_step(param, grad, t(lr)):
-            return                                   # the same w -= alpha g, fused (compiled kernel)
+            return                                   # the same w -= alpha g, fused (C kernel)
         step = self._tmp[index]
         np.multiply(grad, t(lr), out=step)           # alpha g
         if not self.momentum:
@@ -498,7 +498,7 @@ class Adam(Optimizer):
         if not self.amsgrad and _kernels.adam_step(param, grad, m, v, t(1.0 - self.beta_1),
                                                    t(1.0 - self.beta_2), t(self.epsilon),
                                                    t(alpha_t)):
-            return                                    # the same three updates, fused (compiled kernel)
+            return                                    # the three updates, fused (C kernel)
         np.subtract(grad, m, out=tmp)
         tmp *= t(1.0 - self.beta_1)
         m += tmp                                      # m += (1 - beta_1)(g - m)
