@@ -223,3 +223,29 @@ def test_cli_rejects_a_non_positive_learning_rate(mnist_dir, capsys):
     assert code == 2
     assert "learning_rate must be a positive finite number; received 0.0" in \
         capsys.readouterr().err
+
+
+def test_targets_and_weights_beyond_float32_are_refused_by_name():
+    model = mlplab.Sequential([Input((2,)), Dense(1)], seed=0)
+    model.compile("sgd", "mse")
+    before = [w.copy() for w in model.get_weights()]
+    x = np.ones((3, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"fit\(\): y must hold values within float32's range"):
+        model.fit(x, np.full((3, 1), 1e39), verbose=0)
+    with pytest.raises(ValueError, match=r"set_weights\(\): weights\[0\] must hold values"):
+        model.set_weights([np.full((2, 1), 1e39), np.zeros(1)])
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_compute_gradients_checks_its_input():
+    model = mlplab.Sequential([Input((2,)), Dense(1)], seed=0)
+    with pytest.raises(RuntimeError, match="compile"):
+        model.compute_gradients(np.ones((3, 2)), np.ones((3, 1)))
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match=r"compute_gradients\(\): x contains NaN"):
+        model.compute_gradients(np.array([[np.nan, 1.0]]), np.ones((1, 1)))
+    with pytest.raises(ValueError, match=r"compute_gradients\(\): x has 3 features"):
+        model.compute_gradients(np.ones((2, 3)), np.ones((2, 1)))
+    loss, grads = model.compute_gradients(np.ones((3, 2)), np.ones(3))  # 1-D y, one output
+    assert np.isfinite(loss) and [g.shape for g in grads] == [(2, 1), (1,)]

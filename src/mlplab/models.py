@@ -18,8 +18,8 @@ from . import _kernels, activations
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
-from ._validation import as_array, check_finite, check_fraction, check_positive_int, \
-    check_same_length, check_x
+from ._validation import as_array, check_finite, check_fits_dtype, check_fraction, \
+    check_positive_int, check_same_length, check_x
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .layers import Dense, Input, Layer
 from .layers import deserialize as _deserialize_layer
@@ -155,6 +155,7 @@ class Sequential:
                 raise ValueError(f"set_weights(): weights[{i}] must have shape {p.shape}; "
                                  f"received {w.shape}.")
             check_finite(w.astype(np.float64), f"weights[{i}]", "set_weights()")
+            check_fits_dtype(w, f"weights[{i}]", "set_weights()", p.dtype)
             new.append(w)
         for p, w in zip(params, new):
             p[...] = w
@@ -281,9 +282,14 @@ class Sequential:
 
     def compute_gradients(self, x, y):
         """(loss, grads) for one batch without updating: grads in ``get_weights()`` order."""
-        Y = self._forward(x, training=True)
-        e = self._per_sample_loss(Y, y, getattr(self.layers[-1], "xi", None))
-        self._backward(Y, y)
+        where = "compute_gradients()"
+        self._require_compiled(where)
+        X, D = self._prepare(x, y, where)
+        if not self.built:
+            self.build(X.shape[1:])
+        Y = self._forward(X, training=True)
+        e = self._per_sample_loss(Y, D, getattr(self.layers[-1], "xi", None))
+        self._backward(Y, D)
         loss = float(e.sum(dtype=np.float64)) * self.loss._scale(len(e))
         return loss + self.regularization_penalty(), [g.copy() for g in self.trainable_grads]
 
@@ -317,6 +323,7 @@ class Sequential:
         out_shape = self.compute_output_shape(X.shape[1:])
         D = self.loss.check_targets(D, out_shape[-1], where)
         if not self.loss.sparse_targets:
+            check_fits_dtype(D, "y", where, self.dtype)
             D = np.asarray(D, dtype=self.dtype)
         return X, D
 
