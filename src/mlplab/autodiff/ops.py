@@ -297,6 +297,8 @@ def reshape(a, shape):
 
 def transpose(a, axes=None):
     a = as_tensor(a)
+    if axes is not None:  # negative axes count from the end; argsort needs them >= 0
+        axes = tuple(int(ax) % a.ndim for ax in axes) if a.ndim else tuple(axes)
     inverse = None if axes is None else np.argsort(axes)
     return Tensor._make(np.transpose(a.data, axes), (a,),
                         lambda g: (np.transpose(g, inverse),), "transpose")
