@@ -5,15 +5,18 @@ L = sum(out * G) with a fixed random G, so non-scalar outputs are checked in eve
 References: central differences in float64 (eps 1e-6; relative error below 1e-6) and
 torch.autograd (torch==2.13.0, float64; within 1e-10).
 """
+import re
 import sys
+import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from mlplab import autodiff as ad
-from mlplab.autodiff import Tensor, grad, no_grad
+from mlplab import activations, autodiff as ad
+from mlplab.autodiff import Tensor, functional as F, grad, no_grad
 
 FD_TOL = 1e-6
 TORCH_TOL = 1e-10
@@ -347,6 +350,27 @@ def test_thousand_node_graph_runs_backward_beyond_the_recursion_limit():
     assert sum(node.kind == "compute" for node in order) == n and len(order) > 2 * n
     # y = x 1.001^n, so dy/dx = 1.001^n
     assert abs(float(x.grad) - 1.001 ** n) < 1e-9 * 1.001 ** n
+
+
+def test_ten_thousand_deep_chain_runs_backward_and_displays():
+    """20,000 nodes in sequence, 10,000 of them constants that share the name "1.0001": backward
+    and the display are linear in the number of nodes (the labels were once quadratic in the
+    number of same-named nodes, about two minutes here)."""
+    n = 10_000
+    x = Tensor(0.5, requires_grad=True, name="x")
+    y = x
+    for _ in range(n):
+        y = y * 1.0001
+    y.backward()
+    assert abs(float(x.grad) - 1.0001 ** n) < 1e-9 * 1.0001 ** n
+    start = time.perf_counter()
+    rows = ad.graph.nodes(y)
+    text, dot = ad.to_text(y), ad.to_dot(y)
+    elapsed = time.perf_counter() - start
+    assert len(rows) == 2 * n + 1 and len({r["name"] for r in rows}) == 2 * n + 1
+    assert len(text.splitlines()) == 2 * n + 2 and dot.count("->") == 2 * n
+    assert {"1.0001", "1.0001#2", f"1.0001#{n}"} <= {r["name"] for r in rows}
+    assert elapsed < 60, f"display of {2 * n + 1} nodes took {elapsed:.1f} s"
 
 
 def test_hundred_layer_chain_matches_torch():

@@ -30,12 +30,16 @@ def _fmt(a, limit=6) -> str:
 def _labels(order) -> dict:
     """Display names: the tensor's name, else the operation and a number (t1, t2, ...)."""
     labels, used, counter = {}, set(), 0
+    repeats = {}  # name -> the last k tried, so n nodes sharing a name cost O(n), not O(n^2)
     for node in order:
         if node.name:
-            label, k = node.name, 1
+            label, k = node.name, repeats.get(node.name, 1)
+            if k > 1:
+                label = f"{node.name}#{k}"
             while label in used:  # e.g. two constants both named "2": keep nodes apart
                 k += 1
                 label = f"{node.name}#{k}"
+            repeats[node.name] = k
         else:
             counter += 1
             label = f"t{counter}"
