@@ -181,6 +181,49 @@ CASES = [
 ]
 
 
+# Every mlplab activation as an operation (autodiff.functional), with torch's version of the same
+# function. Inputs are random normals: no element sits within the finite-difference step of a
+# kink (relu, leaky_relu, elu, step and sign at 0), so central differences apply everywhere.
+def _torch_step(x):
+    return (x > 0).to(x.dtype) + 0 * x  # + 0 x: a graph whose gradient is 0
+
+
+ACTIVATION_CASES = {
+    "linear": (F.linear, lambda x: x),
+    "step": (F.step, _torch_step),
+    "sign": (F.sign, lambda x: 1 - 2 * _torch_step(-x)),
+    "sigmoid": (F.sigmoid, T.sigmoid),
+    "sigmoid_slope": (lambda x: F.sigmoid(x, slope=2.5), lambda x: T.sigmoid(2.5 * x)),
+    "tanh": (F.tanh, T.tanh),
+    "tanh_slope": (lambda x: F.tanh(x, slope=0.5), lambda x: T.tanh(0.5 * x)),
+    "relu": (F.relu, T.relu),
+    "leaky_relu": (F.leaky_relu, lambda x: T.nn.functional.leaky_relu(x, 0.2)),
+    "elu": (lambda x: F.elu(x, alpha=0.7), lambda x: T.nn.functional.elu(x, alpha=0.7)),
+    "softplus": (F.softplus, T.nn.functional.softplus),
+    "swish": (F.swish, T.nn.functional.silu),
+    "gelu": (F.gelu, T.nn.functional.gelu),
+    "gelu_tanh": (lambda x: F.gelu(x, approximate=True),
+                  lambda x: T.nn.functional.gelu(x, approximate="tanh")),
+    "exponential": (F.exponential, T.exp),
+    "softmax": (F.softmax, lambda x: T.softmax(x, dim=-1)),
+    "softmax_axis0": (lambda x: F.softmax(x, axis=0), lambda x: T.softmax(x, dim=0)),
+}
+
+
+def test_activation_cases_cover_every_mlplab_activation():
+    canonical = {activations.get(n).name for n in activations.REGISTRY.names()}
+    assert canonical <= set(ACTIVATION_CASES), f"add {canonical - set(ACTIVATION_CASES)}"
+    assert set(F.ACTIVATIONS) <= set(ACTIVATION_CASES)
+
+
+CASES += [(f"activation_{name}", fn, tfn, [(4, 5)])
+          for name, (fn, tfn) in ACTIVATION_CASES.items()]
+CASES += [  # an activation inside a larger graph, its input used twice
+    ("activation_sigmoid_reused", lambda a: F.sigmoid(a) * a + F.softmax(a * a),
+     lambda a: T.sigmoid(a) * a + T.softmax(a * a, dim=-1), [(3, 4)]),
+]
+
+
 @pytest.mark.parametrize("name, fn, tfn, spec", CASES, ids=[c[0] for c in CASES])
 def test_op_gradient_vs_finite_differences_and_torch(name, fn, tfn, spec):
     rng = np.random.default_rng(zlib.crc32(name.encode()))  # str hash() varies per run
@@ -444,3 +487,27 @@ def test_lecture_graph_dot():
                      ("y_hat", "z"), ("y", "z"), ("z", "L")}
     assert '"w0" [label="w0\\nvalue 0.5\\ngrad -1", shape=box' in dot
     assert '"L" [label="L = **2\\nvalue 0.25\\ngrad 1", shape=ellipse' in dot
+
+
+# -- float32: every case keeps the dtype and agrees with float64 to float32 precision ----------
+F32_TOL = 2e-5  # |g32 - g64|_inf / |g64|_inf; float32 carries about 6e-8 per operation
+
+
+@pytest.mark.parametrize("name, fn, tfn, spec", CASES, ids=[c[0] for c in CASES])
+def test_op_gradient_in_float32(name, fn, tfn, spec):
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    arrays = inputs(spec, rng)
+    with no_grad():
+        G = rng.normal(size=fn(*[Tensor(a) for a in arrays]).shape)
+    value64, grads64 = autodiff_vjp(fn, arrays, G)
+    arrays32 = [a.astype(np.float32) for a in arrays]
+    ts = [Tensor(a, requires_grad=True) for a in arrays32]
+    out = fn(*ts)
+    # a float64 constant array in the expression promotes the result, as in NumPy
+    assert out.dtype == (np.float64 if name == "reshape" else np.float32), out.dtype
+    out.backward(G.astype(out.dtype))
+    assert norm_rel_err(out.data, value64) < F32_TOL
+    for t, g64 in zip(ts, grads64):
+        g32 = np.zeros_like(t.data) if t.grad is None else t.grad
+        assert g32.dtype == np.float32, f"{name}: gradient dtype {g32.dtype}"
+        assert norm_rel_err(g32, g64) < F32_TOL, f"{name}: float32 vs float64 gradient"
