@@ -511,3 +511,46 @@ def test_op_gradient_in_float32(name, fn, tfn, spec):
         g32 = np.zeros_like(t.data) if t.grad is None else t.grad
         assert g32.dtype == np.float32, f"{name}: gradient dtype {g32.dtype}"
         assert norm_rel_err(g32, g64) < F32_TOL, f"{name}: float32 vs float64 gradient"
+
+
+# -- docs/autodiff.md: its examples run and print what the page shows --------------------------
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "autodiff.md"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "autodiff_graph.py"
+
+
+def fenced_blocks(text):
+    """(language, body) of every ``` block of a Markdown page."""
+    return re.findall(r"(?ms)^```(\w*)\n(.*?)^```", text)
+
+
+def test_docs_lecture_graph_prints_what_the_page_shows(capsys, monkeypatch, tmp_path):
+    blocks = fenced_blocks(DOCS.read_text())
+    i = next(k for k, (lang, body) in enumerate(blocks)
+             if lang == "python" and "L = (z ** 2)" in body and "print(to_text(L))" in body)
+    code, shown_text = blocks[i][1], blocks[i + 1][1]
+    shown_dot = next(body for lang, body in blocks if lang == "dot")
+    namespace = {}
+    exec(compile(code, str(DOCS), "exec"), namespace)
+    assert capsys.readouterr().out == shown_text
+    assert ad.to_dot(namespace["L"]) + "\n" == shown_dot
+    # the numbers by hand: z = w0 + w1 x - y = -0.5, L = 0.25, dL/dw0 = 2z, dL/dw1 = 2z x
+    assert float(namespace["L"].data) == 0.25
+    assert float(namespace["w0"].grad) == -1.0 and float(namespace["w1"].grad) == -2.0
+    # and the example script prints the same table and graph (and writes the DOT it is given)
+    monkeypatch.setattr(sys, "argv", [str(EXAMPLE), str(tmp_path / "graph.dot")])
+    exec(compile(EXAMPLE.read_text(), str(EXAMPLE), "exec"), {"__name__": "__main__"})
+    out = capsys.readouterr().out
+    assert out.startswith(shown_text + "\n" + shown_dot)
+    assert "grad(loss)([0.5, 1.0]) = [-3.         -4.33333333]" in out
+    assert (tmp_path / "graph.dot").read_text() == shown_dot
+
+
+def test_docs_doctests_pass():
+    import doctest
+
+    blocks = [body for lang, body in fenced_blocks(DOCS.read_text()) if ">>>" in body]
+    assert len(blocks) >= 2
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for k, body in enumerate(blocks):
+        runner.run(parser.get_doctest(body, {}, f"autodiff.md block {k}", str(DOCS), 0))
+    assert runner.failures == 0 and runner.tries >= 8
