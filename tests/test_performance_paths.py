@@ -51,7 +51,7 @@ def _data(n=100, n_in=20, n_out=5, seed=0):
 # -- activations: in-place forms vs the plain formulas --------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", FAST_ACTIVATIONS + ["elu", "swish"])
-def test_forward_into_and_backward_into_equal_the_formulas(name, dtype):
+def test_forward_into_and_backward_into_equal_the_formulas(name, dtype, accel):
     act = activations.get(name)
     rng = np.random.default_rng(1)
     xi = (rng.normal(size=(7, 6)) * 5).astype(dtype)
@@ -95,7 +95,7 @@ def test_a_subclass_that_changes_a_formula_is_not_bypassed():
 
 # -- losses ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sparse_cross_entropy_fast_paths_equal_the_one_hot_formulas(dtype):
+def test_sparse_cross_entropy_fast_paths_equal_the_one_hot_formulas(dtype, accel):
     rng = np.random.default_rng(2)
     xi = (rng.normal(size=(9, 4)) * 30).astype(dtype)
     labels = rng.integers(0, 4, 9)
@@ -109,6 +109,35 @@ def test_sparse_cross_entropy_fast_paths_equal_the_one_hot_formulas(dtype):
     np.testing.assert_allclose(sparse.per_sample_from_logits(xi, labels, softmax),
                                dense.per_sample_from_logits(xi, onehot, softmax),
                                rtol=10 * np.finfo(dtype).eps, atol=10 * np.finfo(dtype).eps)
+
+
+@needs_compiled
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_row_kernels_are_stable_and_equal_numpy(dtype):
+    big = np.finfo(dtype).max / 4
+    xi = np.array([[big, -big, 0.0], [-big, -big, -big], [1e-30, 0.0, -1e-30],
+                   [80.0, 90.0, 100.0]], dtype=dtype)
+    labels = np.array([1, 0, 2, 0])
+    softmax = activations.get("softmax")
+    sparse = losses.get("sparse_categorical_crossentropy")
+    results = []
+    for on in (True, False):
+        old = _kernels.use(on)
+        try:
+            Y = softmax.forward_into(xi, np.empty_like(xi))
+            results.append((Y, sparse.per_sample_from_logits(xi, labels, softmax),
+                            sparse.fused_delta(Y, labels, softmax)))
+        finally:
+            _kernels.use(old)
+    (Y, e, delta), (Y_np, e_np, delta_np) = results
+    assert np.all(np.isfinite(Y)) and np.all(np.isfinite(e)) and np.all(np.isfinite(delta))
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(Y, Y_np, rtol=4 * eps, atol=1e-30)
+    np.testing.assert_allclose(e, e_np, rtol=4 * eps)
+    np.testing.assert_array_equal(delta, (Y - np.eye(3, dtype=dtype)[labels]) * dtype(1 / 4))
+    assert e[0] == dtype(2 * big)                       # log sum e^(xi - m) = 0 there
+    with pytest.raises(IndexError):                     # a label the check let through
+        _kernels.sparse_cross_entropy(xi, np.array([0, 3, 0, 0]), np.empty(4, dtype))
 
 
 # -- optimizers: the compiled kernels are the NumPy code, bit for bit ------------------------------

@@ -10,6 +10,7 @@
 #include <Python.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
@@ -315,6 +316,151 @@ done:
     return result;
 }
 
+/* ---------------------------------------------- the softmax output layer's row operations */
+/* Get a C-contiguous 1-D buffer of platform integers (NumPy's intp labels). */
+static int get_labels(PyObject *obj, buf_t *b, Py_ssize_t n) {
+    if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_TypeError, "labels must be a C-contiguous integer array");
+        return -1;
+    }
+    b->held = 1;
+    const char *f = b->view.format ? b->view.format : "B";
+    if (*f == '@' || *f == '=' || *f == '<') f++;
+    if (!((f[0] == 'l' || f[0] == 'q') && f[1] == 0 && b->view.itemsize == 8) ||
+        b->view.len / 8 != n) {
+        PyErr_SetString(PyExc_TypeError, "labels must be int64, one per row");
+        return -1;
+    }
+    return 0;
+}
+
+/* Two (n, k) float arrays of one type; returns k or -1. */
+static Py_ssize_t get_rows(PyObject *a, PyObject *b, buf_t *bufs, int *kind, int b_writable) {
+    if (get(a, &bufs[0], 0, kind) < 0 || get(b, &bufs[1], b_writable, kind) < 0) return -1;
+    if (bufs[0].view.ndim != 2 || bufs[0].view.len != bufs[1].view.len) {
+        PyErr_SetString(PyExc_TypeError, "expected two 2-D arrays of one shape");
+        return -1;
+    }
+    return bufs[0].view.shape[1];
+}
+
+/* softmax(xi, out): out_k = e^(xi_k - max_j xi_j) / sum_j e^(xi_j - max) per row. */
+#define SOFTMAX_LOOP(T, EXP)                                               \
+    {                                                                      \
+        const T *x = (const T *)bufs[0].view.buf;                          \
+        T *y = (T *)bufs[1].view.buf;                                      \
+        for (Py_ssize_t i = 0; i < n; i++, x += k, y += k) {               \
+            T mx = x[0], sum = 0;                                          \
+            for (Py_ssize_t j = 1; j < k; j++) mx = x[j] > mx ? x[j] : mx; \
+            for (Py_ssize_t j = 0; j < k; j++) sum += (y[j] = EXP(x[j] - mx)); \
+            for (Py_ssize_t j = 0; j < k; j++) y[j] /= sum;                \
+        }                                                                  \
+    }
+
+static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[2];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    if (check_args(nargs, 2, "softmax") < 0) return NULL;
+    Py_ssize_t k = get_rows(args[0], args[1], bufs, &kind, 1);
+    if (k < 1) {
+        release(bufs, 2);
+        if (k == 0) PyErr_SetString(PyExc_TypeError, "rows must not be empty");
+        return NULL;
+    }
+    Py_ssize_t n = bufs[0].view.shape[0];
+    if (kind == 1) SOFTMAX_LOOP(float, expf) else SOFTMAX_LOOP(double, exp)
+    release(bufs, 2);
+    Py_RETURN_NONE;
+}
+
+/* sparse_ce(xi, labels, e): e_p = log sum_j e^(xi_pj - m_p) - (xi_p,d_p - m_p), m_p the row max. */
+#define SPARSE_CE_LOOP(T, EXP, LOG)                                         \
+    {                                                                      \
+        const T *x = (const T *)bufs[0].view.buf;                          \
+        T *e = (T *)bufs[1].view.buf;                                      \
+        for (Py_ssize_t i = 0; i < n; i++, x += k) {                       \
+            T mx = x[0], sum = 0;                                          \
+            for (Py_ssize_t j = 1; j < k; j++) mx = x[j] > mx ? x[j] : mx; \
+            for (Py_ssize_t j = 0; j < k; j++) sum += EXP(x[j] - mx);      \
+            e[i] = LOG(sum) - (x[d[i]] - mx);                              \
+        }                                                                  \
+    }
+
+static PyObject *sparse_ce(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[3];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    PyObject *result = NULL;
+    if (check_args(nargs, 3, "sparse_ce") < 0) return NULL;
+    if (get(args[0], &bufs[0], 0, &kind) < 0 || get(args[2], &bufs[1], 1, &kind) < 0)
+        goto done;
+    if (bufs[0].view.ndim != 2 || bufs[0].view.shape[1] < 1 ||
+        count(&bufs[1], kind) != bufs[0].view.shape[0]) {
+        PyErr_SetString(PyExc_TypeError, "xi must be (n, k) and e (n,)");
+        goto done;
+    }
+    Py_ssize_t n = bufs[0].view.shape[0], k = bufs[0].view.shape[1];
+    if (get_labels(args[1], &bufs[2], n) < 0) goto done;
+    const int64_t *d = (const int64_t *)bufs[2].view.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (d[i] < 0 || d[i] >= k) {
+            PyErr_Format(PyExc_IndexError, "label %lld out of range for %zd classes",
+                         (long long)d[i], k);
+            goto done;
+        }
+    if (kind == 1) SPARSE_CE_LOOP(float, expf, logf) else SPARSE_CE_LOOP(double, exp, log)
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    release(bufs, 3);
+    return result;
+}
+
+/* sparse_ce_delta(Y, labels, scale, out): out = (Y - D) * scale, D the one-hot rows. */
+#define DELTA_LOOP(T)                                                      \
+    {                                                                      \
+        const T *y = (const T *)bufs[0].view.buf;                          \
+        T *o = (T *)bufs[1].view.buf;                                      \
+        const T c = (T)scale;                                              \
+        for (Py_ssize_t i = 0; i < n; i++, y += k, o += k) {               \
+            for (Py_ssize_t j = 0; j < k; j++) o[j] = y[j];                \
+            o[d[i]] -= (T)1;                                               \
+            for (Py_ssize_t j = 0; j < k; j++) o[j] *= c;                  \
+        }                                                                  \
+    }
+
+static PyObject *sparse_ce_delta(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[3];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    PyObject *result = NULL;
+    if (check_args(nargs, 4, "sparse_ce_delta") < 0) return NULL;
+    double scale = PyFloat_AsDouble(args[2]);
+    if (scale == -1.0 && PyErr_Occurred()) return NULL;
+    Py_ssize_t k = get_rows(args[0], args[3], bufs, &kind, 1);
+    if (k < 1) {
+        if (k == 0) PyErr_SetString(PyExc_TypeError, "rows must not be empty");
+        goto done;
+    }
+    Py_ssize_t n = bufs[0].view.shape[0];
+    if (get_labels(args[1], &bufs[2], n) < 0) goto done;
+    const int64_t *d = (const int64_t *)bufs[2].view.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (d[i] < 0 || d[i] >= k) {
+            PyErr_Format(PyExc_IndexError, "label %lld out of range for %zd classes",
+                         (long long)d[i], k);
+            goto done;
+        }
+    if (kind == 1) DELTA_LOOP(float) else DELTA_LOOP(double)
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    release(bufs, 3);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"sgd", (PyCFunction)(void (*)(void))sgd, METH_FASTCALL, "param -= lr * grad"},
     {"sgd_outer", (PyCFunction)(void (*)(void))sgd_outer, METH_FASTCALL,
@@ -322,6 +468,11 @@ static PyMethodDef methods[] = {
     {"adam", (PyCFunction)(void (*)(void))adam, METH_FASTCALL, "Adam's fused step"},
     {"forward", (PyCFunction)(void (*)(void))forward, METH_FASTCALL,
      "forward pass of dense layers for a few samples"},
+    {"softmax", (PyCFunction)(void (*)(void))softmax, METH_FASTCALL, "softmax of each row"},
+    {"sparse_ce", (PyCFunction)(void (*)(void))sparse_ce, METH_FASTCALL,
+     "cross-entropy of each row's logits against its integer label"},
+    {"sparse_ce_delta", (PyCFunction)(void (*)(void))sparse_ce_delta, METH_FASTCALL,
+     "(Y - one_hot(labels)) * scale"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -93,6 +93,45 @@ def adam_step(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, al
     return True
 
 
+#: Row kernels (softmax, its cross-entropy and delta) take arrays up to this size: a training
+#: batch. Above it NumPy's vectorized exp is faster than the kernels' scalar one.
+MAX_ROWS_SIZE = 1 << 12
+
+
+def _rows_ok(*arrays):
+    a = arrays[0]
+    return a.size <= MAX_ROWS_SIZE and a.ndim == 2 and _flat(arrays, a.dtype) is not None
+
+
+def softmax(xi, out) -> bool:
+    """out = softmax of each row of xi, the row maximum subtracted first."""
+    kernels = _load()
+    if kernels is None or not _rows_ok(xi, out) or xi.shape != out.shape:
+        return False
+    kernels.softmax(xi, out)
+    return True
+
+
+def sparse_cross_entropy(xi, labels, out) -> bool:
+    """out_p = logsumexp(xi_p) - xi_p[labels_p] for the logits xi of a softmax layer."""
+    kernels = _load()
+    if kernels is None or not _rows_ok(xi) or labels.dtype != np.int64 or \
+            out.dtype != xi.dtype or not labels.flags.c_contiguous:
+        return False
+    kernels.sparse_ce(xi, labels, out)
+    return True
+
+
+def sparse_cross_entropy_delta(Y, labels, scale, out) -> bool:
+    """out = (Y - D) * scale with D the one-hot rows of the integer labels."""
+    kernels = _load()
+    if kernels is None or not _rows_ok(Y, out) or Y.shape != out.shape or \
+            labels.dtype != np.int64 or not labels.flags.c_contiguous:
+        return False
+    kernels.sparse_ce_delta(Y, labels, scale, out)
+    return True
+
+
 #: predict() on at most this many samples runs the whole forward pass in one compiled call.
 SMALL_BATCH = 16
 #: ... of a network of at most this many layers (``MAX_LAYERS`` in ``_ckernels.c``).

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kernels
 from ._registry import Registry
 
 REGISTRY = Registry("loss")
@@ -243,16 +244,25 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     # The two per-batch formulas of training, without building the one-hot matrix D:
     def fused_delta(self, Y, D, activation):
         """delta_L = (Y - D) / N: subtract 1 at each sample's label (bit for bit the same)."""
-        delta = Y.copy()
-        delta[np.arange(len(Y)), D.reshape(-1).astype(np.intp, copy=False)] -= 1
-        delta *= Y.dtype.type(getattr(activation, "slope", 1.0) * self._scale(len(Y)))
+        scale = Y.dtype.type(getattr(activation, "slope", 1.0) * self._scale(len(Y)))
+        delta = np.empty_like(Y)
+        labels = D.reshape(-1).astype(np.intp, copy=False)
+        if _kernels.sparse_cross_entropy_delta(Y, labels, scale, delta):
+            return delta                              # the same three steps in one call
+        delta[...] = Y
+        delta[np.arange(len(Y)), labels] -= 1
+        delta *= scale
         return delta
 
     def per_sample_from_logits(self, xi, D, activation):
         """e_p = logsumexp(xi_p) - xi_p[d_p], with the row maximum m taken out first."""
+        labels = D.reshape(-1).astype(np.intp, copy=False)
+        e = np.empty(len(xi), dtype=xi.dtype)
+        if _kernels.sparse_cross_entropy(xi, labels, e):
+            return e
         z = xi - np.maximum.reduce(xi, axis=-1, keepdims=True)
         lse = np.log(np.add.reduce(np.exp(z), axis=-1))
-        return lse - z[np.arange(len(z)), D.reshape(-1).astype(np.intp, copy=False)]
+        return lse - z[np.arange(len(z)), labels]
 
     def check_targets(self, D, n_outputs, where):
         if D.ndim == 2 and D.shape[1] == 1:

@@ -69,9 +69,9 @@ class BatchIterator:
             stop = min(start + bs, n)
             if self.shuffle:
                 idx = self.order[start:stop]
-                xb = np.take(self.x, idx, axis=0, out=self._xbuf[:stop - start])
-                yb = None if self.y is None else np.take(self.y, idx, axis=0,
-                                                         out=self._ybuf[:stop - start])
+                xb = self.x.take(idx, axis=0, out=self._xbuf[:stop - start])
+                yb = None if self.y is None else self.y.take(idx, axis=0,
+                                                             out=self._ybuf[:stop - start])
             else:
                 xb = self.x[start:stop]
                 yb = None if self.y is None else self.y[start:stop]
