@@ -78,18 +78,26 @@ def demo_scale():
           f"scale = {np.round(model.layers[0].s.data, 2)}")
 
 
-def seconds_per_epoch(hidden, n, n_in, n_out, batch_size, epochs, loss="mse"):
+def make_model(hidden, n_in, n_out, loss="mse"):
+    model = Sequential([Input((n_in,)), hidden, Dense(n_out)], seed=0)
+    model.compile(optimizer="sgd", loss=loss)
+    return model
+
+
+def seconds_per_epoch(models, n, n_in, n_out, batch_size, epochs, rounds=5):
+    """Best time per epoch of each model. The models take turns, round after round, so a
+    change in the machine's load (a shared machine) affects all of them alike."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n, n_in)).astype(np.float32)
     y = rng.normal(size=(n, n_out)).astype(np.float32)
-    model = Sequential([Input((n_in,)), hidden, Dense(n_out)], seed=0)
-    model.compile(optimizer="sgd", loss=loss)
-    model.fit(x, y, epochs=1, batch_size=batch_size, verbose=0)  # warm-up
-    best = np.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
-        best = min(best, (time.perf_counter() - start) / epochs)
+    best = [np.inf] * len(models)
+    for model in models:
+        model.fit(x, y, epochs=1, batch_size=batch_size, verbose=0)  # warm-up
+    for _ in range(rounds):
+        for i, model in enumerate(models):
+            start = time.perf_counter()
+            model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+            best[i] = min(best[i], (time.perf_counter() - start) / epochs)
     return best
 
 
@@ -98,14 +106,14 @@ def mse_fn(y_true, y_pred):
 
 
 def timing():
-    print("\nSeconds per epoch (best of 3), float32:")
+    print("\nTime per epoch (best of 5, the three models taking turns), float32:")
     for label, (n, n_in, units, n_out, bs, epochs) in {
             "small (120 x 4 -> 16 -> 3, batch 16)": (120, 4, 16, 3, 16, 50),
             "larger (2000 x 64 -> 128 -> 10, batch 64)": (2000, 64, 128, 10, 64, 5)}.items():
-        dense = seconds_per_epoch(Dense(units, activation="tanh"), n, n_in, n_out, bs, epochs)
-        custom = seconds_per_epoch(TanhDense(units), n, n_in, n_out, bs, epochs)
-        fn_loss = seconds_per_epoch(Dense(units, activation="tanh"), n, n_in, n_out, bs, epochs,
-                                    loss=mse_fn)
+        models = [make_model(Dense(units, activation="tanh"), n_in, n_out),
+                  make_model(TanhDense(units), n_in, n_out),
+                  make_model(Dense(units, activation="tanh"), n_in, n_out, loss=mse_fn)]
+        dense, custom, fn_loss = seconds_per_epoch(models, n, n_in, n_out, bs, epochs)
         print(f"  {label}: Dense {dense * 1e3:.2f} ms, CustomLayer {custom * 1e3:.2f} ms "
               f"({custom / dense:.1f}x), Dense + loss function {fn_loss * 1e3:.2f} ms "
               f"({fn_loss / dense:.1f}x)")
