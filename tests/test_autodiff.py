@@ -554,3 +554,15 @@ def test_docs_doctests_pass():
     for k, body in enumerate(blocks):
         runner.run(parser.get_doctest(body, {}, f"autodiff.md block {k}", str(DOCS), 0))
     assert runner.failures == 0 and runner.tries >= 8
+
+
+def test_dot_escapes_quotes_and_backslashes_in_names():
+    a = Tensor(1.0, requires_grad=True, name='say "hi"\\')
+    out = (a * 2).named("out")
+    out.backward()
+    dot = ad.to_dot(out)
+    assert '  "say \\"hi\\"\\\\" [label="say \\"hi\\"\\\\\\nvalue 1\\ngrad 2", shape=box' in dot
+    assert '  "say \\"hi\\"\\\\" -> "out";' in dot
+    # every line but the braces is one statement: quotes balance once escapes are removed
+    for line in dot.splitlines()[2:-1]:
+        assert line.replace("\\\\", "").replace('\\"', "").count('"') % 2 == 0, line

@@ -94,16 +94,22 @@ def _definition(op, parents):
     return f"= {op}({', '.join(parents)})"
 
 
+def _quote(text: str) -> str:
+    """A DOT double-quoted string's contents: backslashes and quotes escaped."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
 def to_dot(root: Tensor, name: str = "G") -> str:
     """The graph in Graphviz DOT; edges run from operands to results (forward direction)."""
     lines = [f"digraph {name} {{", "  rankdir=LR;"]
     table = nodes(root)
     for n in table:
         title = n["name"] if n["kind"] != "compute" else f"{n['name']} = {n['op']}"
-        label = f"{title}\\nvalue {_fmt(n['value'])}\\ngrad {_fmt(n['grad'])}"
-        lines.append(f'  "{n["name"]}" [label="{label}", {_STYLE[n["kind"]]}];')
+        label = (f"{_quote(title)}\\nvalue {_quote(_fmt(n['value']))}"
+                 f"\\ngrad {_quote(_fmt(n['grad']))}")
+        lines.append(f'  "{_quote(n["name"])}" [label="{label}", {_STYLE[n["kind"]]}];')
     for n in table:
         for p in n["parents"]:
-            lines.append(f'  "{p}" -> "{n["name"]}";')
+            lines.append(f'  "{_quote(p)}" -> "{_quote(n["name"])}";')
     lines.append("}")
     return "\n".join(lines)
