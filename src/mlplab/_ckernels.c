@@ -13,6 +13,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The update loops are compiled twice, for AVX2 and for any x86-64 CPU, and the loader picks
+ * one (GCC's function multiversioning); elsewhere they are compiled once. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define MULTIVERSION
+#endif
+
 typedef struct {
     Py_buffer view;
     int held;
@@ -82,7 +90,7 @@ static int same_count(const buf_t *bufs, int n, int kind) {
         for (Py_ssize_t i = 0; i < n; i++) w[i] -= a * g[i];               \
     }
 
-static PyObject *sgd(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+MULTIVERSION static PyObject *sgd(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buf_t bufs[2];
     memset(bufs, 0, sizeof bufs);
     int kind = 0;
@@ -114,7 +122,7 @@ static PyObject *sgd(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         }                                                                  \
     }
 
-static PyObject *sgd_outer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+MULTIVERSION static PyObject *sgd_outer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buf_t bufs[3];
     memset(bufs, 0, sizeof bufs);
     int kind = 0;
@@ -151,14 +159,14 @@ static PyObject *sgd_outer(PyObject *self, PyObject *const *args, Py_ssize_t nar
             const T gi = g[i];                                             \
             T mi = m[i] + c1 * (gi - m[i]);                                \
             const T vi = v[i] + c2 * (gi * gi - v[i]);                     \
-            mi = ABS(mi) >= TINY ? mi : mi * (T)0;                         \
+            mi *= (T)(ABS(mi) >= TINY); /* branch-free: vectorizes */      \
             m[i] = mi;                                                     \
             v[i] = vi;                                                     \
             w[i] -= a * (mi / (SQRT(vi) + e));                             \
         }                                                                  \
     }
 
-static PyObject *adam(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+MULTIVERSION static PyObject *adam(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buf_t bufs[4];
     memset(bufs, 0, sizeof bufs);
     int kind = 0;
