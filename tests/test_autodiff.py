@@ -7,7 +7,6 @@ torch.autograd (torch==2.13.0, float64; within 1e-10).
 """
 import re
 import sys
-import time
 import zlib
 from pathlib import Path
 
@@ -398,7 +397,8 @@ def test_thousand_node_graph_runs_backward_beyond_the_recursion_limit():
 def test_ten_thousand_deep_chain_runs_backward_and_displays():
     """20,000 nodes in sequence, 10,000 of them constants that share the name "1.0001": backward
     and the display are linear in the number of nodes (the labels were once quadratic in the
-    number of same-named nodes, about two minutes here)."""
+    number of same-named nodes, about two minutes here; now about two seconds). No time limit
+    is asserted: speed belongs to benchmarks."""
     n = 10_000
     x = Tensor(0.5, requires_grad=True, name="x")
     y = x
@@ -406,14 +406,11 @@ def test_ten_thousand_deep_chain_runs_backward_and_displays():
         y = y * 1.0001
     y.backward()
     assert abs(float(x.grad) - 1.0001 ** n) < 1e-9 * 1.0001 ** n
-    start = time.perf_counter()
     rows = ad.graph.nodes(y)
     text, dot = ad.to_text(y), ad.to_dot(y)
-    elapsed = time.perf_counter() - start
     assert len(rows) == 2 * n + 1 and len({r["name"] for r in rows}) == 2 * n + 1
     assert len(text.splitlines()) == 2 * n + 2 and dot.count("->") == 2 * n
     assert {"1.0001", "1.0001#2", f"1.0001#{n}"} <= {r["name"] for r in rows}
-    assert elapsed < 60, f"display of {2 * n + 1} nodes took {elapsed:.1f} s"
 
 
 def test_hundred_layer_chain_matches_torch():
