@@ -81,6 +81,26 @@ def test_sigmoid_is_accurate_and_quiet_at_extremes():
     assert y32[0] == 0.0 and y32[-1] == 1.0 and y32[3] == 0.5
 
 
+@needs_compiled
+@pytest.mark.parametrize("slope", [1.0, 2.5])
+def test_compiled_float32_sigmoid_is_within_two_ulp_and_never_subnormal(slope):
+    x = np.linspace(-120, 120, 200001).astype(np.float32)
+    y = activations.get({"name": "sigmoid", "slope": slope})(x)
+    assert y.dtype == np.float32
+    t = -(np.float32(slope) * x).astype(np.float64)
+    ref = 1 / (1 + np.exp(t))                     # float64: exact to float32's precision
+    normal = t <= 87                              # the sigmoid is above 1.6e-38 there
+    assert np.max(np.abs(y - ref)[normal] / ref[normal]) <= 2 * np.finfo(np.float32).eps
+    assert np.max(np.abs(y - ref)[~normal]) < 1.7e-38
+    assert not np.any((y != 0) & (y < np.finfo(np.float32).tiny))   # no subnormal output
+    old = _kernels.use(False)
+    try:
+        plain = activations.get({"name": "sigmoid", "slope": slope})(x)
+    finally:
+        _kernels.use(old)
+    np.testing.assert_allclose(y[normal], plain[normal], rtol=4 * np.finfo(np.float32).eps)
+
+
 def test_a_subclass_that_changes_a_formula_is_not_bypassed():
     class Shifted(activations.Sigmoid):
         def derivative(self, xi, Y):
@@ -310,7 +330,7 @@ def test_fit_makes_no_copy_of_the_training_set_per_epoch():
     y = rng.integers(0, 5, 4000)
     model = _mlp(n_in=100, hidden=16)
     model.compile(mlplab.SGD(0.1), "sparse_categorical_crossentropy")
-    model.fit(x, y, epochs=1, batch_size=64, verbose=0)  # warm-up: buffers, numba, caches
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0)  # warm-up: buffers, caches
     peaks = []
     for epochs in (1, 4):
         tracemalloc.start()

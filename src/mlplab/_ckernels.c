@@ -324,6 +324,55 @@ done:
     return result;
 }
 
+/* ----------------------------------------- sigmoid_f32(xi, out, slope): float32 training
+ * out = 1 / (1 + e^(-slope xi)) with an exp that the compiler vectorizes: e^t = 2^k e^r,
+ * k = round(t / ln 2), r = t - k ln 2 in two parts (Cody-Waite), e^r by Cephes' expf
+ * polynomial; within a few ulp of the exact sigmoid (tested against float64). t is clamped
+ * to [-87, 88]: beyond, the sigmoid is 1 to float32 precision, or below 1.7e-38 and returned as
+ * 0 (NumPy returns the same there, or a subnormal number; no subnormal leaves this kernel). */
+static inline float exp_clamped(float t) {
+    t = t < -87.0f ? -87.0f : (t > 88.0f ? 88.0f : t);
+    const float k = floorf(t * 1.44269504088896341f + 0.5f);
+    float r = t - k * 0.693359375f;
+    r = r - k * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    const int32_t bits = ((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+MULTIVERSION static PyObject *sigmoid_f32(PyObject *self, PyObject *const *args,
+                                          Py_ssize_t nargs) {
+    buf_t bufs[2];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 1;
+    if (check_args(nargs, 3, "sigmoid_f32") < 0) return NULL;
+    const float slope = (float)PyFloat_AsDouble(args[2]);
+    if (PyErr_Occurred()) return NULL;
+    if (get(args[0], &bufs[0], 0, &kind) < 0 || get(args[1], &bufs[1], 1, &kind) < 0 ||
+        same_count(bufs, 2, kind) < 0) {
+        release(bufs, 2);
+        return NULL;
+    }
+    const float *x = (const float *)bufs[0].view.buf;
+    float *y = (float *)bufs[1].view.buf;
+    const Py_ssize_t n = count(&bufs[0], kind);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float t = -slope * x[i];
+        const float s = 1.0f / (1.0f + exp_clamped(t));
+        y[i] = t > 87.0f ? 0.0f : s;
+    }
+    release(bufs, 2);
+    Py_RETURN_NONE;
+}
+
 /* ---------------------------------------------- the softmax output layer's row operations */
 /* Get a C-contiguous 1-D buffer of platform integers (NumPy's intp labels). */
 static int get_labels(PyObject *obj, buf_t *b, Py_ssize_t n) {
@@ -476,6 +525,8 @@ static PyMethodDef methods[] = {
     {"adam", (PyCFunction)(void (*)(void))adam, METH_FASTCALL, "Adam's fused step"},
     {"forward", (PyCFunction)(void (*)(void))forward, METH_FASTCALL,
      "forward pass of dense layers for a few samples"},
+    {"sigmoid_f32", (PyCFunction)(void (*)(void))sigmoid_f32, METH_FASTCALL,
+     "float32 sigmoid(slope * xi)"},
     {"softmax", (PyCFunction)(void (*)(void))softmax, METH_FASTCALL, "softmax of each row"},
     {"sparse_ce", (PyCFunction)(void (*)(void))sparse_ce, METH_FASTCALL,
      "cross-entropy of each row's logits against its integer label"},

@@ -93,6 +93,17 @@ def adam_step(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, al
     return True
 
 
+def sigmoid(xi, out, slope) -> bool:
+    """out = 1 / (1 + e^(-slope xi)) for float32 arrays, in one vectorized pass (NumPy makes
+    four); within 1.2 ulp of the exact value, and 0 where it is below 1.7e-38."""
+    kernels = _load()
+    if kernels is None or xi.dtype != np.float32 or xi.shape != out.shape or \
+            _flat((xi, out), xi.dtype) is None:
+        return False
+    kernels.sigmoid_f32(xi, out, slope)
+    return True
+
+
 #: Row kernels (softmax, its cross-entropy and delta) take arrays up to this size: a training
 #: batch. Above it NumPy's vectorized exp is faster than the kernels' scalar one.
 MAX_ROWS_SIZE = 1 << 12

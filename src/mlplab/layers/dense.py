@@ -8,6 +8,12 @@ from .._validation import check_positive_int
 from .base import Layer
 
 
+def _sgd_step(param, grad, alpha):
+    """param <- param - alpha grad: one compiled pass where available, else NumPy's two."""
+    if not _kernels.sgd_step(param, grad, alpha):
+        param -= grad * alpha
+
+
 class Dense(Layer):
     """Fully connected layer: Xi = Y_prev W + b, Y = f(Xi).
 
@@ -146,15 +152,15 @@ class Dense(Layer):
         self.delta, self._dW_pending = delta, False
         if sgd_rate is not None:
             dX = self._input_grad(delta)                 # with W before the step
-            t = self.dtype.type
-            if _kernels.gemm_update(self.W, self.Y_prev, delta, t(-sgd_rate)):
+            alpha = self.dtype.type(sgd_rate)
+            if _kernels.gemm_update(self.W, self.Y_prev, delta, -alpha):
                 self._dW_pending = True                  # W <- W - alpha Y_prev^T delta
             else:
                 np.matmul(self.Y_prev.T, delta, out=self._dW)
-                self.W -= self._dW * t(sgd_rate)         # W <- W - alpha Y_prev^T delta
+                _sgd_step(self.W, self._dW, alpha)       # W <- W - alpha Y_prev^T delta
             if self.b is not None:
                 np.add.reduce(delta, axis=0, out=self.db)
-                self.b -= self.db * t(sgd_rate)          # b <- b - alpha sum(delta)
+                _sgd_step(self.b, self.db, alpha)        # b <- b - alpha sum(delta)
             return dX
         if len(delta) == 1:   # one sample: an outer product, cheaper as a broadcast product
             np.multiply(self.Y_prev.T, delta, out=self._dW)
