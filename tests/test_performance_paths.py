@@ -29,8 +29,9 @@ def accel(request):
 
 
 # Where no C compiler built them, the kernels' tests skip; CI has one, so there they must run.
-needs_compiled = pytest.mark.skipif(not _kernels.compiled_available() and not os.environ.get("CI"),
-                                    reason="the compiled kernels are not built (no C compiler)")
+needs_compiled = pytest.mark.skipif(
+    not _kernels.compiled_available() and not os.environ.get("CI"),
+    reason="the compiled kernels are off or not built (no C compiler)")
 
 
 def test_compiled_kernels_are_built_in_ci():
