@@ -108,7 +108,7 @@ def worker_mlplab(cfg, data, seed):
     hist = model.fit(x, y, epochs=cfg["epochs"], batch_size=cfg["batch"], shuffle=True,
                      verbose=0, callbacks=[timer])
     acc = float((model.predict(xt).argmax(axis=1) == yt).mean())
-    rss = _peak_rss_mb()  # before _accelerator(), which may load numba just to report it
+    rss = _peak_rss_mb()
     return {"epoch_times": timer.times, "accuracy": acc, "loss": hist.history["loss"],
             "rss_mb": rss, "kernel": _kernel(), "dtype_out": str(model.predict(xt[:2]).dtype),
             "accelerator": _accelerator()}
