@@ -187,6 +187,15 @@ MULTIVERSION static PyObject *adam(PyObject *self, PyObject *const *args, Py_ssi
     Py_RETURN_NONE;
 }
 
+/* y = softmax(x) of one row of k entries, the row maximum subtracted first (y may be x). */
+#define SOFTMAX_ROW(T, EXP, x, y, k)                                       \
+    {                                                                      \
+        T mx = (x)[0], sum = 0;                                            \
+        for (Py_ssize_t j = 1; j < (k); j++) mx = (x)[j] > mx ? (x)[j] : mx; \
+        for (Py_ssize_t j = 0; j < (k); j++) sum += ((y)[j] = EXP((x)[j] - mx)); \
+        for (Py_ssize_t j = 0; j < (k); j++) (y)[j] /= sum;                \
+    }
+
 /* ------------------------------------------ forward(x, out, scratch, layers) -> bool
  * The forward pass of a stack of dense layers for a few samples (predict's small calls):
  * Y_l = f_l(Y_{l-1} W_l + b_l). layers is a tuple of (W, b or None, code, parameter); codes:
@@ -230,13 +239,9 @@ enum { ACT_LINEAR, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
                 case ACT_RELU:                                                                \
                     for (Py_ssize_t j = 0; j < u; j++) row[j] = row[j] > 0 ? row[j] : (T)0;   \
                     break;                                                                    \
-                case ACT_SOFTMAX: {                                                           \
-                    T mx = row[0], sum = 0;                                                   \
-                    for (Py_ssize_t j = 1; j < u; j++) mx = row[j] > mx ? row[j] : mx;        \
-                    for (Py_ssize_t j = 0; j < u; j++) sum += (row[j] = EXP(row[j] - mx));    \
-                    for (Py_ssize_t j = 0; j < u; j++) row[j] /= sum;                         \
+                case ACT_SOFTMAX:                                                             \
+                    SOFTMAX_ROW(T, EXP, row, row, u)                                          \
                     break;                                                                    \
-                }                                                                             \
                 default:                                                                      \
                     break;                                                                    \
                 }                                                                             \
@@ -374,8 +379,8 @@ MULTIVERSION static PyObject *sigmoid_f32(PyObject *self, PyObject *const *args,
 }
 
 /* ---------------------------------------------- the softmax output layer's row operations */
-/* Get a C-contiguous 1-D buffer of platform integers (NumPy's intp labels). */
-static int get_labels(PyObject *obj, buf_t *b, Py_ssize_t n) {
+/* Get n labels in [0, k): a C-contiguous buffer of int64 (NumPy's intp on 64-bit Linux). */
+static int get_labels(PyObject *obj, buf_t *b, Py_ssize_t n, Py_ssize_t k) {
     if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
         PyErr_Clear();
         PyErr_SetString(PyExc_TypeError, "labels must be a C-contiguous integer array");
@@ -389,6 +394,13 @@ static int get_labels(PyObject *obj, buf_t *b, Py_ssize_t n) {
         PyErr_SetString(PyExc_TypeError, "labels must be int64, one per row");
         return -1;
     }
+    const int64_t *d = (const int64_t *)b->view.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (d[i] < 0 || d[i] >= k) {
+            PyErr_Format(PyExc_IndexError, "label %lld out of range for %zd classes",
+                         (long long)d[i], k);
+            return -1;
+        }
     return 0;
 }
 
@@ -407,12 +419,8 @@ static Py_ssize_t get_rows(PyObject *a, PyObject *b, buf_t *bufs, int *kind, int
     {                                                                      \
         const T *x = (const T *)bufs[0].view.buf;                          \
         T *y = (T *)bufs[1].view.buf;                                      \
-        for (Py_ssize_t i = 0; i < n; i++, x += k, y += k) {               \
-            T mx = x[0], sum = 0;                                          \
-            for (Py_ssize_t j = 1; j < k; j++) mx = x[j] > mx ? x[j] : mx; \
-            for (Py_ssize_t j = 0; j < k; j++) sum += (y[j] = EXP(x[j] - mx)); \
-            for (Py_ssize_t j = 0; j < k; j++) y[j] /= sum;                \
-        }                                                                  \
+        for (Py_ssize_t i = 0; i < n; i++, x += k, y += k)                 \
+            SOFTMAX_ROW(T, EXP, x, y, k)                                   \
     }
 
 static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -459,14 +467,8 @@ static PyObject *sparse_ce(PyObject *self, PyObject *const *args, Py_ssize_t nar
         goto done;
     }
     Py_ssize_t n = bufs[0].view.shape[0], k = bufs[0].view.shape[1];
-    if (get_labels(args[1], &bufs[2], n) < 0) goto done;
+    if (get_labels(args[1], &bufs[2], n, k) < 0) goto done;
     const int64_t *d = (const int64_t *)bufs[2].view.buf;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (d[i] < 0 || d[i] >= k) {
-            PyErr_Format(PyExc_IndexError, "label %lld out of range for %zd classes",
-                         (long long)d[i], k);
-            goto done;
-        }
     if (kind == 1) SPARSE_CE_LOOP(float, expf, logf) else SPARSE_CE_LOOP(double, exp, log)
     Py_INCREF(Py_None);
     result = Py_None;
@@ -502,14 +504,8 @@ static PyObject *sparse_ce_delta(PyObject *self, PyObject *const *args, Py_ssize
         goto done;
     }
     Py_ssize_t n = bufs[0].view.shape[0];
-    if (get_labels(args[1], &bufs[2], n) < 0) goto done;
+    if (get_labels(args[1], &bufs[2], n, k) < 0) goto done;
     const int64_t *d = (const int64_t *)bufs[2].view.buf;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (d[i] < 0 || d[i] >= k) {
-            PyErr_Format(PyExc_IndexError, "label %lld out of range for %zd classes",
-                         (long long)d[i], k);
-            goto done;
-        }
     if (kind == 1) DELTA_LOOP(float) else DELTA_LOOP(double)
     Py_INCREF(Py_None);
     result = Py_None;
