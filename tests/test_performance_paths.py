@@ -418,6 +418,11 @@ def test_compiled_predict_declines_what_it_does_not_know():
     assert model._predict_compiled(x) is None
     for bad in (np.array([[np.nan, 1.0]], np.float32), np.array([[1.0, -np.inf]], np.float32)):
         assert model._predict_compiled(bad) is None
+    model = mlplab.Sequential([Input((2,)), Dense(4, activation="tanh"), Dense(1)], seed=0)
+    expected = model.predict(x)
+    model.layers[0].W = np.asfortranarray(model.layers[0].W)   # replaced by hand, F order
+    assert model._predict_compiled(x) is None
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-6)
 
 
 @needs_compiled

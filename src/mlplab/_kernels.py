@@ -160,7 +160,10 @@ def forward(X, layers, out, scratch) -> bool | None:
     kernels = _load()
     if kernels is None:
         return None
-    return kernels.forward(X, out, scratch, layers)
+    try:
+        return kernels.forward(X, out, scratch, layers)
+    except TypeError:  # a weight array of another dtype or layout (set by hand): NumPy's turn
+        return None
 
 
 # ---------------------------------------------------------------------------- BLAS
