@@ -552,7 +552,7 @@ class Sequential:
         ``predict`` on one sample is dominated by per-operation overhead; this makes it one."""
         if x.ndim != 2 or not 0 < len(x) <= _kernels.SMALL_BATCH or x.dtype != self.dtype or \
                 x.shape[1:] != self.input_shape or not x.flags.c_contiguous or \
-                len(self.layers) > _kernels.MAX_LAYERS:
+                not 0 < len(self.layers) <= _kernels.MAX_LAYERS:
             return None
         specs, widest = [], 0
         for layer in self.layers:
