@@ -404,14 +404,20 @@ static int get_labels(PyObject *obj, buf_t *b, Py_ssize_t n, Py_ssize_t k) {
     return 0;
 }
 
-/* Two (n, k) float arrays of one type; returns k or -1. */
-static Py_ssize_t get_rows(PyObject *a, PyObject *b, buf_t *bufs, int *kind, int b_writable) {
-    if (get(a, &bufs[0], 0, kind) < 0 || get(b, &bufs[1], b_writable, kind) < 0) return -1;
-    if (bufs[0].view.ndim != 2 || bufs[0].view.len != bufs[1].view.len) {
-        PyErr_SetString(PyExc_TypeError, "expected two 2-D arrays of one shape");
+/* The arguments of the row kernels: rows (n, k), k >= 1, read-only in bufs[0]; out, writable,
+ * in bufs[1], with n k entries (out_full) or n; and, unless labels is NULL, n labels in [0, k)
+ * in bufs[2]. Returns k, or -1 with an exception set. */
+static Py_ssize_t get_rows(PyObject *rows, PyObject *out, PyObject *labels, int out_full,
+                           buf_t *bufs, int *kind) {
+    if (get(rows, &bufs[0], 0, kind) < 0 || get(out, &bufs[1], 1, kind) < 0) return -1;
+    const Py_buffer *r = &bufs[0].view;
+    if (r->ndim != 2 || r->shape[1] < 1 ||
+        count(&bufs[1], *kind) != r->shape[0] * (out_full ? r->shape[1] : 1)) {
+        PyErr_SetString(PyExc_TypeError, "rows must be (n, k) with k >= 1, out (n, k) or (n,)");
         return -1;
     }
-    return bufs[0].view.shape[1];
+    if (labels && get_labels(labels, &bufs[2], r->shape[0], r->shape[1]) < 0) return -1;
+    return r->shape[1];
 }
 
 /* softmax(xi, out): out_k = e^(xi_k - max_j xi_j) / sum_j e^(xi_j - max) per row. */
@@ -428,10 +434,9 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     memset(bufs, 0, sizeof bufs);
     int kind = 0;
     if (check_args(nargs, 2, "softmax") < 0) return NULL;
-    Py_ssize_t k = get_rows(args[0], args[1], bufs, &kind, 1);
-    if (k < 1) {
+    Py_ssize_t k = get_rows(args[0], args[1], NULL, 1, bufs, &kind);
+    if (k < 0) {
         release(bufs, 2);
-        if (k == 0) PyErr_SetString(PyExc_TypeError, "rows must not be empty");
         return NULL;
     }
     Py_ssize_t n = bufs[0].view.shape[0];
@@ -459,15 +464,9 @@ static PyObject *sparse_ce(PyObject *self, PyObject *const *args, Py_ssize_t nar
     int kind = 0;
     PyObject *result = NULL;
     if (check_args(nargs, 3, "sparse_ce") < 0) return NULL;
-    if (get(args[0], &bufs[0], 0, &kind) < 0 || get(args[2], &bufs[1], 1, &kind) < 0)
-        goto done;
-    if (bufs[0].view.ndim != 2 || bufs[0].view.shape[1] < 1 ||
-        count(&bufs[1], kind) != bufs[0].view.shape[0]) {
-        PyErr_SetString(PyExc_TypeError, "xi must be (n, k) and e (n,)");
-        goto done;
-    }
-    Py_ssize_t n = bufs[0].view.shape[0], k = bufs[0].view.shape[1];
-    if (get_labels(args[1], &bufs[2], n, k) < 0) goto done;
+    Py_ssize_t k = get_rows(args[0], args[2], args[1], 0, bufs, &kind);
+    if (k < 0) goto done;
+    Py_ssize_t n = bufs[0].view.shape[0];
     const int64_t *d = (const int64_t *)bufs[2].view.buf;
     if (kind == 1) SPARSE_CE_LOOP(float, expf, logf) else SPARSE_CE_LOOP(double, exp, log)
     Py_INCREF(Py_None);
@@ -498,13 +497,9 @@ static PyObject *sparse_ce_delta(PyObject *self, PyObject *const *args, Py_ssize
     if (check_args(nargs, 4, "sparse_ce_delta") < 0) return NULL;
     double scale = PyFloat_AsDouble(args[2]);
     if (scale == -1.0 && PyErr_Occurred()) return NULL;
-    Py_ssize_t k = get_rows(args[0], args[3], bufs, &kind, 1);
-    if (k < 1) {
-        if (k == 0) PyErr_SetString(PyExc_TypeError, "rows must not be empty");
-        goto done;
-    }
+    Py_ssize_t k = get_rows(args[0], args[3], args[1], 1, bufs, &kind);
+    if (k < 0) goto done;
     Py_ssize_t n = bufs[0].view.shape[0];
-    if (get_labels(args[1], &bufs[2], n, k) < 0) goto done;
     const int64_t *d = (const int64_t *)bufs[2].view.buf;
     if (kind == 1) DELTA_LOOP(float) else DELTA_LOOP(double)
     Py_INCREF(Py_None);
