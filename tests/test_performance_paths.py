@@ -240,7 +240,7 @@ def test_gemm_update_is_c_plus_alpha_at_b(K, M, N, dtype):
 
 
 @pytest.mark.parametrize("batch_size", [1, 7, 32])
-@pytest.mark.parametrize("n_in, hidden", [(20, 64), (300, 128)])  # the second: BLAS, 2 halves
+@pytest.mark.parametrize("n_in, hidden", [(20, 64), (300, 128)])  # the second: one BLAS call
 def test_fused_sgd_step_equals_the_plain_step(batch_size, n_in, hidden):
     """Plain SGD folded into the gradient's product == optimizer.apply on stored gradients."""
     x, y = _data(n_in=n_in)

@@ -217,22 +217,15 @@ def _find_gemm():
     return found
 
 
-#: C with at least this many rows is updated in two calls, one per half of its rows: measured
-#: on 2 cores with OpenBLAS 0.3.31, the next forward product (which reads W) ran ~0.1 s per
-#: MNIST epoch faster than after one call (the halves then stay in the caches that read them).
-SPLIT_ROWS = 256
 #: Below this many elements of C, a ctypes call costs more than the separate update pass.
 MIN_GEMM_SIZE = 1 << 15
 
 
-def _call(fn, C, A, B, alpha):
+def _call(fn, C, A, B, alpha):  # C <- C + alpha A^T B
     K, M = A.shape
     N = B.shape[1]
-    a, b, c, size = A.ctypes.data, B.ctypes.data, C.ctypes.data, C.itemsize
-    halves = ((0, M // 2), (M // 2, M)) if M >= SPLIT_ROWS and K > 1 else ((0, M),)
-    for r0, r1 in halves:  # C[r0:r1] += alpha A[:, r0:r1]^T B
-        fn(_ROW_MAJOR, _TRANS, _NO_TRANS, r1 - r0, N, K, alpha, a + r0 * size, M, b, N,
-           1.0, c + r0 * N * size, N)
+    fn(_ROW_MAJOR, _TRANS, _NO_TRANS, M, N, K, alpha, A.ctypes.data, M, B.ctypes.data, N, 1.0,
+       C.ctypes.data, N)
 
 
 def gemm_available() -> bool:
