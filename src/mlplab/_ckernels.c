@@ -13,10 +13,10 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The update loops are compiled twice, for AVX2 and for any x86-64 CPU, and the loader picks
- * one (GCC's function multiversioning); elsewhere they are compiled once. */
+/* The update loops are compiled three times, for AVX-512, for AVX2 and for any x86-64 CPU, and
+ * the loader picks one (GCC's function multiversioning); elsewhere they are compiled once. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#define MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define MULTIVERSION
 #endif
