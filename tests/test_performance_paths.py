@@ -102,6 +102,40 @@ def test_compiled_float32_sigmoid_is_within_two_ulp_and_never_subnormal(slope):
     np.testing.assert_allclose(y[normal], plain[normal], rtol=4 * np.finfo(np.float32).eps)
 
 
+@needs_compiled
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_relu_and_deltas_equal_the_numpy_lines_bit_for_bit(dtype):
+    """relu, its delta and the sigmoid's delta (slope 1 and not) against the NumPy lines they
+    replace: the same bits, NaN, signed zeros and infinities included."""
+    rng = np.random.default_rng(3)
+    special = np.array([np.nan, -np.nan, 0.0, -0.0, np.inf, -np.inf, 1e-40, -1e-40])
+    xi = np.concatenate([special, rng.normal(size=1000) * 10]).astype(dtype)
+    dY = np.concatenate([special[::-1], rng.normal(size=1000)]).astype(dtype)
+    Y = rng.random(xi.size).astype(dtype)
+
+    def bits(a):
+        return a.view(np.uint32 if dtype == np.float32 else np.uint64)
+
+    out = np.empty_like(xi)
+    with np.errstate(invalid="ignore"):  # the references multiply inf by 0 on purpose
+        _check_relu_and_deltas(xi, dY, Y, out, bits, dtype)
+    assert not _kernels.relu(xi, np.empty(xi.size, np.float16))  # another dtype: NumPy runs
+    assert not _kernels.delta("relu", xi[::2], dY[::2], out[::2])  # strided: NumPy runs
+
+
+def _check_relu_and_deltas(xi, dY, Y, out, bits, dtype):
+    assert _kernels.relu(xi, out)
+    np.testing.assert_array_equal(bits(out), bits(np.maximum(xi, 0.0)))
+    assert _kernels.delta("relu", xi, dY, out)
+    np.testing.assert_array_equal(bits(out), bits(np.greater(xi, 0.0).astype(dtype) * dY))
+    for slope in (1.0, 2.5):
+        assert _kernels.delta("sigmoid", Y, dY, out, slope)
+        expected = (1.0 - Y) * Y
+        if slope != 1.0:
+            expected *= dtype(slope)
+        np.testing.assert_array_equal(bits(out), bits(expected * dY))
+
+
 def test_a_subclass_that_changes_a_formula_is_not_bypassed():
     class Shifted(activations.Sigmoid):
         def derivative(self, xi, Y):

@@ -378,6 +378,72 @@ MULTIVERSION static PyObject *sigmoid_f32(PyObject *self, PyObject *const *args,
     Py_RETURN_NONE;
 }
 
+/* --------------------------------------------------------------------- relu(xi, out)
+ * out = max(xi, 0) as NumPy's maximum gives it: NaN stays NaN, -0 becomes +0. */
+#define RELU_LOOP(T)                                                       \
+    {                                                                      \
+        const T *x = (const T *)bufs[0].view.buf;                          \
+        T *y = (T *)bufs[1].view.buf;                                      \
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? (T)0 : x[i]; \
+    }
+
+MULTIVERSION static PyObject *relu(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[2];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    if (check_args(nargs, 2, "relu") < 0) return NULL;
+    if (get(args[0], &bufs[0], 0, &kind) < 0 || get(args[1], &bufs[1], 1, &kind) < 0 ||
+        same_count(bufs, 2, kind) < 0) {
+        release(bufs, 2);
+        return NULL;
+    }
+    const Py_ssize_t n = count(&bufs[0], kind);
+    if (kind == 1) RELU_LOOP(float) else RELU_LOOP(double)
+    release(bufs, 2);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------- delta(code, a, dY, out, slope)
+ * delta = f'(xi) * dE/dY in one pass, in NumPy's order of operations:
+ * relu (a = Xi): 1[xi > 0] * dY;  sigmoid (a = Y): ((1 - Y) * Y [* slope]) * dY. */
+#define ACT_DELTA_LOOP(T)                                                  \
+    {                                                                      \
+        const T *a = (const T *)bufs[0].view.buf;                          \
+        const T *d = (const T *)bufs[1].view.buf;                          \
+        T *o = (T *)bufs[2].view.buf;                                      \
+        const T s = (T)slope;                                              \
+        if (code == ACT_RELU)                                              \
+            for (Py_ssize_t i = 0; i < n; i++) o[i] = (T)(a[i] > 0) * d[i]; \
+        else if (slope == 1.0)                                             \
+            for (Py_ssize_t i = 0; i < n; i++) o[i] = (((T)1 - a[i]) * a[i]) * d[i]; \
+        else                                                               \
+            for (Py_ssize_t i = 0; i < n; i++)                             \
+                o[i] = ((((T)1 - a[i]) * a[i]) * s) * d[i];                \
+    }
+
+MULTIVERSION static PyObject *delta(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[3];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    if (check_args(nargs, 5, "delta") < 0) return NULL;
+    const long code = PyLong_AsLong(args[0]);
+    const double slope = PyFloat_AsDouble(args[4]);
+    if (PyErr_Occurred()) return NULL;
+    if (code != ACT_RELU && code != ACT_SIGMOID) {
+        PyErr_SetString(PyExc_TypeError, "delta() takes the relu or the sigmoid code");
+        return NULL;
+    }
+    if (get(args[1], &bufs[0], 0, &kind) < 0 || get(args[2], &bufs[1], 0, &kind) < 0 ||
+        get(args[3], &bufs[2], 1, &kind) < 0 || same_count(bufs, 3, kind) < 0) {
+        release(bufs, 3);
+        return NULL;
+    }
+    const Py_ssize_t n = count(&bufs[0], kind);
+    if (kind == 1) ACT_DELTA_LOOP(float) else ACT_DELTA_LOOP(double)
+    release(bufs, 3);
+    Py_RETURN_NONE;
+}
+
 /* ---------------------------------------------- the softmax output layer's row operations */
 /* Get n labels in [0, k): a C-contiguous buffer of int64 (NumPy's intp on 64-bit Linux). */
 static int get_labels(PyObject *obj, buf_t *b, Py_ssize_t n, Py_ssize_t k) {
@@ -518,6 +584,9 @@ static PyMethodDef methods[] = {
      "forward pass of dense layers for a few samples"},
     {"sigmoid_f32", (PyCFunction)(void (*)(void))sigmoid_f32, METH_FASTCALL,
      "float32 sigmoid(slope * xi)"},
+    {"relu", (PyCFunction)(void (*)(void))relu, METH_FASTCALL, "out = max(xi, 0)"},
+    {"delta", (PyCFunction)(void (*)(void))delta, METH_FASTCALL,
+     "delta = f'(xi) * dE/dY for relu or sigmoid"},
     {"softmax", (PyCFunction)(void (*)(void))softmax, METH_FASTCALL, "softmax of each row"},
     {"sparse_ce", (PyCFunction)(void (*)(void))sparse_ce, METH_FASTCALL,
      "cross-entropy of each row's logits against its integer label"},

@@ -104,6 +104,30 @@ def sigmoid(xi, out, slope) -> bool:
     return True
 
 
+def relu(xi, out) -> bool:
+    """out = max(xi, 0) in one compiled pass (NumPy's maximum checks for NaN, ~4x slower)."""
+    kernels = _load()
+    if kernels is None or xi.shape != out.shape or _flat((xi, out), xi.dtype) is None:
+        return False
+    kernels.relu(xi, out)
+    return True
+
+
+#: Codes of the activations whose delta has a compiled pass (as in ``activations.kernel_code``).
+DELTA_CODES = {"sigmoid": 1, "relu": 3}
+
+
+def delta(name, a, dY, out, slope=1.0) -> bool:
+    """delta = f'(xi) * dE/dY in one compiled pass, the same float operations as NumPy's three:
+    relu takes a = Xi (1[xi > 0] dY), sigmoid a = Y (((1 - Y) Y slope) dY)."""
+    kernels = _load()
+    if kernels is None or not a.shape == dY.shape == out.shape or \
+            _flat((a, dY, out), a.dtype) is None:
+        return False
+    kernels.delta(DELTA_CODES[name], a, dY, out, slope)
+    return True
+
+
 #: Row kernels (softmax, its cross-entropy and delta) take arrays up to this size: a training
 #: batch. Above it NumPy's vectorized exp is faster than the kernels' scalar one.
 MAX_ROWS_SIZE = 1 << 12

@@ -196,6 +196,8 @@ class Sigmoid(Activation):
     def backward_into(self, xi, Y, dY, out):
         if not _fast_ok(self, "backward_into", "backward", "derivative"):
             return super().backward_into(xi, Y, dY, out)
+        if _kernels.delta("sigmoid", Y, dY, out, self.slope):  # the lines below, one pass
+            return out
         np.subtract(1.0, Y, out=out)                  # 1 - Y
         out *= Y                                      # Y (1 - Y)
         if self.slope != 1.0:
@@ -271,11 +273,15 @@ class ReLU(Activation):
     def forward_into(self, xi, out):
         if not _fast_ok(self, "forward_into", "__call__"):
             return super().forward_into(xi, out)
+        if _kernels.relu(xi, out):                    # the line below, compiled
+            return out
         return np.maximum(xi, 0.0, out=out)
 
     def backward_into(self, xi, Y, dY, out):
         if not _fast_ok(self, "backward_into", "backward", "derivative"):
             return super().backward_into(xi, Y, dY, out)
+        if _kernels.delta("relu", xi, dY, out):       # the lines below, one pass
+            return out
         np.greater(xi, 0.0, out=out)                  # f'(xi) = 1[xi > 0]
         out *= dY                                     # delta = f'(xi) * dE/dY
         return out
