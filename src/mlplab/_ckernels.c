@@ -81,6 +81,21 @@ static int same_count(const buf_t *bufs, int n, int kind) {
     return 0;
 }
 
+/* Get n arrays of one float type and one element count (an elementwise kernel's arguments);
+ * writable: a string of n '0'/'1', which of them the kernel writes. On failure all are released. */
+static int get_same(PyObject *const *args, buf_t *bufs, int n, const char *writable, int *kind) {
+    for (int i = 0; i < n; i++)
+        if (get(args[i], &bufs[i], writable[i] == '1', kind) < 0) {
+            release(bufs, n);
+            return -1;
+        }
+    if (same_count(bufs, n, *kind) < 0) {
+        release(bufs, n);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- sgd(param, grad, lr) */
 #define SGD_LOOP(T)                                                        \
     {                                                                      \
@@ -97,11 +112,7 @@ MULTIVERSION static PyObject *sgd(PyObject *self, PyObject *const *args, Py_ssiz
     if (check_args(nargs, 3, "sgd") < 0) return NULL;
     double lr = PyFloat_AsDouble(args[2]);
     if (lr == -1.0 && PyErr_Occurred()) return NULL;
-    if (get(args[0], &bufs[0], 1, &kind) < 0 || get(args[1], &bufs[1], 0, &kind) < 0 ||
-        same_count(bufs, 2, kind) < 0) {
-        release(bufs, 2);
-        return NULL;
-    }
+    if (get_same(args, bufs, 2, "10", &kind) < 0) return NULL;
     Py_ssize_t n = count(&bufs[0], kind);
     if (kind == 1) SGD_LOOP(float) else SGD_LOOP(double)
     release(bufs, 2);
@@ -174,12 +185,7 @@ MULTIVERSION static PyObject *adam(PyObject *self, PyObject *const *args, Py_ssi
     double b1 = PyFloat_AsDouble(args[4]), b2 = PyFloat_AsDouble(args[5]);
     double eps = PyFloat_AsDouble(args[6]), alpha = PyFloat_AsDouble(args[7]);
     if (PyErr_Occurred()) return NULL;
-    if (get(args[0], &bufs[0], 1, &kind) < 0 || get(args[1], &bufs[1], 0, &kind) < 0 ||
-        get(args[2], &bufs[2], 1, &kind) < 0 || get(args[3], &bufs[3], 1, &kind) < 0 ||
-        same_count(bufs, 4, kind) < 0) {
-        release(bufs, 4);
-        return NULL;
-    }
+    if (get_same(args, bufs, 4, "1011", &kind) < 0) return NULL;
     Py_ssize_t n = count(&bufs[0], kind);
     if (kind == 1) ADAM_LOOP(float, FLT_MIN, sqrtf, fabsf)
     else ADAM_LOOP(double, DBL_MIN, sqrt, fabs)
@@ -361,11 +367,7 @@ MULTIVERSION static PyObject *sigmoid_f32(PyObject *self, PyObject *const *args,
     if (check_args(nargs, 3, "sigmoid_f32") < 0) return NULL;
     const float slope = (float)PyFloat_AsDouble(args[2]);
     if (PyErr_Occurred()) return NULL;
-    if (get(args[0], &bufs[0], 0, &kind) < 0 || get(args[1], &bufs[1], 1, &kind) < 0 ||
-        same_count(bufs, 2, kind) < 0) {
-        release(bufs, 2);
-        return NULL;
-    }
+    if (get_same(args, bufs, 2, "01", &kind) < 0) return NULL;
     const float *x = (const float *)bufs[0].view.buf;
     float *y = (float *)bufs[1].view.buf;
     const Py_ssize_t n = count(&bufs[0], kind);
@@ -392,11 +394,7 @@ MULTIVERSION static PyObject *relu(PyObject *self, PyObject *const *args, Py_ssi
     memset(bufs, 0, sizeof bufs);
     int kind = 0;
     if (check_args(nargs, 2, "relu") < 0) return NULL;
-    if (get(args[0], &bufs[0], 0, &kind) < 0 || get(args[1], &bufs[1], 1, &kind) < 0 ||
-        same_count(bufs, 2, kind) < 0) {
-        release(bufs, 2);
-        return NULL;
-    }
+    if (get_same(args, bufs, 2, "01", &kind) < 0) return NULL;
     const Py_ssize_t n = count(&bufs[0], kind);
     if (kind == 1) RELU_LOOP(float) else RELU_LOOP(double)
     release(bufs, 2);
@@ -433,11 +431,7 @@ MULTIVERSION static PyObject *delta(PyObject *self, PyObject *const *args, Py_ss
         PyErr_SetString(PyExc_TypeError, "delta() takes the relu or the sigmoid code");
         return NULL;
     }
-    if (get(args[1], &bufs[0], 0, &kind) < 0 || get(args[2], &bufs[1], 0, &kind) < 0 ||
-        get(args[3], &bufs[2], 1, &kind) < 0 || same_count(bufs, 3, kind) < 0) {
-        release(bufs, 3);
-        return NULL;
-    }
+    if (get_same(args + 1, bufs, 3, "001", &kind) < 0) return NULL;
     const Py_ssize_t n = count(&bufs[0], kind);
     if (kind == 1) ACT_DELTA_LOOP(float) else ACT_DELTA_LOOP(double)
     release(bufs, 3);
