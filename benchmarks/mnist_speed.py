@@ -296,10 +296,14 @@ def fmt_ratio(values):
     return f"{med(values):.2f}"
 
 
+def _each(values):
+    return " ".join(f"{v:.2f}" for v in values)
+
+
 def report_env(env_name, env, data, recipes, reps, scaling, out):
     load0 = os.getloadavg()
     t_start = time.perf_counter()
-    rows, kernel, accel = [], None, None
+    rows, kernel, accel, per_rep = [], None, None, []
     result = {"env": env_name, "OPENBLAS_CORETYPE": env.get("OPENBLAS_CORETYPE"),
               "OPENBLAS_L2_SIZE": env.get("OPENBLAS_L2_SIZE"), "recipes": {}}
     for name in recipes:
@@ -338,6 +342,10 @@ def report_env(env_name, env, data, recipes, reps, scaling, out):
                      fmt_ratio(to_torch)]
         rows.append([label, *cells, fmt_ratio(to_floor), f"{am:.2%}", f"{at:.2%}",
                      f"{rm:.0f} / {rt:.0f}", fmt_ratio(rss)])
+        if name == "R0":
+            per_rep.append(f"- R0: x PyTorch's updates/s {_each([1 / r for r in to_torch])}")
+        else:
+            per_rep.append(f"- {name}: x PyTorch {_each(to_torch)}; x floor {_each(to_floor)}")
         result["recipes"][name] = {"mlplab_s": em, "torch_s": et, "floor_s": ef,
                                    "to_torch": to_torch, "to_floor": to_floor,
                                    "acc_mlplab": am, "acc_torch": at, "rss_mlplab": rm,
@@ -350,7 +358,9 @@ def report_env(env_name, env, data, recipes, reps, scaling, out):
              f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE')})",
              f"- kernel in use (threadpoolctl): {'; '.join(kernel or ['?'])}",
              f"- mlplab elementwise backend: {accel}", "",
-             tabulate(rows, headers=head, tablefmt="github"), ""]
+             tabulate(rows, headers=head, tablefmt="github"), "",
+             "Ratios of each repetition, in the order run (the table shows their medians):",
+             *per_rep, ""]
     if scaling:
         srows = []
         for kind, h, n in SCALING:
