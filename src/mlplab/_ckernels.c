@@ -97,12 +97,10 @@ static int get_same(PyObject *const *args, buf_t *bufs, int n, const char *writa
 }
 
 /* ---------------------------------------------------------------- sgd(param, grad, lr) */
-#define SGD_LOOP(T)                                                        \
+#define SGD_LOOP(T, w, g, n, lr)                                           \
     {                                                                      \
-        T *w = (T *)bufs[0].view.buf;                                      \
-        const T *g = (const T *)bufs[1].view.buf;                          \
-        const T a = (T)lr;                                                 \
-        for (Py_ssize_t i = 0; i < n; i++) w[i] -= a * g[i];               \
+        const T a_ = (T)(lr);                                              \
+        for (Py_ssize_t i = 0; i < (n); i++) (w)[i] -= a_ * (g)[i];        \
     }
 
 MULTIVERSION static PyObject *sgd(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -114,22 +112,20 @@ MULTIVERSION static PyObject *sgd(PyObject *self, PyObject *const *args, Py_ssiz
     if (lr == -1.0 && PyErr_Occurred()) return NULL;
     if (get_same(args, bufs, 2, "10", &kind) < 0) return NULL;
     Py_ssize_t n = count(&bufs[0], kind);
-    if (kind == 1) SGD_LOOP(float) else SGD_LOOP(double)
+    if (kind == 1) SGD_LOOP(float, (float *)bufs[0].view.buf, (const float *)bufs[1].view.buf, n, lr)
+    else SGD_LOOP(double, (double *)bufs[0].view.buf, (const double *)bufs[1].view.buf, n, lr)
     release(bufs, 2);
     Py_RETURN_NONE;
 }
 
 /* ------------------------------------------------- sgd_outer(W, a, b, lr): W -= lr (a^T b) */
-#define OUTER_LOOP(T)                                                      \
+#define OUTER_LOOP(T, w, x, d, m, n, lr)                                   \
     {                                                                      \
-        T *w = (T *)bufs[0].view.buf;                                      \
-        const T *x = (const T *)bufs[1].view.buf;                          \
-        const T *d = (const T *)bufs[2].view.buf;                          \
-        const T a = (T)lr;                                                 \
-        for (Py_ssize_t i = 0; i < m; i++) {                               \
-            const T xi = x[i];                                             \
-            T *row = w + i * n;                                            \
-            for (Py_ssize_t j = 0; j < n; j++) row[j] -= a * (xi * d[j]);  \
+        const T a_ = (T)(lr);                                              \
+        for (Py_ssize_t i = 0; i < (m); i++) {                             \
+            const T x_ = (x)[i];                                           \
+            T *row_ = (w) + i * (n);                                       \
+            for (Py_ssize_t j = 0; j < (n); j++) row_[j] -= a_ * (x_ * (d)[j]); \
         }                                                                  \
     }
 
@@ -151,7 +147,12 @@ MULTIVERSION static PyObject *sgd_outer(PyObject *self, PyObject *const *args, P
         PyErr_SetString(PyExc_TypeError, "W must have len(a) * len(b) elements");
         return NULL;
     }
-    if (kind == 1) OUTER_LOOP(float) else OUTER_LOOP(double)
+    if (kind == 1)
+        OUTER_LOOP(float, (float *)bufs[0].view.buf, (const float *)bufs[1].view.buf,
+                   (const float *)bufs[2].view.buf, m, n, lr)
+    else
+        OUTER_LOOP(double, (double *)bufs[0].view.buf, (const double *)bufs[1].view.buf,
+                   (const double *)bufs[2].view.buf, m, n, lr)
     release(bufs, 3);
     Py_RETURN_NONE;
 }
@@ -262,6 +263,16 @@ FORWARD_IMPL(double, exp, tanh, f64)
 
 #define MAX_LAYERS 16
 
+/* The number of layers in a tuple of 1 to MAX_LAYERS layer tuples, or -1 with TypeError. */
+static int layer_count(PyObject *layers) {
+    if (!PyTuple_Check(layers) || PyTuple_GET_SIZE(layers) < 1 ||
+        PyTuple_GET_SIZE(layers) > MAX_LAYERS) {
+        PyErr_SetString(PyExc_TypeError, "layers must be a tuple of 1 to 16 layer tuples");
+        return -1;
+    }
+    return (int)PyTuple_GET_SIZE(layers);
+}
+
 static PyObject *forward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buf_t io[3];
     memset(io, 0, sizeof io);
@@ -273,12 +284,7 @@ static PyObject *forward(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     PyObject *result = NULL;
     if (check_args(nargs, 4, "forward") < 0) return NULL;
     PyObject *layers = args[3];
-    if (!PyTuple_Check(layers) || PyTuple_GET_SIZE(layers) < 1 ||
-        PyTuple_GET_SIZE(layers) > MAX_LAYERS) {
-        PyErr_SetString(PyExc_TypeError, "layers must be a tuple of 1 to 16 layer tuples");
-        return NULL;
-    }
-    L = (int)PyTuple_GET_SIZE(layers);
+    if ((L = layer_count(layers)) < 0) return NULL;
     if (get(args[0], &io[0], 0, &kind) < 0 || get(args[1], &io[1], 1, &kind) < 0 ||
         get(args[2], &io[2], 1, &kind) < 0)
         goto done;
@@ -359,6 +365,14 @@ static inline float exp_clamped(float t) {
     return p * scale;
 }
 
+static inline void sigmoid_loop(const float *x, float *y, Py_ssize_t n, float slope) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float t = -slope * x[i];
+        const float s = 1.0f / (1.0f + exp_clamped(t));
+        y[i] = t > 87.0f ? 0.0f : s;
+    }
+}
+
 MULTIVERSION static PyObject *sigmoid_f32(PyObject *self, PyObject *const *args,
                                           Py_ssize_t nargs) {
     buf_t bufs[2];
@@ -368,26 +382,16 @@ MULTIVERSION static PyObject *sigmoid_f32(PyObject *self, PyObject *const *args,
     const float slope = (float)PyFloat_AsDouble(args[2]);
     if (PyErr_Occurred()) return NULL;
     if (get_same(args, bufs, 2, "01", &kind) < 0) return NULL;
-    const float *x = (const float *)bufs[0].view.buf;
-    float *y = (float *)bufs[1].view.buf;
-    const Py_ssize_t n = count(&bufs[0], kind);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const float t = -slope * x[i];
-        const float s = 1.0f / (1.0f + exp_clamped(t));
-        y[i] = t > 87.0f ? 0.0f : s;
-    }
+    sigmoid_loop((const float *)bufs[0].view.buf, (float *)bufs[1].view.buf,
+                 count(&bufs[0], kind), slope);
     release(bufs, 2);
     Py_RETURN_NONE;
 }
 
 /* --------------------------------------------------------------------- relu(xi, out)
  * out = max(xi, 0) as NumPy's maximum gives it: NaN stays NaN, -0 becomes +0. */
-#define RELU_LOOP(T)                                                       \
-    {                                                                      \
-        const T *x = (const T *)bufs[0].view.buf;                          \
-        T *y = (T *)bufs[1].view.buf;                                      \
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? (T)0 : x[i]; \
-    }
+#define RELU_LOOP(T, x, y, n)                                              \
+    for (Py_ssize_t i = 0; i < (n); i++) (y)[i] = (x)[i] <= 0 ? (T)0 : (x)[i];
 
 MULTIVERSION static PyObject *relu(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buf_t bufs[2];
@@ -396,7 +400,8 @@ MULTIVERSION static PyObject *relu(PyObject *self, PyObject *const *args, Py_ssi
     if (check_args(nargs, 2, "relu") < 0) return NULL;
     if (get_same(args, bufs, 2, "01", &kind) < 0) return NULL;
     const Py_ssize_t n = count(&bufs[0], kind);
-    if (kind == 1) RELU_LOOP(float) else RELU_LOOP(double)
+    if (kind == 1) RELU_LOOP(float, (const float *)bufs[0].view.buf, (float *)bufs[1].view.buf, n)
+    else RELU_LOOP(double, (const double *)bufs[0].view.buf, (double *)bufs[1].view.buf, n)
     release(bufs, 2);
     Py_RETURN_NONE;
 }
@@ -404,19 +409,16 @@ MULTIVERSION static PyObject *relu(PyObject *self, PyObject *const *args, Py_ssi
 /* ------------------------------------------------- delta(code, a, dY, out, slope)
  * delta = f'(xi) * dE/dY in one pass, in NumPy's order of operations:
  * relu (a = Xi): 1[xi > 0] * dY;  sigmoid (a = Y): ((1 - Y) * Y [* slope]) * dY. */
-#define ACT_DELTA_LOOP(T)                                                  \
+#define ACT_DELTA_LOOP(T, code, a, d, o, n, slope)                         \
     {                                                                      \
-        const T *a = (const T *)bufs[0].view.buf;                          \
-        const T *d = (const T *)bufs[1].view.buf;                          \
-        T *o = (T *)bufs[2].view.buf;                                      \
-        const T s = (T)slope;                                              \
-        if (code == ACT_RELU)                                              \
-            for (Py_ssize_t i = 0; i < n; i++) o[i] = (T)(a[i] > 0) * d[i]; \
-        else if (slope == 1.0)                                             \
-            for (Py_ssize_t i = 0; i < n; i++) o[i] = (((T)1 - a[i]) * a[i]) * d[i]; \
+        const T s_ = (T)(slope);                                           \
+        if ((code) == ACT_RELU)                                            \
+            for (Py_ssize_t i = 0; i < (n); i++) (o)[i] = (T)((a)[i] > 0) * (d)[i]; \
+        else if ((slope) == 1.0)                                           \
+            for (Py_ssize_t i = 0; i < (n); i++) (o)[i] = (((T)1 - (a)[i]) * (a)[i]) * (d)[i]; \
         else                                                               \
-            for (Py_ssize_t i = 0; i < n; i++)                             \
-                o[i] = ((((T)1 - a[i]) * a[i]) * s) * d[i];                \
+            for (Py_ssize_t i = 0; i < (n); i++)                           \
+                (o)[i] = ((((T)1 - (a)[i]) * (a)[i]) * s_) * (d)[i];       \
     }
 
 MULTIVERSION static PyObject *delta(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -433,7 +435,12 @@ MULTIVERSION static PyObject *delta(PyObject *self, PyObject *const *args, Py_ss
     }
     if (get_same(args + 1, bufs, 3, "001", &kind) < 0) return NULL;
     const Py_ssize_t n = count(&bufs[0], kind);
-    if (kind == 1) ACT_DELTA_LOOP(float) else ACT_DELTA_LOOP(double)
+    if (kind == 1)
+        ACT_DELTA_LOOP(float, code, (const float *)bufs[0].view.buf,
+                       (const float *)bufs[1].view.buf, (float *)bufs[2].view.buf, n, slope)
+    else
+        ACT_DELTA_LOOP(double, code, (const double *)bufs[0].view.buf,
+                       (const double *)bufs[1].view.buf, (double *)bufs[2].view.buf, n, slope)
     release(bufs, 3);
     Py_RETURN_NONE;
 }
@@ -481,12 +488,12 @@ static Py_ssize_t get_rows(PyObject *rows, PyObject *out, PyObject *labels, int 
 }
 
 /* softmax(xi, out): out_k = e^(xi_k - max_j xi_j) / sum_j e^(xi_j - max) per row. */
-#define SOFTMAX_LOOP(T, EXP)                                               \
+#define SOFTMAX_LOOP(T, EXP, xi, out, n, k)                                \
     {                                                                      \
-        const T *x = (const T *)bufs[0].view.buf;                          \
-        T *y = (T *)bufs[1].view.buf;                                      \
-        for (Py_ssize_t i = 0; i < n; i++, x += k, y += k)                 \
-            SOFTMAX_ROW(T, EXP, x, y, k)                                   \
+        const T *x_ = (xi);                                                \
+        T *y_ = (out);                                                     \
+        for (Py_ssize_t i = 0; i < (n); i++, x_ += (k), y_ += (k))         \
+            SOFTMAX_ROW(T, EXP, x_, y_, k)                                 \
     }
 
 static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -500,21 +507,24 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         return NULL;
     }
     Py_ssize_t n = bufs[0].view.shape[0];
-    if (kind == 1) SOFTMAX_LOOP(float, expf) else SOFTMAX_LOOP(double, exp)
+    if (kind == 1)
+        SOFTMAX_LOOP(float, expf, (const float *)bufs[0].view.buf, (float *)bufs[1].view.buf, n, k)
+    else
+        SOFTMAX_LOOP(double, exp, (const double *)bufs[0].view.buf, (double *)bufs[1].view.buf,
+                     n, k)
     release(bufs, 2);
     Py_RETURN_NONE;
 }
 
 /* sparse_ce(xi, labels, e): e_p = log sum_j e^(xi_pj - m_p) - (xi_p,d_p - m_p), m_p the row max. */
-#define SPARSE_CE_LOOP(T, EXP, LOG)                                         \
+#define SPARSE_CE_LOOP(T, EXP, LOG, xi, d, e, n, k)                        \
     {                                                                      \
-        const T *x = (const T *)bufs[0].view.buf;                          \
-        T *e = (T *)bufs[1].view.buf;                                      \
-        for (Py_ssize_t i = 0; i < n; i++, x += k) {                       \
-            T mx = x[0], sum = 0;                                          \
-            for (Py_ssize_t j = 1; j < k; j++) mx = x[j] > mx ? x[j] : mx; \
-            for (Py_ssize_t j = 0; j < k; j++) sum += EXP(x[j] - mx);      \
-            e[i] = LOG(sum) - (x[d[i]] - mx);                              \
+        const T *x_ = (xi);                                                \
+        for (Py_ssize_t i = 0; i < (n); i++, x_ += (k)) {                  \
+            T mx = x_[0], sum = 0;                                         \
+            for (Py_ssize_t j = 1; j < (k); j++) mx = x_[j] > mx ? x_[j] : mx; \
+            for (Py_ssize_t j = 0; j < (k); j++) sum += EXP(x_[j] - mx);   \
+            (e)[i] = LOG(sum) - (x_[(d)[i]] - mx);                         \
         }                                                                  \
     }
 
@@ -528,7 +538,12 @@ static PyObject *sparse_ce(PyObject *self, PyObject *const *args, Py_ssize_t nar
     if (k < 0) goto done;
     Py_ssize_t n = bufs[0].view.shape[0];
     const int64_t *d = (const int64_t *)bufs[2].view.buf;
-    if (kind == 1) SPARSE_CE_LOOP(float, expf, logf) else SPARSE_CE_LOOP(double, exp, log)
+    if (kind == 1)
+        SPARSE_CE_LOOP(float, expf, logf, (const float *)bufs[0].view.buf, d,
+                       (float *)bufs[1].view.buf, n, k)
+    else
+        SPARSE_CE_LOOP(double, exp, log, (const double *)bufs[0].view.buf, d,
+                       (double *)bufs[1].view.buf, n, k)
     Py_INCREF(Py_None);
     result = Py_None;
 done:
@@ -537,15 +552,15 @@ done:
 }
 
 /* sparse_ce_delta(Y, labels, scale, out): out = (Y - D) * scale, D the one-hot rows. */
-#define DELTA_LOOP(T)                                                      \
+#define CE_DELTA_LOOP(T, Y, d, out, n, k, scale)                           \
     {                                                                      \
-        const T *y = (const T *)bufs[0].view.buf;                          \
-        T *o = (T *)bufs[1].view.buf;                                      \
-        const T c = (T)scale;                                              \
-        for (Py_ssize_t i = 0; i < n; i++, y += k, o += k) {               \
-            for (Py_ssize_t j = 0; j < k; j++) o[j] = y[j];                \
-            o[d[i]] -= (T)1;                                               \
-            for (Py_ssize_t j = 0; j < k; j++) o[j] *= c;                  \
+        const T *y_ = (Y);                                                 \
+        T *o_ = (out);                                                     \
+        const T c_ = (T)(scale);                                           \
+        for (Py_ssize_t i = 0; i < (n); i++, y_ += (k), o_ += (k)) {       \
+            for (Py_ssize_t j = 0; j < (k); j++) o_[j] = y_[j];            \
+            o_[(d)[i]] -= (T)1;                                            \
+            for (Py_ssize_t j = 0; j < (k); j++) o_[j] *= c_;              \
         }                                                                  \
     }
 
@@ -561,7 +576,266 @@ static PyObject *sparse_ce_delta(PyObject *self, PyObject *const *args, Py_ssize
     if (k < 0) goto done;
     Py_ssize_t n = bufs[0].view.shape[0];
     const int64_t *d = (const int64_t *)bufs[2].view.buf;
-    if (kind == 1) DELTA_LOOP(float) else DELTA_LOOP(double)
+    if (kind == 1)
+        CE_DELTA_LOOP(float, (const float *)bufs[0].view.buf, d, (float *)bufs[1].view.buf, n,
+                      k, scale)
+    else
+        CE_DELTA_LOOP(double, (const double *)bufs[0].view.buf, d, (double *)bufs[1].view.buf,
+                      n, k, scale)
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    release(bufs, 3);
+    return result;
+}
+
+/* ==================================== the training step of a dense softmax classifier
+ * make_step(layers, n, gemm, gemv, blas64, scale, min_gemm) -> plan;  train_step(plan, X, labels, e, lr)
+ *
+ * One step of backpropagation for a float32 stack of dense layers with a softmax output and
+ * the sparse categorical cross-entropy, in one call: the same BLAS products (OpenBLAS's
+ * cblas_sgemm, or cblas_sgemv for one sample as NumPy's matmul takes it; the caller found their
+ * addresses) and the same elementwise loops as the Python
+ * path (Dense.forward, backward_from_delta and the kernels above), in the same order, so the
+ * weights come out bit for bit the same. What this call saves is the Python between them.
+ *   forward     Xi_l = Y_{l-1} W_l + b_l,  Y_l = f_l(Xi_l);  e_p = logsumexp(Xi_L,p) - Xi_L,p,d_p
+ *   backward    delta_L = (Y_L - D) scale;  delta_l = f_l'(Xi_l) * dX_{l+1}
+ *               dX_l = delta_l W_l^T (before W_l changes; none for the first layer)
+ *   lr given    W_l -= lr Y_{l-1}^T delta_l (one gemm with beta 1 when W has >= min_gemm
+ *               entries, the rank-1 loop for one sample, else dW_l then W_l -= lr dW_l);
+ *               b_l -= lr (column sums of delta_l)
+ *   lr None     dW_l = Y_{l-1}^T delta_l and db_l only (the optimizer steps afterwards)
+ * layers: tuple of (W, b or None, dW, db or None, Xi, Y, delta, dX or None, code, slope) with
+ * the work arrays of n rows; a linear hidden layer has Y = Xi and delta = the next layer's dX. */
+typedef void (*sgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float *,
+                           int64_t, const float *, int64_t, float, float *, int64_t);
+typedef void (*sgemm32_fn)(int, int, int, int, int, int, float, const float *, int,
+                           const float *, int, float, float *, int);
+typedef void (*sgemv64_fn)(int, int, int64_t, int64_t, float, const float *, int64_t,
+                           const float *, int64_t, float, float *, int64_t);
+typedef void (*sgemv32_fn)(int, int, int, int, float, const float *, int, const float *, int,
+                           float, float *, int);
+enum { ROW_MAJOR = 101, COL_MAJOR = 102, NO_TRANS = 111, TRANS = 112, STEP_ARRAYS = 8 };
+
+typedef struct {
+    float *a[STEP_ARRAYS]; /* W, b, dW, db, Xi, Y, delta, dX (NULL where None) */
+    Py_ssize_t k, u;
+    int code;
+    float slope;
+} step_layer_t;
+
+typedef struct {
+    int L, blas64;
+    Py_ssize_t n, k0, min_gemm;
+    void *gemm, *gemv;
+    float scale;
+    step_layer_t layer[MAX_LAYERS];
+    buf_t bufs[STEP_ARRAYS * MAX_LAYERS];
+} step_t;
+
+enum { S_W, S_B, S_DW, S_DB, S_XI, S_Y, S_DELTA, S_DX };
+
+static void sgemm(const step_t *s, int ta, int tb, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
+                  float alpha, const float *A, Py_ssize_t lda, const float *B, Py_ssize_t ldb,
+                  float beta, float *C, Py_ssize_t ldc) {
+    if (s->blas64)
+        ((sgemm64_fn)s->gemm)(ROW_MAJOR, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        ((sgemm32_fn)s->gemm)(ROW_MAJOR, ta, tb, (int)M, (int)N, (int)K, alpha, A, (int)lda, B,
+                              (int)ldb, beta, C, (int)ldc);
+}
+
+/* y = A^T x for A (M, N) in `order` with leading dimension lda, unit strides. */
+static void sgemv_t(const step_t *s, int order, Py_ssize_t M, Py_ssize_t N, const float *A,
+                    Py_ssize_t lda, const float *x, float *y) {
+    if (s->blas64)
+        ((sgemv64_fn)s->gemv)(order, TRANS, M, N, 1.0f, A, lda, x, 1, 0.0f, y, 1);
+    else
+        ((sgemv32_fn)s->gemv)(order, TRANS, (int)M, (int)N, 1.0f, A, (int)lda, x, 1, 0.0f, y, 1);
+}
+
+/* db = column sums of delta (n, u), row after row onto +0 as NumPy's add.reduce(axis=0) adds
+ * them (so a column of -0 sums to +0, as there). */
+static inline void column_sums(const float *delta, float *db, Py_ssize_t n, Py_ssize_t u) {
+    for (Py_ssize_t j = 0; j < u; j++) db[j] = 0.0f;
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (Py_ssize_t j = 0; j < u; j++) db[j] += delta[i * u + j];
+}
+
+MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t *d, float *e,
+                                  int update, float lr) {
+    const Py_ssize_t n = s->n;
+    const int L = s->L;
+    const float *in = X;
+    for (int l = 0; l < L; l++) { /* forward */
+        const step_layer_t *p = &s->layer[l];
+        const Py_ssize_t k = p->k, u = p->u;
+        float *xi = p->a[S_XI], *y = p->a[S_Y];
+        const float *b = p->a[S_B];
+        if (n == 1) /* NumPy's matmul: vector @ matrix is gemv on W (k, u) row-major */
+            sgemv_t(s, ROW_MAJOR, k, u, p->a[S_W], u, in, xi);
+        else
+            sgemm(s, NO_TRANS, NO_TRANS, n, u, k, 1.0f, in, k, p->a[S_W], u, 0.0f, xi, u);
+        if (b)
+            for (Py_ssize_t i = 0; i < n; i++)
+                for (Py_ssize_t j = 0; j < u; j++) xi[i * u + j] += b[j];
+        if (p->code == ACT_SIGMOID) sigmoid_loop(xi, y, n * u, p->slope);
+        else if (p->code == ACT_RELU) RELU_LOOP(float, xi, y, n * u)
+        else if (p->code == ACT_SOFTMAX) SOFTMAX_LOOP(float, expf, xi, y, n, u)
+        in = y;
+    }
+    const step_layer_t *last = &s->layer[L - 1];
+    SPARSE_CE_LOOP(float, expf, logf, last->a[S_XI], d, e, n, last->u)
+    CE_DELTA_LOOP(float, last->a[S_Y], d, last->a[S_DELTA], n, last->u, s->scale)
+    for (int l = L - 1; l >= 0; l--) { /* backward */
+        const step_layer_t *p = &s->layer[l];
+        const Py_ssize_t k = p->k, u = p->u;
+        float *W = p->a[S_W], *b = p->a[S_B], *dW = p->a[S_DW], *db = p->a[S_DB];
+        float *delta = p->a[S_DELTA];
+        const float *prev = l ? s->layer[l - 1].a[S_Y] : X;
+        if (l < L - 1 && p->code != ACT_LINEAR) {
+            const float *dY = s->layer[l + 1].a[S_DX];
+            const float *a = p->code == ACT_RELU ? p->a[S_XI] : p->a[S_Y];
+            ACT_DELTA_LOOP(float, p->code, a, dY, delta, n * u, p->slope)
+        }
+        if (p->a[S_DX] && n == 1) /* delta @ W^T: gemv on W^T, i.e. W read column-major */
+            sgemv_t(s, COL_MAJOR, u, k, W, u, delta, p->a[S_DX]);
+        else if (p->a[S_DX])
+            sgemm(s, NO_TRANS, TRANS, n, k, u, 1.0f, delta, u, W, u, 0.0f, p->a[S_DX], k);
+        if (update && n == 1) OUTER_LOOP(float, W, prev, delta, k, u, lr)
+        else if (update && k * u >= s->min_gemm)
+            sgemm(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, 1.0f, W, u);
+        else if (n == 1)
+            for (Py_ssize_t i = 0; i < k; i++)
+                for (Py_ssize_t j = 0; j < u; j++) dW[i * u + j] = prev[i] * delta[j];
+        else
+            sgemm(s, TRANS, NO_TRANS, k, u, n, 1.0f, prev, k, delta, u, 0.0f, dW, u);
+        if (update && n > 1 && k * u < s->min_gemm) SGD_LOOP(float, W, dW, k * u, lr)
+        if (b) {
+            column_sums(delta, db, n, u);
+            if (update) SGD_LOOP(float, b, db, u, lr)
+        }
+    }
+}
+
+static void step_free(PyObject *capsule) {
+    step_t *s = (step_t *)PyCapsule_GetPointer(capsule, "mlplab.step");
+    if (s) {
+        release(s->bufs, STEP_ARRAYS * MAX_LAYERS);
+        PyMem_Free(s);
+    }
+}
+
+/* Get array i of a layer tuple as float32 with `want` entries (or None where allowed). */
+static int step_array(step_t *s, PyObject *t, int l, int i, Py_ssize_t want, int optional) {
+    PyObject *obj = PyTuple_GET_ITEM(t, i);
+    int kind = 1;
+    if (obj == Py_None && optional) return 0;
+    if (get(obj, &s->bufs[STEP_ARRAYS * l + i], 1, &kind) < 0) return -1;
+    if (count(&s->bufs[STEP_ARRAYS * l + i], kind) != want) {
+        PyErr_Format(PyExc_TypeError, "layer %d: array %d must have %zd entries", l, i, want);
+        return -1;
+    }
+    s->layer[l].a[i] = (float *)s->bufs[STEP_ARRAYS * l + i].view.buf;
+    return 0;
+}
+
+static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args(nargs, 7, "make_step") < 0) return NULL;
+    PyObject *layers = args[0];
+    const int L = layer_count(layers);
+    if (L < 0) return NULL;
+    step_t *s = (step_t *)PyMem_Calloc(1, sizeof(step_t));
+    if (!s) return PyErr_NoMemory();
+    PyObject *capsule = PyCapsule_New(s, "mlplab.step", step_free);
+    if (!capsule) {
+        PyMem_Free(s);
+        return NULL;
+    }
+    s->L = L;
+    s->n = PyLong_AsSsize_t(args[1]);
+    s->gemm = PyLong_AsVoidPtr(args[2]);
+    s->gemv = PyLong_AsVoidPtr(args[3]);
+    s->blas64 = PyObject_IsTrue(args[4]);
+    s->scale = (float)PyFloat_AsDouble(args[5]);
+    s->min_gemm = PyLong_AsSsize_t(args[6]);
+    if (PyErr_Occurred()) goto fail;
+    if (s->n < 1 || !s->gemm || !s->gemv) {
+        PyErr_SetString(PyExc_ValueError, "n must be positive, gemm and gemv addresses");
+        goto fail;
+    }
+    for (int l = 0; l < s->L; l++) {
+        PyObject *t = PyTuple_GET_ITEM(layers, l);
+        step_layer_t *p = &s->layer[l];
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 10) {
+            PyErr_SetString(PyExc_TypeError, "each layer is a tuple of 10 items");
+            goto fail;
+        }
+        int kind = 1;
+        buf_t *w = &s->bufs[STEP_ARRAYS * l];
+        if (get(PyTuple_GET_ITEM(t, 0), w, 1, &kind) < 0) goto fail;
+        if (w->view.ndim != 2 || (l && w->view.shape[0] != s->layer[l - 1].u)) {
+            PyErr_SetString(PyExc_TypeError, "layer shapes do not chain");
+            goto fail;
+        }
+        p->k = w->view.shape[0];
+        p->u = w->view.shape[1];
+        if (p->k < 2 || p->u < 2) { /* NumPy's matmul takes gemv or dot there */
+            PyErr_SetString(PyExc_TypeError, "layers of one input or one unit are not served");
+            goto fail;
+        }
+        p->a[S_W] = (float *)w->view.buf;
+        p->code = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 8));
+        p->slope = (float)PyFloat_AsDouble(PyTuple_GET_ITEM(t, 9));
+        if (PyErr_Occurred()) goto fail;
+        const Py_ssize_t ku = p->k * p->u, nu = s->n * p->u;
+        if (step_array(s, t, l, S_B, p->u, 1) < 0 || step_array(s, t, l, S_DW, ku, 0) < 0 ||
+            step_array(s, t, l, S_DB, p->u, 1) < 0 || step_array(s, t, l, S_XI, nu, 0) < 0 ||
+            step_array(s, t, l, S_Y, nu, 0) < 0 || step_array(s, t, l, S_DELTA, nu, 0) < 0 ||
+            step_array(s, t, l, S_DX, s->n * p->k, 1) < 0)
+            goto fail;
+        const int hidden_ok = p->code == ACT_LINEAR || p->code == ACT_SIGMOID ||
+                              p->code == ACT_RELU;
+        if ((l < s->L - 1 ? !hidden_ok : p->code != ACT_SOFTMAX) ||
+            (!p->a[S_B]) != (!p->a[S_DB]) || (!p->a[S_DX]) != (l == 0) ||
+            (p->code == ACT_LINEAR && p->a[S_Y] != p->a[S_XI])) {
+            PyErr_SetString(PyExc_TypeError, "unsupported layer stack for the compiled step");
+            goto fail;
+        }
+    }
+    for (int l = 0; l < s->L - 1; l++)
+        if (s->layer[l].code == ACT_LINEAR && s->layer[l].a[S_DELTA] != s->layer[l + 1].a[S_DX]) {
+            PyErr_SetString(PyExc_TypeError, "a linear layer's delta must be the next dX");
+            goto fail;
+        }
+    s->k0 = s->layer[0].k;
+    return capsule;
+fail:
+    Py_DECREF(capsule);
+    return NULL;
+}
+
+static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[3];
+    memset(bufs, 0, sizeof bufs);
+    PyObject *result = NULL;
+    if (check_args(nargs, 5, "train_step") < 0) return NULL;
+    step_t *s = (step_t *)PyCapsule_GetPointer(args[0], "mlplab.step");
+    if (!s) return NULL;
+    const int update = args[4] != Py_None;
+    const float lr = update ? (float)PyFloat_AsDouble(args[4]) : 0.0f;
+    if (PyErr_Occurred()) return NULL;
+    int kind = 1;
+    if (get(args[1], &bufs[0], 0, &kind) < 0 || get(args[3], &bufs[2], 1, &kind) < 0) goto done;
+    if (count(&bufs[0], kind) != s->n * s->k0 || count(&bufs[2], kind) != s->n) {
+        PyErr_SetString(PyExc_TypeError, "X must be (n, inputs) and e (n,) for this step");
+        goto done;
+    }
+    if (get_labels(args[2], &bufs[1], s->n, s->layer[s->L - 1].u) < 0) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    run_step(s, (const float *)bufs[0].view.buf, (const int64_t *)bufs[1].view.buf,
+             (float *)bufs[2].view.buf, update, lr);
+    Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;
 done:
@@ -586,6 +860,10 @@ static PyMethodDef methods[] = {
      "cross-entropy of each row's logits against its integer label"},
     {"sparse_ce_delta", (PyCFunction)(void (*)(void))sparse_ce_delta, METH_FASTCALL,
      "(Y - one_hot(labels)) * scale"},
+    {"make_step", (PyCFunction)(void (*)(void))make_step, METH_FASTCALL,
+     "the plan of a compiled training step"},
+    {"train_step", (PyCFunction)(void (*)(void))train_step, METH_FASTCALL,
+     "one training step of a dense softmax classifier"},
     {NULL, NULL, 0, NULL},
 };
 

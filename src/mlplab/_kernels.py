@@ -207,29 +207,46 @@ def _gemm():
     return _state["gemm"] or None
 
 
-def _find_gemm():
+def _openblas():
+    """The OpenBLAS that NumPy ships (already loaded by NumPy: the same library and thread
+    pool), or None."""
     import ctypes
     import glob
 
     libs = sorted(glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs",
                                          "*openblas*.so*")))
-    if len(libs) != 1:
+    return ctypes.CDLL(libs[0]) if len(libs) == 1 else None
+
+
+def _cblas(lib, stem):
+    """(function, index type) of cblas_<stem> in lib (e.g. stem "sgemm"), or None."""
+    import ctypes
+
+    for name, index in ((f"scipy_cblas_{stem}64_", ctypes.c_int64),
+                        (f"cblas_{stem}64_", ctypes.c_int64), (f"cblas_{stem}", ctypes.c_int)):
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            return fn, index
+    return None
+
+
+def _find_gemm():
+    import ctypes
+
+    lib = _openblas()
+    if lib is None:
         return None
-    lib = ctypes.CDLL(libs[0])  # already loaded by NumPy: the same library and thread pool
     found = {}
     for dtype, letter, ctype in ((np.float32, "s", ctypes.c_float),
                                  (np.float64, "d", ctypes.c_double)):
-        for name, index in ((f"scipy_cblas_{letter}gemm64_", ctypes.c_int64),
-                            (f"cblas_{letter}gemm64_", ctypes.c_int64),
-                            (f"cblas_{letter}gemm", ctypes.c_int)):
-            fn = getattr(lib, name, None)
-            if fn is not None:
-                p = ctypes.c_void_p
-                fn.argtypes = [ctypes.c_int] * 3 + [index] * 3 + [ctype, p, index, p, index,
-                                                                   ctype, p, index]
-                fn.restype = None
-                found[np.dtype(dtype)] = fn
-                break
+        hit = _cblas(lib, letter + "gemm")
+        if hit is not None:
+            fn, index = hit
+            p = ctypes.c_void_p
+            fn.argtypes = [ctypes.c_int] * 3 + [index] * 3 + [ctype, p, index, p, index, ctype,
+                                                               p, index]
+            fn.restype = None
+            found[np.dtype(dtype)] = fn
     if len(found) != 2:
         return None
     rng = np.random.default_rng(0)  # check it against NumPy before trusting it
@@ -239,6 +256,22 @@ def _find_gemm():
         _call(found[dtype], C, A, B, -0.5)
         assert np.allclose(C, expected, rtol=1e-5, atol=1e-6)
     return found
+
+
+def blas_addresses():
+    """(sgemm, sgemv, 64-bit indices) of NumPy's OpenBLAS as addresses, for compiled code that
+    calls them directly (``_compiled_step``), or None."""
+    import ctypes
+
+    if _gemm() is None:
+        return None
+    if "addresses" not in _state:
+        lib = _openblas()
+        gemm, gemv = _cblas(lib, "sgemm"), _cblas(lib, "sgemv")
+        _state["addresses"] = None if gemm is None or gemv is None or gemm[1] is not gemv[1] \
+            else (ctypes.cast(gemm[0], ctypes.c_void_p).value,
+                  ctypes.cast(gemv[0], ctypes.c_void_p).value, gemm[1] is ctypes.c_int64)
+    return _state["addresses"]
 
 
 #: Below this many elements of C, a ctypes call costs more than the separate update pass.

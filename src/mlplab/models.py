@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from . import _kernels, activations
+from . import _compiled_step, _kernels, activations
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
@@ -75,6 +75,7 @@ class Sequential:
         self.stop_training = False
         self.stop_reason: str | None = None
         self.history: History | None = None
+        self._steps: dict = {}  # compiled training steps by batch size (_compiled_step)
         seeds = np.random.SeedSequence(seed).spawn(3)
         self._init_rng, self._shuffle_rng, self._split_rng = (np.random.default_rng(s)
                                                               for s in seeds)
@@ -122,6 +123,7 @@ class Sequential:
             shape = layer.output_shape
         self.output_shape = shape
         self.built = True
+        self._steps = {}
 
     @property
     def trainable_params(self) -> list[np.ndarray]:
@@ -204,6 +206,7 @@ class Sequential:
             if isinstance(m, str) and m.lower() not in ("accuracy", "acc"):
                 _metrics.REGISTRY.lookup(m)
         self.optimizer, self.loss, self._metric_ids = optimizer, loss, metric_ids
+        self._steps = {}
         self.compiled = True
         self._resolve_metrics()
         self.check_config = bool(check_config)
@@ -293,10 +296,25 @@ class Sequential:
         loss = float(e.sum(dtype=np.float64)) * self.loss._scale(len(e))
         return loss + self.regularization_penalty(), [g.copy() for g in self.trainable_grads]
 
+    def _compiled_step(self, n: int):
+        """The compiled step for batches of n (``_compiled_step.CompiledStep``), or None."""
+        step = self._steps.get(n, False)
+        if step is False or (step is not None and not step.current(self)):
+            step = self._steps[n] = _compiled_step.CompiledStep.for_model(self, n)
+        return step
+
     def _train_batch(self, X, D):
         """One step of backpropagation; returns (per-sample losses, outputs)."""
-        Y = self._forward(X, training=True)
         rate = self._fused_sgd_rate()
+        step = self._compiled_step(len(X))
+        e = None if step is None else step(X, D, rate)
+        if e is not None:  # the same step as below, in one compiled call
+            if rate is None:
+                self.optimizer.apply(self.trainable_params, self.trainable_grads)
+            else:
+                self.optimizer.iterations += 1
+            return e, self.layers[-1].Y
+        Y = self._forward(X, training=True)
         if rate is None:
             self._backward(Y, D)
             self.optimizer.apply(self.trainable_params, self.trainable_grads)
@@ -403,6 +421,7 @@ class Sequential:
         if not self.built or self.input_shape != tuple(X.shape[1:]):
             self.build(X.shape[1:])
         self._resolve_metrics()
+        self._steps = {}  # planned again: the accelerators may have been switched since
         n = len(X)
         # Shuffled batches are gathered into one reused buffer: no copy of x per epoch.
         batches = BatchIterator(X, D, batch_size=batch_size or 32, shuffle=shuffle,
@@ -626,6 +645,11 @@ class Sequential:
                 twin.build(twin.input_shape)
                 twin.set_weights(self.get_weights())
         return twin
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_steps"] = {}  # they hold this model's arrays by address: a copy makes its own
+        return state
 
     def __repr__(self):
         return f"<Sequential name={self.name!r} layers={len(self.layers)}>"

@@ -1,0 +1,121 @@
+"""One training step of a float32 dense softmax classifier in one compiled call.
+
+The Python path of a step (``Sequential._train_batch``: ``Dense.forward``, the loss's fused
+delta, ``Dense.backward_from_delta``) makes some 25 calls into NumPy and the kernels per batch:
+~40-80 us of interpreter time, as much as the arithmetic of a batch of 32 on a 784-512-10
+network. ``_ckernels.train_step`` makes the same BLAS products and elementwise loops in the
+same order in one call (its comment in ``_ckernels.c`` states the math), into the layers' own
+work arrays: afterwards every layer holds Y_prev, Xi, Y, delta (and dW, or a pending dW, as
+after plain SGD's fused step) as the Python path leaves them, and the weights are bit for bit
+the same (tested). The optimizers other than plain SGD then step as usual.
+
+It serves what MNIST-style classifiers use: Dense layers only, linear, sigmoid or ReLU hidden
+layers, a softmax output with ``sparse_categorical_crossentropy``, float32, no regularizers or
+constraints. Every other model, and ``MLPLAB_PURE_NUMPY=1``, runs the Python path.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _kernels, activations
+from .layers.dense import Dense
+from .losses import SparseCategoricalCrossentropy
+
+_HIDDEN_CODES = (0, 1, 3)  # linear, sigmoid, relu (codes of activations.kernel_code)
+_SOFTMAX = 4
+
+
+def _ckernels():
+    kernels = _kernels._load()
+    if kernels is None or not hasattr(kernels, "train_step") or _kernels.blas_addresses() is None:
+        return None
+    return kernels
+
+
+def _eligible(model) -> bool:
+    if model.dtype != np.float32 or type(model.loss) is not SparseCategoricalCrossentropy:
+        return False
+    layers = model.layers
+    for i, layer in enumerate(layers):
+        if type(layer) is not Dense or layer.kernel_regularizer is not None or \
+                layer.bias_regularizer is not None or layer.kernel_constraint is not None or \
+                layer.bias_constraint is not None or layer.need_input_grad != (i > 0) or \
+                min(layer.W.shape) < 2:  # NumPy's matmul takes other BLAS paths there
+            return False
+        code = activations.kernel_code(layer.activation)
+        if code is None or (code[0] == _SOFTMAX) != (i == len(layers) - 1) or \
+                (i < len(layers) - 1 and code[0] not in _HIDDEN_CODES):
+            return False
+    return True
+
+
+class CompiledStep:
+    """The compiled step of ``model`` for batches of ``n`` samples (see the module's doc)."""
+
+    def __init__(self, model, n: int, kernels):
+        self.kernels, self.n = kernels, n
+        self.optimizer, self.loss = model.optimizer, model.loss
+        self.layers = list(model.layers)
+        self.params = [p for layer in self.layers for p in layer.params]
+        self.e = np.empty(n, dtype=np.float32)
+        work, entries = [], []
+        for i, layer in enumerate(self.layers):
+            k, u = layer.W.shape
+            xi = layer._buffer("xi", n, u)
+            code, slope = activations.kernel_code(layer.activation)
+            Y = xi if code == 0 else layer._buffer("Y", n, u)
+            dX = layer._buffer("dX", n, k) if i > 0 else None
+            entries.append([layer.W, layer.b, layer._dW, getattr(layer, "db", None), xi, Y,
+                            None, dX, code, float(slope)])
+            work.append([layer, xi, Y])
+        for i, (entry, (layer, _, _)) in enumerate(zip(entries, work)):
+            linear_hidden = entry[8] == 0 and i < len(entries) - 1
+            entry[6] = entries[i + 1][7] if linear_hidden else layer._buffer("delta", n,
+                                                                             layer.units)
+            work[i].append(entry[6])
+        self.work = [tuple(w) for w in work]
+        self.plan = kernels.make_step(tuple(tuple(e) for e in entries), n,
+                                      *_kernels.blas_addresses(),
+                                      float(np.float32(model.loss._scale(n))),
+                                      _kernels.MIN_GEMM_SIZE)
+        # plain SGD leaves dW pending where it folds the step into the product (as Dense does)
+        self.pending = [n == 1 or layer.W.size >= _kernels.MIN_GEMM_SIZE for layer in self.layers]
+
+    @classmethod
+    def for_model(cls, model, n: int):
+        """The step for batches of n samples, or None where the Python path must run."""
+        kernels = _ckernels()
+        if kernels is None or not _eligible(model):
+            return None
+        try:
+            return cls(model, n, kernels)
+        except TypeError:  # a weight array of another dtype or layout (set by hand)
+            return None
+
+    def current(self, model) -> bool:
+        """Still the model's layers, weights, optimizer and loss, with the kernels on."""
+        if model.optimizer is not self.optimizer or model.loss is not self.loss or \
+                model.layers != self.layers or _kernels._load() is None:
+            return False
+        i = 0
+        for layer in self.layers:
+            for p in layer.params:
+                if p is not self.params[i]:
+                    return False
+                i += 1
+        return True
+
+    def __call__(self, X, D, sgd_rate):
+        """Run the step on (X, D); with ``sgd_rate`` also take plain SGD's step. Returns the
+        per-sample losses, or None (nothing changed) when X or D does not fit the plan."""
+        labels = D if D.dtype == np.int64 else D.astype(np.int64)
+        try:
+            self.kernels.train_step(self.plan, X, labels, self.e, sgd_rate)
+        except TypeError:  # another dtype or layout of X: the Python path's turn
+            return None
+        prev = X
+        for (layer, xi, Y, delta), pending in zip(self.work, self.pending):
+            layer.Y_prev, layer.xi, layer.Y, layer.delta = prev, xi, Y, delta
+            layer._dW_pending = sgd_rate is not None and pending
+            prev = Y
+        return self.e
