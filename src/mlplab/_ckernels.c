@@ -100,7 +100,7 @@ static int get_same(PyObject *const *args, buf_t *bufs, int n, const char *writa
 #define SGD_LOOP(T, w, g, n, lr)                                           \
     {                                                                      \
         const T a_ = (T)(lr);                                              \
-        for (Py_ssize_t i = 0; i < (n); i++) (w)[i] -= a_ * (g)[i];        \
+        for (Py_ssize_t i_ = 0; i_ < (n); i_++) (w)[i_] -= a_ * (g)[i_];        \
     }
 
 MULTIVERSION static PyObject *sgd(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -122,10 +122,10 @@ MULTIVERSION static PyObject *sgd(PyObject *self, PyObject *const *args, Py_ssiz
 #define OUTER_LOOP(T, w, x, d, m, n, lr)                                   \
     {                                                                      \
         const T a_ = (T)(lr);                                              \
-        for (Py_ssize_t i = 0; i < (m); i++) {                             \
-            const T x_ = (x)[i];                                           \
-            T *row_ = (w) + i * (n);                                       \
-            for (Py_ssize_t j = 0; j < (n); j++) row_[j] -= a_ * (x_ * (d)[j]); \
+        for (Py_ssize_t i_ = 0; i_ < (m); i_++) {                             \
+            const T x_ = (x)[i_];                                           \
+            T *row_ = (w) + i_ * (n);                                       \
+            for (Py_ssize_t j_ = 0; j_ < (n); j_++) row_[j_] -= a_ * (x_ * (d)[j_]); \
         }                                                                  \
     }
 
@@ -167,14 +167,14 @@ MULTIVERSION static PyObject *sgd_outer(PyObject *self, PyObject *const *args, P
         T *m = (T *)bufs[2].view.buf;                                      \
         T *v = (T *)bufs[3].view.buf;                                      \
         const T c1 = (T)b1, c2 = (T)b2, e = (T)eps, a = (T)alpha;          \
-        for (Py_ssize_t i = 0; i < n; i++) {                               \
-            const T gi = g[i];                                             \
-            T mi = m[i] + c1 * (gi - m[i]);                                \
-            const T vi = v[i] + c2 * (gi * gi - v[i]);                     \
+        for (Py_ssize_t i_ = 0; i_ < n; i_++) {                               \
+            const T gi = g[i_];                                             \
+            T mi = m[i_] + c1 * (gi - m[i_]);                                \
+            const T vi = v[i_] + c2 * (gi * gi - v[i_]);                     \
             mi *= (T)(ABS(mi) >= TINY); /* branch-free: vectorizes */      \
-            m[i] = mi;                                                     \
-            v[i] = vi;                                                     \
-            w[i] -= a * (mi / (SQRT(vi) + e));                             \
+            m[i_] = mi;                                                     \
+            v[i_] = vi;                                                     \
+            w[i_] -= a * (mi / (SQRT(vi) + e));                             \
         }                                                                  \
     }
 
@@ -198,9 +198,9 @@ MULTIVERSION static PyObject *adam(PyObject *self, PyObject *const *args, Py_ssi
 #define SOFTMAX_ROW(T, EXP, x, y, k)                                       \
     {                                                                      \
         T mx = (x)[0], sum = 0;                                            \
-        for (Py_ssize_t j = 1; j < (k); j++) mx = (x)[j] > mx ? (x)[j] : mx; \
-        for (Py_ssize_t j = 0; j < (k); j++) sum += ((y)[j] = EXP((x)[j] - mx)); \
-        for (Py_ssize_t j = 0; j < (k); j++) (y)[j] /= sum;                \
+        for (Py_ssize_t j_ = 1; j_ < (k); j_++) mx = (x)[j_] > mx ? (x)[j_] : mx; \
+        for (Py_ssize_t j_ = 0; j_ < (k); j_++) sum += ((y)[j_] = EXP((x)[j_] - mx)); \
+        for (Py_ssize_t j_ = 0; j_ < (k); j_++) (y)[j_] /= sum;                \
     }
 
 /* ------------------------------------------ forward(x, out, scratch, layers) -> bool
@@ -223,28 +223,28 @@ enum { ACT_LINEAR, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
             const Py_ssize_t u = wb[2 * l].view.shape[1];                                     \
             T *y = (l == L - 1) ? out : scratch + (l % 2) * half;                             \
             const T s = (T)params[l];                                                         \
-            for (Py_ssize_t i = 0; i < n; i++) {                                              \
-                T *row = y + i * u;                                                           \
-                const T *xr = in + i * k;                                                     \
-                for (Py_ssize_t j = 0; j < u; j++) row[j] = b ? b[j] : (T)0;                  \
+            for (Py_ssize_t i_ = 0; i_ < n; i_++) {                                              \
+                T *row = y + i_ * u;                                                           \
+                const T *xr = in + i_ * k;                                                     \
+                for (Py_ssize_t j_ = 0; j_ < u; j_++) row[j_] = b ? b[j_] : (T)0;                  \
                 for (Py_ssize_t p = 0; p < k; p++) {                                          \
                     const T xp = xr[p];                                                       \
                     const T *wr = W + p * u;                                                  \
-                    for (Py_ssize_t j = 0; j < u; j++) row[j] += xp * wr[j];                  \
+                    for (Py_ssize_t j_ = 0; j_ < u; j_++) row[j_] += xp * wr[j_];                  \
                 }                                                                             \
                 switch (codes[l]) {                                                           \
                 case ACT_SIGMOID:                                                             \
-                    for (Py_ssize_t j = 0; j < u; j++) {                                      \
-                        const T z = s * row[j];                                               \
-                        if (z >= 0) row[j] = (T)1 / ((T)1 + EXP(-z));                         \
-                        else { const T e = EXP(z); row[j] = e / ((T)1 + e); }                 \
+                    for (Py_ssize_t j_ = 0; j_ < u; j_++) {                                      \
+                        const T z = s * row[j_];                                               \
+                        if (z >= 0) row[j_] = (T)1 / ((T)1 + EXP(-z));                         \
+                        else { const T e = EXP(z); row[j_] = e / ((T)1 + e); }                 \
                     }                                                                         \
                     break;                                                                    \
                 case ACT_TANH:                                                                \
-                    for (Py_ssize_t j = 0; j < u; j++) row[j] = TANH(s * row[j]);             \
+                    for (Py_ssize_t j_ = 0; j_ < u; j_++) row[j_] = TANH(s * row[j_]);             \
                     break;                                                                    \
                 case ACT_RELU:                                                                \
-                    for (Py_ssize_t j = 0; j < u; j++) row[j] = row[j] > 0 ? row[j] : (T)0;   \
+                    for (Py_ssize_t j_ = 0; j_ < u; j_++) row[j_] = row[j_] > 0 ? row[j_] : (T)0;   \
                     break;                                                                    \
                 case ACT_SOFTMAX:                                                             \
                     SOFTMAX_ROW(T, EXP, row, row, u)                                          \
@@ -391,7 +391,7 @@ MULTIVERSION static PyObject *sigmoid_f32(PyObject *self, PyObject *const *args,
 /* --------------------------------------------------------------------- relu(xi, out)
  * out = max(xi, 0) as NumPy's maximum gives it: NaN stays NaN, -0 becomes +0. */
 #define RELU_LOOP(T, x, y, n)                                              \
-    for (Py_ssize_t i = 0; i < (n); i++) (y)[i] = (x)[i] <= 0 ? (T)0 : (x)[i];
+    for (Py_ssize_t i_ = 0; i_ < (n); i_++) (y)[i_] = (x)[i_] <= 0 ? (T)0 : (x)[i_];
 
 MULTIVERSION static PyObject *relu(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buf_t bufs[2];
@@ -413,12 +413,12 @@ MULTIVERSION static PyObject *relu(PyObject *self, PyObject *const *args, Py_ssi
     {                                                                      \
         const T s_ = (T)(slope);                                           \
         if ((code) == ACT_RELU)                                            \
-            for (Py_ssize_t i = 0; i < (n); i++) (o)[i] = (T)((a)[i] > 0) * (d)[i]; \
+            for (Py_ssize_t i_ = 0; i_ < (n); i_++) (o)[i_] = (T)((a)[i_] > 0) * (d)[i_]; \
         else if ((slope) == 1.0)                                           \
-            for (Py_ssize_t i = 0; i < (n); i++) (o)[i] = (((T)1 - (a)[i]) * (a)[i]) * (d)[i]; \
+            for (Py_ssize_t i_ = 0; i_ < (n); i_++) (o)[i_] = (((T)1 - (a)[i_]) * (a)[i_]) * (d)[i_]; \
         else                                                               \
-            for (Py_ssize_t i = 0; i < (n); i++)                           \
-                (o)[i] = ((((T)1 - (a)[i]) * (a)[i]) * s_) * (d)[i];       \
+            for (Py_ssize_t i_ = 0; i_ < (n); i_++)                           \
+                (o)[i_] = ((((T)1 - (a)[i_]) * (a)[i_]) * s_) * (d)[i_];       \
     }
 
 MULTIVERSION static PyObject *delta(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -492,7 +492,7 @@ static Py_ssize_t get_rows(PyObject *rows, PyObject *out, PyObject *labels, int 
     {                                                                      \
         const T *x_ = (xi);                                                \
         T *y_ = (out);                                                     \
-        for (Py_ssize_t i = 0; i < (n); i++, x_ += (k), y_ += (k))         \
+        for (Py_ssize_t i_ = 0; i_ < (n); i_++, x_ += (k), y_ += (k))         \
             SOFTMAX_ROW(T, EXP, x_, y_, k)                                 \
     }
 
@@ -520,11 +520,11 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 #define SPARSE_CE_LOOP(T, EXP, LOG, xi, d, e, n, k)                        \
     {                                                                      \
         const T *x_ = (xi);                                                \
-        for (Py_ssize_t i = 0; i < (n); i++, x_ += (k)) {                  \
+        for (Py_ssize_t i_ = 0; i_ < (n); i_++, x_ += (k)) {                  \
             T mx = x_[0], sum = 0;                                         \
-            for (Py_ssize_t j = 1; j < (k); j++) mx = x_[j] > mx ? x_[j] : mx; \
-            for (Py_ssize_t j = 0; j < (k); j++) sum += EXP(x_[j] - mx);   \
-            (e)[i] = LOG(sum) - (x_[(d)[i]] - mx);                         \
+            for (Py_ssize_t j_ = 1; j_ < (k); j_++) mx = x_[j_] > mx ? x_[j_] : mx; \
+            for (Py_ssize_t j_ = 0; j_ < (k); j_++) sum += EXP(x_[j_] - mx);   \
+            (e)[i_] = LOG(sum) - (x_[(d)[i_]] - mx);                         \
         }                                                                  \
     }
 
@@ -557,10 +557,10 @@ done:
         const T *y_ = (Y);                                                 \
         T *o_ = (out);                                                     \
         const T c_ = (T)(scale);                                           \
-        for (Py_ssize_t i = 0; i < (n); i++, y_ += (k), o_ += (k)) {       \
-            for (Py_ssize_t j = 0; j < (k); j++) o_[j] = y_[j];            \
-            o_[(d)[i]] -= (T)1;                                            \
-            for (Py_ssize_t j = 0; j < (k); j++) o_[j] *= c_;              \
+        for (Py_ssize_t i_ = 0; i_ < (n); i_++, y_ += (k), o_ += (k)) {       \
+            for (Py_ssize_t j_ = 0; j_ < (k); j_++) o_[j_] = y_[j_];            \
+            o_[(d)[i_]] -= (T)1;                                            \
+            for (Py_ssize_t j_ = 0; j_ < (k); j_++) o_[j_] *= c_;              \
         }                                                                  \
     }
 
@@ -654,14 +654,6 @@ static void sgemv_t(const step_t *s, int order, Py_ssize_t M, Py_ssize_t N, cons
         ((sgemv32_fn)s->gemv)(order, TRANS, (int)M, (int)N, 1.0f, A, (int)lda, x, 1, 0.0f, y, 1);
 }
 
-/* db = column sums of delta (n, u), row after row onto +0 as NumPy's add.reduce(axis=0) adds
- * them (so a column of -0 sums to +0, as there). */
-static inline void column_sums(const float *delta, float *db, Py_ssize_t n, Py_ssize_t u) {
-    for (Py_ssize_t j = 0; j < u; j++) db[j] = 0.0f;
-    for (Py_ssize_t i = 0; i < n; i++)
-        for (Py_ssize_t j = 0; j < u; j++) db[j] += delta[i * u + j];
-}
-
 MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t *d, float *e,
                                   int update, float lr) {
     const Py_ssize_t n = s->n;
@@ -676,12 +668,14 @@ MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t
             sgemv_t(s, ROW_MAJOR, k, u, p->a[S_W], u, in, xi);
         else
             sgemm(s, NO_TRANS, NO_TRANS, n, u, k, 1.0f, in, k, p->a[S_W], u, 0.0f, xi, u);
-        if (b)
-            for (Py_ssize_t i = 0; i < n; i++)
-                for (Py_ssize_t j = 0; j < u; j++) xi[i * u + j] += b[j];
-        if (p->code == ACT_SIGMOID) sigmoid_loop(xi, y, n * u, p->slope);
-        else if (p->code == ACT_RELU) RELU_LOOP(float, xi, y, n * u)
-        else if (p->code == ACT_SOFTMAX) SOFTMAX_LOOP(float, expf, xi, y, n, u)
+        for (Py_ssize_t i = 0; i < n; i++) { /* bias and f, a row at a time while it is in L1 */
+            float *r = xi + i * u, *yr = y + i * u;
+            if (b)
+                for (Py_ssize_t j = 0; j < u; j++) r[j] += b[j];
+            if (p->code == ACT_SIGMOID) sigmoid_loop(r, yr, u, p->slope);
+            else if (p->code == ACT_RELU) RELU_LOOP(float, r, yr, u)
+            else if (p->code == ACT_SOFTMAX) SOFTMAX_ROW(float, expf, r, yr, u)
+        }
         in = y;
     }
     const step_layer_t *last = &s->layer[L - 1];
@@ -693,10 +687,20 @@ MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t
         float *W = p->a[S_W], *b = p->a[S_B], *dW = p->a[S_DW], *db = p->a[S_DB];
         float *delta = p->a[S_DELTA];
         const float *prev = l ? s->layer[l - 1].a[S_Y] : X;
-        if (l < L - 1 && p->code != ACT_LINEAR) {
-            const float *dY = s->layer[l + 1].a[S_DX];
-            const float *a = p->code == ACT_RELU ? p->a[S_XI] : p->a[S_Y];
-            ACT_DELTA_LOOP(float, p->code, a, dY, delta, n * u, p->slope)
+        const int hidden = l < L - 1 && p->code != ACT_LINEAR;
+        const float *dY = hidden ? s->layer[l + 1].a[S_DX] : NULL;
+        const float *a = p->code == ACT_RELU ? p->a[S_XI] : p->a[S_Y];
+        if (b) /* db = column sums of delta, added row after row onto +0 as NumPy's
+                  add.reduce(axis=0) adds them (a column of -0 sums to +0, as there) */
+            for (Py_ssize_t j = 0; j < u; j++) db[j] = 0.0f;
+        for (Py_ssize_t i = 0; i < n; i++) { /* delta = f'(Xi) * dY and db, a row at a time */
+            float *dr = delta + i * u;
+            if (hidden) {
+                const float *ar = a + i * u, *dyr = dY + i * u;
+                ACT_DELTA_LOOP(float, p->code, ar, dyr, dr, u, p->slope)
+            }
+            if (b)
+                for (Py_ssize_t j = 0; j < u; j++) db[j] += dr[j];
         }
         if (p->a[S_DX] && n == 1) /* delta @ W^T: gemv on W^T, i.e. W read column-major */
             sgemv_t(s, COL_MAJOR, u, k, W, u, delta, p->a[S_DX]);
@@ -711,10 +715,7 @@ MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t
         else
             sgemm(s, TRANS, NO_TRANS, k, u, n, 1.0f, prev, k, delta, u, 0.0f, dW, u);
         if (update && n > 1 && k * u < s->min_gemm) SGD_LOOP(float, W, dW, k * u, lr)
-        if (b) {
-            column_sums(delta, db, n, u);
-            if (update) SGD_LOOP(float, b, db, u, lr)
-        }
+        if (b && update) SGD_LOOP(float, b, db, u, lr)
     }
 }
 
