@@ -339,6 +339,21 @@ def test_epoch_only_callbacks_get_no_batch_hooks():
     assert C.CallbackList([C.LambdaCallback(on_batch_end=print)], None, {}).wants_batch_logs
 
 
+def test_a_silent_fit_builds_no_logs_per_batch(monkeypatch):
+    """verbose=0 and epoch-only callbacks: the logs are made once per epoch, not per batch."""
+    model, x, y = small_problem()
+    made = []
+    logs = type(model)._logs
+    monkeypatch.setattr(type(model), "_logs", lambda self, *a: made.append(1) or logs(self, *a))
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0,
+              callbacks=[C.EarlyStopping(monitor="loss")])
+    assert len(made) == 3
+    made.clear()
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0,
+              callbacks=[C.LambdaCallback(on_batch_end=lambda batch, logs: None)])
+    assert len(made) == 3 + 3 * 4
+
+
 def test_progress_display_verbose_levels(capsys):
     model, x, y = small_problem()
     model.fit(x, y, epochs=3, verbose=2)

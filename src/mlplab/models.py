@@ -428,7 +428,8 @@ class Sequential:
                                 seed=self._shuffle_rng)
         bs, steps = batches.batch_size, len(batches)
         self.history = History()
-        cb_list = CallbackList(callbacks + [self.history, ProgbarLogger(verbose)], self,
+        progress = [ProgbarLogger(verbose)] if verbose else []  # silent: no batch hook to pay
+        cb_list = CallbackList(callbacks + [self.history] + progress, self,
                                {"epochs": epochs, "steps": steps, "verbose": verbose,
                                 "batch_size": bs, "samples": n})
         self.stop_training, self.stop_reason = False, None
