@@ -179,3 +179,25 @@ def test_train_on_batch_keeps_its_plan_while_the_model_stays():
     model.build(model.input_shape)
     model.train_on_batch(x, y)
     assert model._steps[16] is not plan
+
+
+def test_a_flatten_first_model_takes_the_compiled_step(python_step):
+    """Keras's MNIST model: Flatten(28, 28), Dense, Dense(softmax), on image-shaped x."""
+    rng = np.random.default_rng(2)
+    x, y = rng.random((64, 6, 5), dtype=np.float32), rng.integers(0, 3, 64)
+
+    def run():
+        model = mlplab.Sequential([Input((6, 5)), mlplab.layers.Flatten(),
+                                   Dense(12, activation="relu"),
+                                   Dense(3, activation="softmax")], seed=0)
+        model.compile(optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+        return model
+
+    fast = run()
+    assert isinstance(fast._steps[16], _compiled_step.CompiledStep)
+    assert fast.layers[1].Y_prev.shape == (16, 30)
+    python_step()
+    slow = run()
+    for a, b in zip(fast.get_weights(), slow.get_weights()):
+        _assert_same_bits(a, b)

@@ -9,15 +9,16 @@ work arrays: afterwards every layer holds Y_prev, Xi, Y, delta (and dW, or a pen
 after plain SGD's fused step) as the Python path leaves them, and the weights are bit for bit
 the same (tested). The optimizers other than plain SGD then step as usual.
 
-It serves what MNIST-style classifiers use: Dense layers only, linear, sigmoid or ReLU hidden
-layers, a softmax output with ``sparse_categorical_crossentropy``, float32, no regularizers or
-constraints. Every other model, and ``MLPLAB_PURE_NUMPY=1``, runs the Python path.
+It serves what MNIST-style classifiers use: Dense layers (after any Flatten layers), linear,
+sigmoid or ReLU hidden layers, a softmax output with ``sparse_categorical_crossentropy``,
+float32, no regularizers or constraints. Every other model, and ``MLPLAB_PURE_NUMPY=1``, runs the Python path.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import _kernels, activations
+from .layers.core import Flatten
 from .layers.dense import Dense
 from .losses import SparseCategoricalCrossentropy
 
@@ -32,34 +33,38 @@ def _ckernels():
     return kernels
 
 
-def _eligible(model) -> bool:
+def _dense_layers(model):
+    """The model's Dense layers if the compiled step serves the model, else None."""
     if model.dtype != np.float32 or type(model.loss) is not SparseCategoricalCrossentropy:
-        return False
-    layers = model.layers
+        return None
+    lead = 0
+    while lead < len(model.layers) and type(model.layers[lead]) is Flatten:
+        lead += 1  # a reshape of C-ordered samples: the same memory, nothing to compute
+    layers = model.layers[lead:]
     for i, layer in enumerate(layers):
         if type(layer) is not Dense or layer.kernel_regularizer is not None or \
                 layer.bias_regularizer is not None or layer.kernel_constraint is not None or \
                 layer.bias_constraint is not None or layer.need_input_grad != (i > 0) or \
                 min(layer.W.shape) < 2:  # NumPy's matmul takes other BLAS paths there
-            return False
+            return None
         code = activations.kernel_code(layer.activation)
         if code is None or (code[0] == _SOFTMAX) != (i == len(layers) - 1) or \
                 (i < len(layers) - 1 and code[0] not in _HIDDEN_CODES):
-            return False
-    return True
+            return None
+    return layers or None
 
 
 class CompiledStep:
     """The compiled step of ``model`` for batches of ``n`` samples (see the module's doc)."""
 
-    def __init__(self, model, n: int, kernels):
+    def __init__(self, model, dense, n: int, kernels):
         self.kernels, self.n = kernels, n
         self.optimizer, self.loss = model.optimizer, model.loss
-        self.layers = list(model.layers)
-        self.params = [p for layer in self.layers for p in layer.params]
+        self.layers, self.flatten = list(model.layers), dense[0] is not model.layers[0]
+        self.params = [p for layer in dense for p in layer.params]
         self.e = np.empty(n, dtype=np.float32)
         work, entries = [], []
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(dense):
             k, u = layer.W.shape
             xi = layer._buffer("xi", n, u)
             code, slope = activations.kernel_code(layer.activation)
@@ -79,16 +84,17 @@ class CompiledStep:
                                       float(np.float32(model.loss._scale(n))),
                                       _kernels.MIN_GEMM_SIZE)
         # plain SGD leaves dW pending where it folds the step into the product (as Dense does)
-        self.pending = [n == 1 or layer.W.size >= _kernels.MIN_GEMM_SIZE for layer in self.layers]
+        self.pending = [n == 1 or layer.W.size >= _kernels.MIN_GEMM_SIZE for layer in dense]
 
     @classmethod
     def for_model(cls, model, n: int):
         """The step for batches of n samples, or None where the Python path must run."""
         kernels = _ckernels()
-        if kernels is None or not _eligible(model):
+        dense = None if kernels is None else _dense_layers(model)
+        if dense is None:
             return None
         try:
-            return cls(model, n, kernels)
+            return cls(model, dense, n, kernels)
         except TypeError:  # a weight array of another dtype or layout (set by hand)
             return None
 
@@ -97,13 +103,8 @@ class CompiledStep:
         if model.optimizer is not self.optimizer or model.loss is not self.loss or \
                 model.layers != self.layers or _kernels._load() is None:
             return False
-        i = 0
-        for layer in self.layers:
-            for p in layer.params:
-                if p is not self.params[i]:
-                    return False
-                i += 1
-        return True
+        params = [p for layer in self.layers for p in layer.params]
+        return all(p is q for p, q in zip(params, self.params)) and len(params) == len(self.params)
 
     def __call__(self, X, D, sgd_rate):
         """Run the step on (X, D); with ``sgd_rate`` also take plain SGD's step. Returns the
@@ -113,7 +114,7 @@ class CompiledStep:
             self.kernels.train_step(self.plan, X, labels, self.e, sgd_rate)
         except TypeError:  # another dtype or layout of X: the Python path's turn
             return None
-        prev = X
+        prev = X.reshape(len(X), -1) if self.flatten else X   # what Flatten gives Dense
         for (layer, xi, Y, delta), pending in zip(self.work, self.pending):
             layer.Y_prev, layer.xi, layer.Y, layer.delta = prev, xi, Y, delta
             layer._dW_pending = sgd_rate is not None and pending
