@@ -53,8 +53,8 @@ def _assert_same_bits(a, b):
     assert np.array_equal(a.view(np.uint32), b.view(np.uint32))
 
 
-@pytest.mark.parametrize("hidden", [("sigmoid",), ("relu",), ("linear",), ("sigmoid", "relu"),
-                                    ("linear", "sigmoid"), ()])
+@pytest.mark.parametrize("hidden", [("sigmoid",), ("relu",), ("tanh",), ("linear",),
+                                    ("sigmoid", "relu"), ("linear", "tanh"), ()])
 @pytest.mark.parametrize("batch_size", [1, 7, 32])  # 200 = 28 * 7 + 4: a short last batch
 @pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
 def test_compiled_step_equals_the_python_step_bit_for_bit(hidden, batch_size, opt,
@@ -75,11 +75,11 @@ def test_compiled_step_equals_the_python_step_bit_for_bit(hidden, batch_size, op
 def test_layers_hold_the_same_arrays_after_a_compiled_step(opt, batch_size, python_step):
     """Y_prev, Xi, Y, delta, dW and db: what a lecture reads off the layers after a step."""
     x, y = _data(n=batch_size)
-    fast = _model(("sigmoid", "relu"), opt=opt)
+    fast = _model(("sigmoid", "tanh", "relu"), opt=opt)
     fast.train_on_batch(x, y)
     assert isinstance(fast._steps[batch_size], _compiled_step.CompiledStep)
     python_step()
-    slow = _model(("sigmoid", "relu"), opt=opt)
+    slow = _model(("sigmoid", "tanh", "relu"), opt=opt)
     slow.train_on_batch(x, y)
     for a, b in zip(fast.layers, slow.layers):
         for name in ("Y_prev", "xi", "Y", "delta", "dW", "db", "W", "b"):
@@ -95,7 +95,7 @@ def test_uint8_labels_train_as_int64_labels():
 
 
 @pytest.mark.parametrize("make, why", [
-    (lambda: _model(("tanh",)), "tanh: NumPy's tanh, not a kernel"),
+    (lambda: _model(("elu",)), "elu: no kernel"),
     (lambda: _model(kernel_regularizer=regularizers.L2(1e-3)), "a weight penalty"),
     (lambda: _model(kernel_constraint=constraints.MaxNorm(3.0)), "a constraint"),
     (lambda: _model(width=1), "a one-unit layer (NumPy takes gemv and dot)"),

@@ -103,10 +103,35 @@ def test_compiled_float32_sigmoid_is_within_two_ulp_and_never_subnormal(slope):
 
 
 @needs_compiled
+@pytest.mark.parametrize("slope", [1.0, 2.5])
+def test_compiled_float32_tanh_is_within_two_ulp_and_odd(slope):
+    """Against float64's tanh, over small, middle and saturated inputs and both polynomial
+    pieces (|z| <= 0.625 and above), with NaN, infinities and signed zeros."""
+    mag = np.concatenate([np.geomspace(1e-38, 20, 400001), np.linspace(0.6, 0.65, 10001)])
+    x = np.concatenate([mag, -mag]).astype(np.float32)
+    y = activations.get({"name": "tanh", "slope": slope})(x)
+    assert y.dtype == np.float32
+    ref = np.tanh((np.float32(slope) * x).astype(np.float64))
+    ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(y - ref) / ulp) <= 2.0
+    np.testing.assert_array_equal(y[:mag.size], -y[mag.size:])       # odd, exactly
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e30, -1e30], np.float32)
+    out = activations.get("tanh")(special)
+    np.testing.assert_array_equal(out, [0.0, -0.0, 1.0, -1.0, np.nan, 1.0, -1.0])
+    assert list(np.signbit(out[:2])) == [False, True]
+    old = _kernels.use(False)
+    try:
+        plain = activations.get({"name": "tanh", "slope": slope})(x)
+    finally:
+        _kernels.use(old)
+    assert np.max(np.abs(y - plain) / ulp) <= 3.0                     # NumPy's own tanh
+
+
+@needs_compiled
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_relu_and_deltas_equal_the_numpy_lines_bit_for_bit(dtype):
-    """relu, its delta and the sigmoid's delta (slope 1 and not) against the NumPy lines they
-    replace: the same bits, NaN, signed zeros and infinities included."""
+    """relu, its delta and the sigmoid's and tanh's deltas (slope 1 and not) against the NumPy
+    lines they replace: the same bits, NaN, signed zeros and infinities included."""
     rng = np.random.default_rng(3)
     special = np.array([np.nan, -np.nan, 0.0, -0.0, np.inf, -np.inf, 1e-40, -1e-40])
     xi = np.concatenate([special, rng.normal(size=1000) * 10]).astype(dtype)
@@ -131,6 +156,11 @@ def _check_relu_and_deltas(xi, dY, Y, out, bits, dtype):
     for slope in (1.0, 2.5):
         assert _kernels.delta("sigmoid", Y, dY, out, slope)
         expected = (1.0 - Y) * Y
+        if slope != 1.0:
+            expected *= dtype(slope)
+        np.testing.assert_array_equal(bits(out), bits(expected * dY))
+        assert _kernels.delta("tanh", Y * 2 - 1, dY, out, slope)
+        expected = 1.0 - (Y * 2 - 1) * (Y * 2 - 1)
         if slope != 1.0:
             expected *= dtype(slope)
         np.testing.assert_array_equal(bits(out), bits(expected * dY))

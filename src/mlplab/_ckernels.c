@@ -258,7 +258,8 @@ enum { ACT_LINEAR, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
         }                                                                                     \
     }
 
-FORWARD_IMPL(float, expf, tanhf, f32)
+static inline float tanh_one(float z);
+FORWARD_IMPL(float, expf, tanh_one, f32) /* the training kernel's tanh (below) */
 FORWARD_IMPL(double, exp, tanh, f64)
 
 #define MAX_LAYERS 16
@@ -341,7 +342,7 @@ done:
     return result;
 }
 
-/* ----------------------------------------- sigmoid_f32(xi, out, slope): float32 training
+/* ---------------------------------------------- the float32 sigmoid of training (activation_f32)
  * out = 1 / (1 + e^(-slope xi)) with an exp that the compiler vectorizes: e^t = 2^k e^r,
  * k = round(t / ln 2), r = t - k ln 2 in two parts (Cody-Waite), e^r by Cephes' expf
  * polynomial; within a few ulp of the exact sigmoid (tested against float64). t is clamped
@@ -373,17 +374,49 @@ static inline void sigmoid_loop(const float *x, float *y, Py_ssize_t n, float sl
     }
 }
 
-MULTIVERSION static PyObject *sigmoid_f32(PyObject *self, PyObject *const *args,
-                                          Py_ssize_t nargs) {
+/* ------------------------------------------------- the float32 tanh of training (activation_f32)
+ * out = tanh(slope xi) (slope xi rounded to float32 first, as NumPy's two steps do), after
+ * Cephes' tanhf: for |z| <= 0.625 the odd polynomial z + z^3 P(z^2), which keeps the relative
+ * precision near 0, else 1 - 2 / (e^(2|z|) + 1) with the sign of z; branch-free, so it
+ * vectorizes. Within a few ulp of the exact value (tested); NaN stays NaN, +-inf gives +-1. */
+static inline float tanh_one(float z) {
+    const float a = fabsf(z), z2 = z * z;
+    float p = -5.70498872745e-3f;
+    p = p * z2 + 2.06390887954e-2f;
+    p = p * z2 - 5.37397155531e-2f;
+    p = p * z2 + 1.33314422036e-1f;
+    p = p * z2 - 3.33332819422e-1f;
+    const float small = p * z2 * a + a;
+    const float big = 1.0f - 2.0f / (exp_clamped(2.0f * a) + 1.0f);
+    return copysignf(a > 0.625f ? big : small, z); /* odd, -0 included */
+}
+
+static inline void tanh_loop(const float *x, float *y, Py_ssize_t n, float slope) {
+    if (slope == 1.0f)
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = tanh_one(x[i]);
+    else
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = tanh_one(slope * x[i]);
+}
+
+/* activation_f32(code, xi, out, slope): out = sigmoid or tanh of slope xi, float32. */
+MULTIVERSION static PyObject *activation_f32(PyObject *self, PyObject *const *args,
+                                             Py_ssize_t nargs) {
     buf_t bufs[2];
     memset(bufs, 0, sizeof bufs);
     int kind = 1;
-    if (check_args(nargs, 3, "sigmoid_f32") < 0) return NULL;
-    const float slope = (float)PyFloat_AsDouble(args[2]);
+    if (check_args(nargs, 4, "activation_f32") < 0) return NULL;
+    const long code = PyLong_AsLong(args[0]);
+    const float slope = (float)PyFloat_AsDouble(args[3]);
     if (PyErr_Occurred()) return NULL;
-    if (get_same(args, bufs, 2, "01", &kind) < 0) return NULL;
-    sigmoid_loop((const float *)bufs[0].view.buf, (float *)bufs[1].view.buf,
-                 count(&bufs[0], kind), slope);
+    if (code != ACT_SIGMOID && code != ACT_TANH) {
+        PyErr_SetString(PyExc_TypeError, "activation_f32() takes the sigmoid or tanh code");
+        return NULL;
+    }
+    if (get_same(args + 1, bufs, 2, "01", &kind) < 0) return NULL;
+    const float *x = (const float *)bufs[0].view.buf;
+    float *y = (float *)bufs[1].view.buf;
+    if (code == ACT_SIGMOID) sigmoid_loop(x, y, count(&bufs[0], kind), slope);
+    else tanh_loop(x, y, count(&bufs[0], kind), slope);
     release(bufs, 2);
     Py_RETURN_NONE;
 }
@@ -408,17 +441,25 @@ MULTIVERSION static PyObject *relu(PyObject *self, PyObject *const *args, Py_ssi
 
 /* ------------------------------------------------- delta(code, a, dY, out, slope)
  * delta = f'(xi) * dE/dY in one pass, in NumPy's order of operations:
- * relu (a = Xi): 1[xi > 0] * dY;  sigmoid (a = Y): ((1 - Y) * Y [* slope]) * dY. */
+ * relu (a = Xi): 1[xi > 0] * dY;  sigmoid (a = Y): ((1 - Y) * Y [* slope]) * dY;
+ * tanh (a = Y): ((1 - Y * Y) [* slope]) * dY. */
 #define ACT_DELTA_LOOP(T, code, a, d, o, n, slope)                         \
     {                                                                      \
         const T s_ = (T)(slope);                                           \
         if ((code) == ACT_RELU)                                            \
             for (Py_ssize_t i_ = 0; i_ < (n); i_++) (o)[i_] = (T)((a)[i_] > 0) * (d)[i_]; \
+        else if ((code) == ACT_TANH && (slope) == 1.0)                     \
+            for (Py_ssize_t i_ = 0; i_ < (n); i_++)                        \
+                (o)[i_] = ((T)1 - (a)[i_] * (a)[i_]) * (d)[i_];            \
+        else if ((code) == ACT_TANH)                                       \
+            for (Py_ssize_t i_ = 0; i_ < (n); i_++)                        \
+                (o)[i_] = (((T)1 - (a)[i_] * (a)[i_]) * s_) * (d)[i_];     \
         else if ((slope) == 1.0)                                           \
-            for (Py_ssize_t i_ = 0; i_ < (n); i_++) (o)[i_] = (((T)1 - (a)[i_]) * (a)[i_]) * (d)[i_]; \
+            for (Py_ssize_t i_ = 0; i_ < (n); i_++)                        \
+                (o)[i_] = (((T)1 - (a)[i_]) * (a)[i_]) * (d)[i_];          \
         else                                                               \
-            for (Py_ssize_t i_ = 0; i_ < (n); i_++)                           \
-                (o)[i_] = ((((T)1 - (a)[i_]) * (a)[i_]) * s_) * (d)[i_];       \
+            for (Py_ssize_t i_ = 0; i_ < (n); i_++)                        \
+                (o)[i_] = ((((T)1 - (a)[i_]) * (a)[i_]) * s_) * (d)[i_];   \
     }
 
 MULTIVERSION static PyObject *delta(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -429,8 +470,8 @@ MULTIVERSION static PyObject *delta(PyObject *self, PyObject *const *args, Py_ss
     const long code = PyLong_AsLong(args[0]);
     const double slope = PyFloat_AsDouble(args[4]);
     if (PyErr_Occurred()) return NULL;
-    if (code != ACT_RELU && code != ACT_SIGMOID) {
-        PyErr_SetString(PyExc_TypeError, "delta() takes the relu or the sigmoid code");
+    if (code != ACT_RELU && code != ACT_SIGMOID && code != ACT_TANH) {
+        PyErr_SetString(PyExc_TypeError, "delta() takes the relu, sigmoid or tanh code");
         return NULL;
     }
     if (get_same(args + 1, bufs, 3, "001", &kind) < 0) return NULL;
@@ -673,6 +714,7 @@ MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t
             if (b)
                 for (Py_ssize_t j = 0; j < u; j++) r[j] += b[j];
             if (p->code == ACT_SIGMOID) sigmoid_loop(r, yr, u, p->slope);
+            else if (p->code == ACT_TANH) tanh_loop(r, yr, u, p->slope);
             else if (p->code == ACT_RELU) RELU_LOOP(float, r, yr, u)
             else if (p->code == ACT_SOFTMAX) SOFTMAX_ROW(float, expf, r, yr, u)
         }
@@ -796,7 +838,7 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
             step_array(s, t, l, S_DX, s->n * p->k, 1) < 0)
             goto fail;
         const int hidden_ok = p->code == ACT_LINEAR || p->code == ACT_SIGMOID ||
-                              p->code == ACT_RELU;
+                              p->code == ACT_TANH || p->code == ACT_RELU;
         if ((l < s->L - 1 ? !hidden_ok : p->code != ACT_SOFTMAX) ||
             (!p->a[S_B]) != (!p->a[S_DB]) || (!p->a[S_DX]) != (l == 0) ||
             (p->code == ACT_LINEAR && p->a[S_Y] != p->a[S_XI])) {
@@ -851,8 +893,8 @@ static PyMethodDef methods[] = {
     {"adam", (PyCFunction)(void (*)(void))adam, METH_FASTCALL, "Adam's fused step"},
     {"forward", (PyCFunction)(void (*)(void))forward, METH_FASTCALL,
      "forward pass of dense layers for a few samples"},
-    {"sigmoid_f32", (PyCFunction)(void (*)(void))sigmoid_f32, METH_FASTCALL,
-     "float32 sigmoid(slope * xi)"},
+    {"activation_f32", (PyCFunction)(void (*)(void))activation_f32, METH_FASTCALL,
+     "float32 sigmoid or tanh of slope * xi"},
     {"relu", (PyCFunction)(void (*)(void))relu, METH_FASTCALL, "out = max(xi, 0)"},
     {"delta", (PyCFunction)(void (*)(void))delta, METH_FASTCALL,
      "delta = f'(xi) * dE/dY for relu or sigmoid"},

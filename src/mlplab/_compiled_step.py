@@ -10,7 +10,7 @@ after plain SGD's fused step) as the Python path leaves them, and the weights ar
 the same (tested). The optimizers other than plain SGD then step as usual.
 
 It serves what MNIST-style classifiers use: Dense layers (after any Flatten layers), linear,
-sigmoid or ReLU hidden layers, a softmax output with ``sparse_categorical_crossentropy``,
+sigmoid, tanh or ReLU hidden layers, a softmax output with ``sparse_categorical_crossentropy``,
 float32, no regularizers or constraints. Every other model, and ``MLPLAB_PURE_NUMPY=1``, runs the Python path.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .layers.core import Flatten
 from .layers.dense import Dense
 from .losses import SparseCategoricalCrossentropy
 
-_HIDDEN_CODES = (0, 1, 3)  # linear, sigmoid, relu (codes of activations.kernel_code)
+_HIDDEN_CODES = (0, 1, 2, 3)  # linear, sigmoid, tanh, relu (activations.kernel_code)
 _SOFTMAX = 4
 
 

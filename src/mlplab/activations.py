@@ -228,7 +228,7 @@ class Tanh(Activation):
         self.slope = float(slope)
 
     def __call__(self, xi):
-        return np.tanh(xi * self.slope if self.slope != 1.0 else xi)
+        return self._tanh_into(xi, np.empty_like(xi))
 
     def derivative(self, xi, Y):
         return self.slope * (1.0 - Y * Y)
@@ -236,6 +236,11 @@ class Tanh(Activation):
     def forward_into(self, xi, out):
         if not _fast_ok(self, "forward_into", "__call__"):
             return super().forward_into(xi, out)
+        return self._tanh_into(xi, out)
+
+    def _tanh_into(self, xi, out):
+        if _kernels.tanh(xi, out, self.slope):      # float32: one vectorized compiled pass
+            return out
         if self.slope != 1.0:
             np.multiply(xi, self.slope, out=out)
             return np.tanh(out, out=out)
@@ -244,6 +249,8 @@ class Tanh(Activation):
     def backward_into(self, xi, Y, dY, out):
         if not _fast_ok(self, "backward_into", "backward", "derivative"):
             return super().backward_into(xi, Y, dY, out)
+        if _kernels.delta("tanh", Y, dY, out, self.slope):  # the lines below, one pass
+            return out
         np.multiply(Y, Y, out=out)
         np.subtract(1.0, out, out=out)                # 1 - Y^2
         if self.slope != 1.0:
