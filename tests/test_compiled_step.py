@@ -107,6 +107,23 @@ def test_other_models_take_the_python_path(make, why):
     assert model._steps[32] is None, why
 
 
+def test_batches_past_the_row_kernels_take_the_python_path(python_step):
+    """Above MAX_ROWS_SIZE output entries the Python path takes NumPy's softmax; so does the
+    step, and the two paths still agree bit for bit."""
+    n = _kernels.MAX_ROWS_SIZE // 4 + 1                 # 4 outputs: one entry past the limit
+    x, y = _data(n=n)
+    model = _model()
+    fast = _train(model, x, y, "full")
+    assert model._steps[n] is None
+    model = _model()
+    small = _train(model, x, y, n - 1)                  # at the limit and below: compiled
+    assert isinstance(model._steps[n - 1], _compiled_step.CompiledStep)
+    python_step()
+    for a, b in zip(fast[0] + small[0], _train(_model(), x, y, "full")[0] +
+                    _train(_model(), x, y, n - 1)[0]):
+        _assert_same_bits(a, b)
+
+
 @pytest.mark.parametrize("loss, dtype", [("categorical_crossentropy", "float32"),
                                          ("sparse_categorical_crossentropy", "float64")])
 def test_other_losses_and_dtypes_take_the_python_path(loss, dtype):

@@ -11,7 +11,9 @@ the same (tested). The optimizers other than plain SGD then step as usual.
 
 It serves what MNIST-style classifiers use: Dense layers (after any Flatten layers), linear,
 sigmoid, tanh or ReLU hidden layers, a softmax output with ``sparse_categorical_crossentropy``,
-float32, no regularizers or constraints. Every other model, and ``MLPLAB_PURE_NUMPY=1``, runs the Python path.
+float32, no regularizers or constraints, and batches whose output has at most
+``_kernels.MAX_ROWS_SIZE`` entries (where the Python path uses the same row kernels). Every
+other model or batch, and ``MLPLAB_PURE_NUMPY=1``, runs the Python path.
 """
 from __future__ import annotations
 
@@ -91,8 +93,8 @@ class CompiledStep:
         """The step for batches of n samples, or None where the Python path must run."""
         kernels = _ckernels()
         dense = None if kernels is None else _dense_layers(model)
-        if dense is None:
-            return None
+        if dense is None or n * dense[-1].units > _kernels.MAX_ROWS_SIZE:
+            return None  # above it the Python path takes NumPy's softmax, which rounds otherwise
         try:
             return cls(model, dense, n, kernels)
         except TypeError:  # a weight array of another dtype or layout (set by hand)
