@@ -124,17 +124,44 @@ def test_batches_past_the_row_kernels_take_the_python_path(python_step):
         _assert_same_bits(a, b)
 
 
-@pytest.mark.parametrize("loss, dtype", [("categorical_crossentropy", "float32"),
+@pytest.mark.parametrize("loss, dtype", [("mse", "float32"),
                                          ("sparse_categorical_crossentropy", "float64")])
 def test_other_losses_and_dtypes_take_the_python_path(loss, dtype):
     model = mlplab.Sequential([Input((20,)), Dense(8, activation="relu"),
                                Dense(4, activation="softmax")], seed=0, dtype=dtype)
     model.compile(mlplab.SGD(0.1), loss)
     x, y = _data()
-    if loss == "categorical_crossentropy":
+    if loss == "mse":
         y = mlplab.preprocessing.to_categorical(y, 4)
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
     assert model._steps[32] is None
+
+
+@pytest.mark.parametrize("hidden", [("sigmoid",), ("tanh", "relu")])
+@pytest.mark.parametrize("batch_size", [1, 7, 32])
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+@pytest.mark.parametrize("soft", [False, True], ids=["one_hot", "probabilities"])
+def test_categorical_crossentropy_takes_the_compiled_step_bit_for_bit(hidden, batch_size, opt,
+                                                                     soft, python_step):
+    """One-hot rows (to_categorical) or class probabilities: the step's delta (Y - D) scale,
+    and the loss's own formula for the per-sample loss, on both paths."""
+    x, labels = _data()
+    y = mlplab.preprocessing.to_categorical(labels, 4)
+    if soft:
+        y = y * 0.9 + 0.025                            # smoothed labels, rows still sum to 1
+
+    def run():
+        model = _model(hidden, opt=opt)
+        model.compile(model.optimizer, "categorical_crossentropy")
+        return model, _train(model, x, y, batch_size)
+
+    model, fast = run()
+    assert isinstance(model._steps[batch_size], _compiled_step.CompiledStep)
+    python_step()
+    _, plain = run()
+    for a, b in zip(fast[0], plain[0]):
+        _assert_same_bits(a, b)
+    assert fast[1:] == plain[1:]
 
 
 def _changes(model, x, y, seen):

@@ -631,15 +631,17 @@ done:
 }
 
 /* ==================================== the training step of a dense softmax classifier
- * make_step(layers, n, gemm, gemv, blas64, scale, min_gemm) -> plan;  train_step(plan, X, labels, e, lr)
+ * make_step(layers, n, gemm, gemv, blas64, scale, min_gemm, sparse) -> plan
+ * train_step(plan, X, labels, e, lr) (sparse) or train_step(plan, X, D, None, lr) (one-hot D)
  *
  * One step of backpropagation for a float32 stack of dense layers with a softmax output and
- * the sparse categorical cross-entropy, in one call: the same BLAS products (OpenBLAS's
+ * the (sparse) categorical cross-entropy, in one call: the same BLAS products (OpenBLAS's
  * cblas_sgemm, or cblas_sgemv for one sample as NumPy's matmul takes it; the caller found their
  * addresses) and the same elementwise loops as the Python
  * path (Dense.forward, backward_from_delta and the kernels above), in the same order, so the
  * weights come out bit for bit the same. What this call saves is the Python between them.
- *   forward     Xi_l = Y_{l-1} W_l + b_l,  Y_l = f_l(Xi_l);  e_p = logsumexp(Xi_L,p) - Xi_L,p,d_p
+ *   forward     Xi_l = Y_{l-1} W_l + b_l,  Y_l = f_l(Xi_l);  with labels d_p also the loss
+ *               e_p = logsumexp(Xi_L,p) - Xi_L,p,d_p (with D the caller computes e from Xi_L)
  *   backward    delta_L = (Y_L - D) scale;  delta_l = f_l'(Xi_l) * dX_{l+1}
  *               dX_l = delta_l W_l^T (before W_l changes; none for the first layer)
  *   lr given    W_l -= lr Y_{l-1}^T delta_l (one gemm with beta 1 when W has >= min_gemm
@@ -666,7 +668,7 @@ typedef struct {
 } step_layer_t;
 
 typedef struct {
-    int L, blas64;
+    int L, blas64, sparse;
     Py_ssize_t n, k0, min_gemm;
     void *gemm, *gemv;
     float scale;
@@ -695,8 +697,8 @@ static void sgemv_t(const step_t *s, int order, Py_ssize_t M, Py_ssize_t N, cons
         ((sgemv32_fn)s->gemv)(order, TRANS, (int)M, (int)N, 1.0f, A, (int)lda, x, 1, 0.0f, y, 1);
 }
 
-MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t *d, float *e,
-                                  int update, float lr) {
+MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t *d,
+                                  const float *D, float *e, int update, float lr) {
     const Py_ssize_t n = s->n;
     const int L = s->L;
     const float *in = X;
@@ -721,8 +723,14 @@ MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t
         in = y;
     }
     const step_layer_t *last = &s->layer[L - 1];
-    SPARSE_CE_LOOP(float, expf, logf, last->a[S_XI], d, e, n, last->u)
-    CE_DELTA_LOOP(float, last->a[S_Y], d, last->a[S_DELTA], n, last->u, s->scale)
+    if (d) {
+        SPARSE_CE_LOOP(float, expf, logf, last->a[S_XI], d, e, n, last->u)
+        CE_DELTA_LOOP(float, last->a[S_Y], d, last->a[S_DELTA], n, last->u, s->scale)
+    } else { /* (Y - D) * scale, NumPy's two operations */
+        const float *y = last->a[S_Y];
+        float *o = last->a[S_DELTA];
+        for (Py_ssize_t i = 0; i < n * last->u; i++) o[i] = (y[i] - D[i]) * s->scale;
+    }
     for (int l = L - 1; l >= 0; l--) { /* backward */
         const step_layer_t *p = &s->layer[l];
         const Py_ssize_t k = p->k, u = p->u;
@@ -784,7 +792,7 @@ static int step_array(step_t *s, PyObject *t, int l, int i, Py_ssize_t want, int
 }
 
 static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args(nargs, 7, "make_step") < 0) return NULL;
+    if (check_args(nargs, 8, "make_step") < 0) return NULL;
     PyObject *layers = args[0];
     const int L = layer_count(layers);
     if (L < 0) return NULL;
@@ -802,6 +810,7 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
     s->blas64 = PyObject_IsTrue(args[4]);
     s->scale = (float)PyFloat_AsDouble(args[5]);
     s->min_gemm = PyLong_AsSsize_t(args[6]);
+    s->sparse = PyObject_IsTrue(args[7]);
     if (PyErr_Occurred()) goto fail;
     if (s->n < 1 || !s->gemm || !s->gemv) {
         PyErr_SetString(PyExc_ValueError, "n must be positive, gemm and gemv addresses");
@@ -869,15 +878,22 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     const float lr = update ? (float)PyFloat_AsDouble(args[4]) : 0.0f;
     if (PyErr_Occurred()) return NULL;
     int kind = 1;
-    if (get(args[1], &bufs[0], 0, &kind) < 0 || get(args[3], &bufs[2], 1, &kind) < 0) goto done;
-    if (count(&bufs[0], kind) != s->n * s->k0 || count(&bufs[2], kind) != s->n) {
-        PyErr_SetString(PyExc_TypeError, "X must be (n, inputs) and e (n,) for this step");
+    const Py_ssize_t n = s->n, K = s->layer[s->L - 1].u;
+    if (get(args[1], &bufs[0], 0, &kind) < 0) goto done;
+    if (s->sparse ? (get(args[3], &bufs[2], 1, &kind) < 0 ||
+                     get_labels(args[2], &bufs[1], n, K) < 0)
+                  : get(args[2], &bufs[1], 0, &kind) < 0)
+        goto done;
+    if (count(&bufs[0], kind) != n * s->k0 ||
+        (s->sparse ? count(&bufs[2], kind) != n : count(&bufs[1], kind) != n * K)) {
+        PyErr_SetString(PyExc_TypeError, "X must be (n, inputs), e (n,) or D (n, outputs)");
         goto done;
     }
-    if (get_labels(args[2], &bufs[1], s->n, s->layer[s->L - 1].u) < 0) goto done;
+    const int64_t *labels = s->sparse ? (const int64_t *)bufs[1].view.buf : NULL;
+    const float *D = s->sparse ? NULL : (const float *)bufs[1].view.buf;
+    float *e = s->sparse ? (float *)bufs[2].view.buf : NULL;
     Py_BEGIN_ALLOW_THREADS
-    run_step(s, (const float *)bufs[0].view.buf, (const int64_t *)bufs[1].view.buf,
-             (float *)bufs[2].view.buf, update, lr);
+    run_step(s, (const float *)bufs[0].view.buf, labels, D, e, update, lr);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;

@@ -10,7 +10,8 @@ after plain SGD's fused step) as the Python path leaves them, and the weights ar
 the same (tested). The optimizers other than plain SGD then step as usual.
 
 It serves what MNIST-style classifiers use: Dense layers (after any Flatten layers), linear,
-sigmoid, tanh or ReLU hidden layers, a softmax output with ``sparse_categorical_crossentropy``,
+sigmoid, tanh or ReLU hidden layers, a softmax output with ``sparse_categorical_crossentropy``
+or ``categorical_crossentropy`` (whose per-sample loss the loss itself computes from Xi),
 float32, no regularizers or constraints, and batches whose output has at most
 ``_kernels.MAX_ROWS_SIZE`` entries (where the Python path uses the same row kernels). Every
 other model or batch, and ``MLPLAB_PURE_NUMPY=1``, runs the Python path.
@@ -22,7 +23,7 @@ import numpy as np
 from . import _kernels, activations
 from .layers.core import Flatten
 from .layers.dense import Dense
-from .losses import SparseCategoricalCrossentropy
+from .losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
 
 _HIDDEN_CODES = (0, 1, 2, 3)  # linear, sigmoid, tanh, relu (activations.kernel_code)
 _SOFTMAX = 4
@@ -37,7 +38,8 @@ def _ckernels():
 
 def _dense_layers(model):
     """The model's Dense layers if the compiled step serves the model, else None."""
-    if model.dtype != np.float32 or type(model.loss) is not SparseCategoricalCrossentropy:
+    if model.dtype != np.float32 or \
+            type(model.loss) not in (SparseCategoricalCrossentropy, CategoricalCrossentropy):
         return None
     lead = 0
     while lead < len(model.layers) and type(model.layers[lead]) is Flatten:
@@ -62,6 +64,7 @@ class CompiledStep:
     def __init__(self, model, dense, n: int, kernels):
         self.kernels, self.n = kernels, n
         self.optimizer, self.loss = model.optimizer, model.loss
+        self.sparse = type(model.loss) is SparseCategoricalCrossentropy
         self.layers, self.flatten = list(model.layers), dense[0] is not model.layers[0]
         self.params = [p for layer in dense for p in layer.params]
         self.e = np.empty(n, dtype=np.float32)
@@ -84,7 +87,7 @@ class CompiledStep:
         self.plan = kernels.make_step(tuple(tuple(e) for e in entries), n,
                                       *_kernels.blas_addresses(),
                                       float(np.float32(model.loss._scale(n))),
-                                      _kernels.MIN_GEMM_SIZE)
+                                      _kernels.MIN_GEMM_SIZE, self.sparse)
         # plain SGD leaves dW pending where it folds the step into the product (as Dense does)
         self.pending = [n == 1 or layer.W.size >= _kernels.MIN_GEMM_SIZE for layer in dense]
 
@@ -111,14 +114,18 @@ class CompiledStep:
     def __call__(self, X, D, sgd_rate):
         """Run the step on (X, D); with ``sgd_rate`` also take plain SGD's step. Returns the
         per-sample losses, or None (nothing changed) when X or D does not fit the plan."""
-        labels = D if D.dtype == np.int64 else D.astype(np.int64)
+        if self.sparse:
+            D = D if D.dtype == np.int64 else D.astype(np.int64)
         try:
-            self.kernels.train_step(self.plan, X, labels, self.e, sgd_rate)
-        except TypeError:  # another dtype or layout of X: the Python path's turn
+            self.kernels.train_step(self.plan, X, D, self.e if self.sparse else None, sgd_rate)
+        except TypeError:  # another dtype or layout of X or D: the Python path's turn
             return None
         prev = X.reshape(len(X), -1) if self.flatten else X   # what Flatten gives Dense
         for (layer, xi, Y, delta), pending in zip(self.work, self.pending):
             layer.Y_prev, layer.xi, layer.Y, layer.delta = prev, xi, Y, delta
             layer._dW_pending = sgd_rate is not None and pending
             prev = Y
-        return self.e
+        if self.sparse:
+            return self.e
+        last = self.work[-1][0]
+        return self.loss.per_sample_from_logits(last.xi, D, last.activation)  # as the Python path
