@@ -759,12 +759,14 @@ MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t
         if (update && n == 1) OUTER_LOOP(float, W, prev, delta, k, u, lr)
         else if (update && k * u >= s->min_gemm)
             sgemm(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, 1.0f, W, u);
-        else if (n == 1)
-            for (Py_ssize_t i = 0; i < k; i++)
-                for (Py_ssize_t j = 0; j < u; j++) dW[i * u + j] = prev[i] * delta[j];
-        else
-            sgemm(s, TRANS, NO_TRANS, k, u, n, 1.0f, prev, k, delta, u, 0.0f, dW, u);
-        if (update && n > 1 && k * u < s->min_gemm) SGD_LOOP(float, W, dW, k * u, lr)
+        else { /* dW = Y_prev^T delta; plain SGD then steps W <- W - lr dW */
+            if (n == 1)
+                for (Py_ssize_t i = 0; i < k; i++)
+                    for (Py_ssize_t j = 0; j < u; j++) dW[i * u + j] = prev[i] * delta[j];
+            else
+                sgemm(s, TRANS, NO_TRANS, k, u, n, 1.0f, prev, k, delta, u, 0.0f, dW, u);
+            if (update) SGD_LOOP(float, W, dW, k * u, lr)
+        }
         if (b && update) SGD_LOOP(float, b, db, u, lr)
     }
 }

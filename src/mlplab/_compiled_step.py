@@ -25,8 +25,7 @@ from .layers.core import Flatten
 from .layers.dense import Dense
 from .losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
 
-_HIDDEN_CODES = (0, 1, 2, 3)  # linear, sigmoid, tanh, relu (activations.kernel_code)
-_SOFTMAX = 4
+_LINEAR, _SOFTMAX = 0, 4  # codes of activations.kernel_code (hidden: linear to relu, 0-3)
 
 
 def _ckernels():
@@ -52,8 +51,7 @@ def _dense_layers(model):
                 min(layer.W.shape) < 2:  # NumPy's matmul takes other BLAS paths there
             return None
         code = activations.kernel_code(layer.activation)
-        if code is None or (code[0] == _SOFTMAX) != (i == len(layers) - 1) or \
-                (i < len(layers) - 1 and code[0] not in _HIDDEN_CODES):
+        if code is None or (code[0] == _SOFTMAX) != (i == len(layers) - 1):
             return None
     return layers or None
 
@@ -62,29 +60,26 @@ class CompiledStep:
     """The compiled step of ``model`` for batches of ``n`` samples (see the module's doc)."""
 
     def __init__(self, model, dense, n: int, kernels):
-        self.kernels, self.n = kernels, n
+        self.kernels = kernels
         self.optimizer, self.loss = model.optimizer, model.loss
         self.sparse = type(model.loss) is SparseCategoricalCrossentropy
         self.layers, self.flatten = list(model.layers), dense[0] is not model.layers[0]
         self.params = [p for layer in dense for p in layer.params]
         self.e = np.empty(n, dtype=np.float32)
-        work, entries = [], []
+        dX = [layer._buffer("dX", n, layer.W.shape[0]) if i else None  # none for the first
+              for i, layer in enumerate(dense)]
+        entries, self.work = [], []
         for i, layer in enumerate(dense):
-            k, u = layer.W.shape
-            xi = layer._buffer("xi", n, u)
+            u = layer.units
             code, slope = activations.kernel_code(layer.activation)
-            Y = xi if code == 0 else layer._buffer("Y", n, u)
-            dX = layer._buffer("dX", n, k) if i > 0 else None
-            entries.append([layer.W, layer.b, layer._dW, getattr(layer, "db", None), xi, Y,
-                            None, dX, code, float(slope)])
-            work.append([layer, xi, Y])
-        for i, (entry, (layer, _, _)) in enumerate(zip(entries, work)):
-            linear_hidden = entry[8] == 0 and i < len(entries) - 1
-            entry[6] = entries[i + 1][7] if linear_hidden else layer._buffer("delta", n,
-                                                                             layer.units)
-            work[i].append(entry[6])
-        self.work = [tuple(w) for w in work]
-        self.plan = kernels.make_step(tuple(tuple(e) for e in entries), n,
+            xi = layer._buffer("xi", n, u)
+            linear = code == _LINEAR and i < len(dense) - 1  # Y is Xi, delta the next dX
+            Y = xi if linear else layer._buffer("Y", n, u)
+            delta = dX[i + 1] if linear else layer._buffer("delta", n, u)
+            entries.append((layer.W, layer.b, layer._dW, getattr(layer, "db", None), xi, Y,
+                            delta, dX[i], code, float(slope)))
+            self.work.append((layer, xi, Y, delta))
+        self.plan = kernels.make_step(tuple(entries), n,
                                       *_kernels.blas_addresses(),
                                       float(np.float32(model.loss._scale(n))),
                                       _kernels.MIN_GEMM_SIZE, self.sparse)

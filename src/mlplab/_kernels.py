@@ -275,14 +275,16 @@ def blas_addresses():
     calls them directly (``_compiled_step``), or None."""
     import ctypes
 
-    if _gemm() is None:
+    gemm = _gemm()
+    if gemm is None:
         return None
-    if "addresses" not in _state:
-        lib = _openblas()
-        gemm, gemv = _cblas(lib, "sgemm"), _cblas(lib, "sgemv")
-        _state["addresses"] = None if gemm is None or gemv is None or gemm[1] is not gemv[1] \
-            else (ctypes.cast(gemm[0], ctypes.c_void_p).value,
-                  ctypes.cast(gemv[0], ctypes.c_void_p).value, gemm[1] is ctypes.c_int64)
+    if "addresses" not in _state:  # the sgemm _find_gemm checked, and its sgemv
+        sgemm = gemm[np.dtype(np.float32)]
+        index = sgemm.argtypes[3]
+        gemv = _cblas(_openblas(), "sgemv")
+        _state["addresses"] = None if gemv is None or gemv[1] is not index \
+            else (ctypes.cast(sgemm, ctypes.c_void_p).value,
+                  ctypes.cast(gemv[0], ctypes.c_void_p).value, index is ctypes.c_int64)
     return _state["addresses"]
 
 

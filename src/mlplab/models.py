@@ -307,24 +307,21 @@ class Sequential:
         """One step of backpropagation; returns (per-sample losses, outputs)."""
         rate = self._fused_sgd_rate()
         step = self._compiled_step(len(X))
-        e = None if step is None else step(X, D, rate)
-        if e is not None:  # the same step as below, in one compiled call
-            if rate is None:
-                self.optimizer.apply(self.trainable_params, self.trainable_grads)
-            else:
-                self.optimizer.iterations += 1
-            return e, self.layers[-1].Y
-        Y = self._forward(X, training=True)
+        e = None if step is None else step(X, D, rate)  # the two lines below, in one C call
+        if e is None:
+            Y = self._forward(X, training=True)
+            self._backward(Y, D, sgd_rate=rate)  # with a rate the layers take SGD's step
+        else:
+            Y = self.layers[-1].Y
         if rate is None:
-            self._backward(Y, D)
             self.optimizer.apply(self.trainable_params, self.trainable_grads)
-        else:  # the same SGD step, done by the layers during backward
-            self._backward(Y, D, sgd_rate=rate)
+        else:
             self.optimizer.iterations += 1
-        for layer in self.layers:
-            layer.apply_constraints()
-        last = self.layers[-1]
-        return self._per_sample_loss(Y, D, getattr(last, "xi", None)), Y
+        if e is None:  # (a compiled model has no constraints)
+            for layer in self.layers:
+                layer.apply_constraints()
+            e = self._per_sample_loss(Y, D, getattr(self.layers[-1], "xi", None))
+        return e, Y
 
     # ------------------------------------------------------------------ validation of data
     def _prepare(self, x, y, where: str):
