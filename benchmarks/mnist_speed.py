@@ -116,10 +116,10 @@ def worker_mlplab(cfg, data, seed):
 
 def _accelerator():
     try:
-        from mlplab import _kernels
+        from mlplab import fast
     except ImportError:
         return "numpy"
-    return _kernels.backend()
+    return fast.backend()
 
 
 def worker_torch(cfg, data, seed):

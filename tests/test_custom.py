@@ -8,7 +8,7 @@ import pytest
 
 from mlplab import Sequential, autodiff as ad, gradcheck
 from mlplab.autodiff import functional as F
-from mlplab.autodiff.loss import FunctionLoss
+from mlplab.losses import FunctionLoss
 from mlplab.datasets import load_iris
 from mlplab.layers import Activation, CustomLayer, Dense, Input, Lambda
 from mlplab.optimizers import Adam

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import mlplab
-from mlplab import _kernels, optimizers
+from mlplab import fast, optimizers
 from mlplab.layers import Dense, Input
 
 torch.set_default_dtype(torch.float64)
@@ -136,7 +136,7 @@ def test_trajectory_matches_torch(case):
     assert run_trajectory(ours(), theirs) < TOL
 
 
-# Large enough that the fast paths of mlplab._kernels run: the compiled Adam kernel and plain
+# Large enough that the fast paths of mlplab.fast run: the compiled Adam kernel and plain
 # SGD folded into the gradient's BLAS product (batch 1: the compiled rank-1 update). The same
 # trajectories as torch, with the accelerators on and off.
 LARGE = (128, 256, 10, 32)
@@ -156,25 +156,26 @@ FAST_CASES = {
 def test_fast_paths_follow_torch(case, accelerated, monkeypatch):
     ours, theirs, sizes, hook = FAST_CASES[case]
     taken = []
-    original = getattr(_kernels, hook)
+    module = {"gemm_update": fast.blas, "adam_step": fast.kernels}[hook]
+    original = getattr(module, hook)
 
     def spy(*args):
         done = original(*args)
         taken.append(done)
         return done
 
-    monkeypatch.setattr(_kernels, hook, spy)
-    old = _kernels.use(accelerated)
+    monkeypatch.setattr(module, hook, spy)
+    old = fast.use(accelerated)
     try:
         err = run_trajectory(ours(), theirs, steps=30, sizes=sizes)
-        backend = _kernels.backend()
+        backend = fast.backend()
     finally:
-        _kernels.use(old)
+        fast.use(old)
     assert err < TOL
     if not accelerated:
         assert not any(taken)  # pure NumPy really ran
     elif not any(taken):  # tests/test_performance_paths.py checks when each path must run
-        pytest.skip(f"_kernels.{hook} has no accelerator here (backend: {backend})")
+        pytest.skip(f"fast.{hook} has no accelerator here (backend: {backend})")
 
 
 def test_global_clipnorm_matches_clip_grad_norm():

@@ -542,7 +542,7 @@ def test_fit_trains_on_the_batch_iterators_batches(monkeypatch):
     # Sequential.fit takes its mini-batches from BatchIterator: one iterator, one pass per
     # epoch, steps = len(iterator); the batches it yields are the rows of x and y it trains on
     import mlplab
-    from mlplab import models
+    from mlplab import models, training
 
     made, seen = [], []
 
@@ -556,7 +556,7 @@ def test_fit_trains_on_the_batch_iterators_batches(monkeypatch):
                 seen.append((xb.copy(), yb.copy()))
                 yield xb, yb
 
-    monkeypatch.setattr(models, "BatchIterator", Spy)
+    monkeypatch.setattr(training, "BatchIterator", Spy)
     x = np.arange(22, dtype=np.float64).reshape(11, 2)
     y = (x[:, :1] > 10).astype(np.float64)
     model = mlplab.Sequential([mlplab.Dense(1, activation="sigmoid")], seed=0)
@@ -584,8 +584,8 @@ def test_public_names_and_docstring_examples():
     import doctest
     import importlib
     import mlplab
-    from mlplab import models
-    assert models.BatchIterator is pp.BatchIterator and models.FULL_BATCH == pp.FULL_BATCH
+    from mlplab import models, training
+    assert training.BatchIterator is pp.BatchIterator and models.FULL_BATCH == pp.FULL_BATCH
     assert mlplab.FULL_BATCH == pp.FULL_BATCH
     from mlplab.preprocessing import BatchIterator, ColumnTransformer, OneHotEncoder, \
         StandardScaler, to_categorical, train_test_split  # noqa: F401  (the old import paths)

@@ -122,7 +122,7 @@ def test_dropout_off_in_predict_and_evaluate(rng):
     np.testing.assert_allclose(p1, np.maximum(x @ W1 + b1, 0) @ W2 + b2, rtol=1e-12)
     assert model.evaluate(x, y) == pytest.approx(np.mean((p1 - y) ** 2), rel=1e-12)
     # in training the masks do change the output
-    assert not np.allclose(model._forward(x, training=True), p1)
+    assert not np.allclose(model.forward(x, training=True), p1)
 
 
 def test_dropout_is_seeded(rng):

@@ -3,18 +3,20 @@
 The MLP side follows Keras (``Sequential``, ``Dense``, ``compile``, ``fit``); the classic
 neurons (``Perceptron``, ``Adaline``, ...) follow scikit-learn's estimators.
 """
-from . import activations, autodiff, callbacks, config_check, constraints, datasets, \
+from . import activations, autodiff, callbacks, config_check, constraints, datasets, fast, \
     initializers, layers, losses, metrics, neurons, optimizers, plots, preprocessing, \
-    regularizers, saving, schedules
+    regularizers, saving, schedules, training
+from .autodiff import functional as _functional  # noqa: F401 (mlplab.autodiff.functional)
 from .config_check import ConfigWarning
 from .gradcheck import gradcheck
 from .layers import Activation, CustomLayer, Dense, Dropout, Flatten, Input, InputLayer, Lambda
-from .models import FULL_BATCH, Sequential
+from .models import FULL_BATCH, Sequential, load_model
 from .neurons import (Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork, Madaline,
                       McCullochPitts, McCullochPittsNetwork, NotFittedError, Perceptron,
                       SingleLayerNetwork, truth_table)
 from .optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
-from .saving import load_model
+
+training.set_accelerator(fast)  # the trainer asks mlplab.fast for its steps (None: NumPy only)
 
 __version__ = "0.1.0"
 
@@ -29,7 +31,7 @@ __all__ = [
     "AdalineRegressor", "Madaline", "LinearNetwork", "SingleLayerNetwork",
     "ConvergenceWarning", "NotFittedError",
     # modules
-    "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
+    "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets", "fast",
     "initializers", "layers", "losses", "metrics", "neurons", "optimizers", "plots",
-    "preprocessing", "regularizers", "saving", "schedules",
+    "preprocessing", "regularizers", "saving", "schedules", "training",
 ]

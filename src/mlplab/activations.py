@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 
-from . import _kernels
 from ._registry import Registry
 
 REGISTRY = Registry("activation")
@@ -44,18 +43,6 @@ class Activation:
         """delta = dE/dY * f'(xi), elementwise."""
         return dY * self.derivative(xi, Y)
 
-    # The training step's versions: the same formulas written into a work array the layer
-    # reuses from step to step (``out`` has xi's shape and dtype). Override for speed.
-    def forward_into(self, xi: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Y = f(xi) written into ``out``; returns the array holding Y."""
-        out[...] = self(xi)
-        return out
-
-    def backward_into(self, xi, Y, dY, out: np.ndarray) -> np.ndarray:
-        """delta = f'(xi) * dE/dY written into ``out`` (dY is left as it is)."""
-        out[...] = self.backward(xi, Y, dY)
-        return out
-
     def get_config(self) -> dict:
         return {"name": self.name}
 
@@ -74,23 +61,6 @@ def get(identifier) -> Activation:
     if identifier is None:
         return Linear()
     return REGISTRY.get(identifier, base=Activation)
-
-
-_FAST_OK: dict = {}
-
-
-def _fast_ok(act, method: str, *formulas: str) -> bool:
-    """True unless a subclass below the class that gives ``act`` its fast ``method`` redefines
-    one of ``formulas`` (e.g. ``derivative``): such a subclass keeps the plain path, which
-    calls its formula, instead of inheriting a fast path that would bypass it."""
-    key = (type(act), method)
-    ok = _FAST_OK.get(key)
-    if ok is None:
-        def owner(name):
-            return next(c for c in type(act).__mro__ if name in vars(c))
-
-        ok = _FAST_OK[key] = all(issubclass(owner(method), owner(f)) for f in formulas)
-    return ok
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -113,16 +83,6 @@ class Linear(Activation):
         return np.ones_like(xi)
 
     def backward(self, xi, Y, dY):
-        return dY
-
-    def forward_into(self, xi, out):
-        if not _fast_ok(self, "forward_into", "__call__"):
-            return super().forward_into(xi, out)
-        return xi
-
-    def backward_into(self, xi, Y, dY, out):
-        if not _fast_ok(self, "backward_into", "backward", "derivative"):
-            return super().backward_into(xi, Y, dY, out)
         return dY
 
 
@@ -170,40 +130,13 @@ class Sigmoid(Activation):
         self.slope = float(slope)
 
     def __call__(self, xi):
-        return self._sigmoid_into(xi, np.empty_like(xi))
+        # One transcendental. For xi << 0, e^(-lambda xi) overflows to inf and 1 / inf = 0, the
+        # right limit: the overflow is expected.
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-self.slope * xi))
 
     def derivative(self, xi, Y):
         return self.slope * Y * (1.0 - Y)
-
-    def forward_into(self, xi, out):
-        if not _fast_ok(self, "forward_into", "__call__"):
-            return super().forward_into(xi, out)
-        return self._sigmoid_into(xi, out)
-
-    def _sigmoid_into(self, xi, out):
-        if _kernels.sigmoid(xi, out, self.slope):   # float32: one vectorized compiled pass
-            return out
-        # 1 / (1 + e^(-lambda xi)) with one transcendental, in place. For xi << 0, e^(-xi)
-        # overflows to inf and 1 / inf = 0, the right limit: the overflow is expected.
-        # Relative error a few ulp everywhere (e^x, one addition, one division).
-        with np.errstate(over="ignore"):
-            np.multiply(xi, -self.slope, out=out) if self.slope != 1.0 else \
-                np.negative(xi, out=out)
-            np.exp(out, out=out)
-        out += 1.0
-        return np.reciprocal(out, out=out)
-
-    def backward_into(self, xi, Y, dY, out):
-        if not _fast_ok(self, "backward_into", "backward", "derivative"):
-            return super().backward_into(xi, Y, dY, out)
-        if _kernels.delta("sigmoid", Y, dY, out, self.slope):  # the lines below, one pass
-            return out
-        np.subtract(1.0, Y, out=out)                  # 1 - Y
-        out *= Y                                      # Y (1 - Y)
-        if self.slope != 1.0:
-            out *= self.slope                         # f' = lambda Y (1 - Y)
-        out *= dY                                     # delta = f'(xi) * dE/dY
-        return out
 
     def get_config(self):
         return {"name": self.name, "slope": self.slope}
@@ -228,35 +161,10 @@ class Tanh(Activation):
         self.slope = float(slope)
 
     def __call__(self, xi):
-        return self._tanh_into(xi, np.empty_like(xi))
+        return np.tanh(self.slope * xi)
 
     def derivative(self, xi, Y):
         return self.slope * (1.0 - Y * Y)
-
-    def forward_into(self, xi, out):
-        if not _fast_ok(self, "forward_into", "__call__"):
-            return super().forward_into(xi, out)
-        return self._tanh_into(xi, out)
-
-    def _tanh_into(self, xi, out):
-        if _kernels.tanh(xi, out, self.slope):      # float32: one vectorized compiled pass
-            return out
-        if self.slope != 1.0:
-            np.multiply(xi, self.slope, out=out)
-            return np.tanh(out, out=out)
-        return np.tanh(xi, out=out)
-
-    def backward_into(self, xi, Y, dY, out):
-        if not _fast_ok(self, "backward_into", "backward", "derivative"):
-            return super().backward_into(xi, Y, dY, out)
-        if _kernels.delta("tanh", Y, dY, out, self.slope):  # the lines below, one pass
-            return out
-        np.multiply(Y, Y, out=out)
-        np.subtract(1.0, out, out=out)                # 1 - Y^2
-        if self.slope != 1.0:
-            out *= self.slope
-        out *= dY                                     # delta = lambda (1 - Y^2) dE/dY
-        return out
 
     def get_config(self):
         return {"name": self.name, "slope": self.slope}
@@ -276,22 +184,6 @@ class ReLU(Activation):
 
     def backward(self, xi, Y, dY):
         return np.where(xi > 0, dY, 0.0).astype(dY.dtype, copy=False)
-
-    def forward_into(self, xi, out):
-        if not _fast_ok(self, "forward_into", "__call__"):
-            return super().forward_into(xi, out)
-        if _kernels.relu(xi, out):                    # the line below, compiled
-            return out
-        return np.maximum(xi, 0.0, out=out)
-
-    def backward_into(self, xi, Y, dY, out):
-        if not _fast_ok(self, "backward_into", "backward", "derivative"):
-            return super().backward_into(xi, Y, dY, out)
-        if _kernels.delta("relu", xi, dY, out):       # the lines below, one pass
-            return out
-        np.greater(xi, 0.0, out=out)                  # f'(xi) = 1[xi > 0]
-        out *= dY                                     # delta = f'(xi) * dE/dY
-        return out
 
 
 @REGISTRY.register("leaky_relu")
@@ -435,30 +327,8 @@ class Softmax(Activation):
         e = np.exp(z)
         return e / e.sum(axis=-1, keepdims=True)
 
-    def forward_into(self, xi, out):
-        if not _fast_ok(self, "forward_into", "__call__"):
-            return super().forward_into(xi, out)
-        if _kernels.softmax(xi, out):                 # the same three steps, one call per batch
-            return out
-        np.subtract(xi, np.maximum.reduce(xi, axis=-1, keepdims=True), out=out)  # xi - max
-        np.exp(out, out=out)
-        out /= np.add.reduce(out, axis=-1, keepdims=True)                        # e / sum e
-        return out
-
     def derivative(self, xi, Y):
         return Y * (1.0 - Y)
 
     def backward(self, xi, Y, dY):
         return Y * (dY - (dY * Y).sum(axis=-1, keepdims=True))
-
-
-def kernel_code(act: Activation):
-    """(code, slope) of ``act`` for the compiled forward pass (``_kernels.forward``), or None.
-
-    Exact classes only: a subclass may change the formula, so it keeps the NumPy path."""
-    code = _KERNEL_CODES.get(type(act))
-    return None if code is None else (code, getattr(act, "slope", 1.0))
-
-
-_KERNEL_CODES = {Linear: 0, Sigmoid: 1, Tanh: 2, ReLU: 3, Softmax: 4}
-

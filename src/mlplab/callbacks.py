@@ -588,8 +588,6 @@ class ModelCheckpoint(Callback):
         self.best = None if initial_value_threshold is None else float(initial_value_threshold)
 
     def on_epoch_end(self, epoch, logs=None):
-        from . import saving
-
         logs = logs or {}
         if self.save_best_only:
             current = _monitor_value(logs, self.monitor, "ModelCheckpoint")
@@ -602,9 +600,9 @@ class ModelCheckpoint(Callback):
             self.best = current
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_weights_only:
-            saving.save_weights(self.model, path)
+            self.model.save_weights(path)
         else:
-            saving.save_model(self.model, path)
+            self.model.save(path)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved model to {path}.")
 

@@ -55,23 +55,20 @@ def gradcheck(model, x, y, eps: float = 1e-6) -> dict[str, float]:
     >>> max(mlplab.gradcheck(m, np.ones((4, 3)), np.zeros((4, 2))).values()) < 1e-6
     True
     """
-    model._require_compiled("gradcheck()")
+    if not model.compiled:
+        raise RuntimeError("gradcheck() called before compile(). Call "
+                           "model.compile(optimizer=..., loss=...) first.")
     twin = model.clone(dtype="float64")
-    X, D = twin._prepare(x, y, "gradcheck()")
-    if not twin.built:
-        twin.build(X.shape[1:])
-    twin._check_trainable("gradcheck()")
+    twin.check_trainable("gradcheck()")
     dropouts = [layer for layer in twin.layers if hasattr(layer, "rate")]
     rates = [layer.rate for layer in dropouts]
     for layer in dropouts:
         layer.rate = 0.0
     try:
-        _, analytic = twin.compute_gradients(X, D)
+        _, analytic = twin.compute_gradients(x, y)   # also validates, and builds the twin
 
         def loss_fn():
-            Y = twin._forward(X, training=True)
-            e = twin._per_sample_loss(Y, D, getattr(twin.layers[-1], "xi", None))
-            return float(e.sum()) * twin.loss._scale(len(e)) + twin.regularization_penalty()
+            return twin.loss_value(x, y)
 
         numeric = numeric_gradients(loss_fn, twin.trainable_params, eps)
     finally:

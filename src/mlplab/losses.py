@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels
 from ._registry import Registry
+from .activations import Sigmoid, Softmax
+from .autodiff.tensor import Tensor
 
 REGISTRY = Registry("loss")
 EPSILON = 1e-7  # Keras's backend epsilon, used to clip probabilities away from 0 and 1.
@@ -27,8 +28,9 @@ class Loss:
 
     name = "loss"
     reduction = "mean"
-    #: Name of the output activation whose pairing gives delta_L = slope (Y - D) / N.
-    fused_activation: str | None = None
+    #: The output activation whose pairing gives delta_L = slope (Y - D) / N (exact class: a
+    #: subclass may change the formula, so it gets the general delta f'(Xi_L) * dE/dY_L).
+    fused_activation: type | None = None
     #: True for losses that take class labels (integers) rather than a target per output.
     sparse_targets = False
 
@@ -39,24 +41,26 @@ class Loss:
         """d e_p / d Y_p, one row per sample."""
         raise NotImplementedError
 
-    def _scale(self, n: int) -> float:
+    def scale(self, n: int) -> float:
+        """The factor from a sum of n per-sample losses to the batch loss: 1/N for a mean,
+        1 for a sum. The 1/N of the mean lives here and nowhere else."""
         return 1.0 / n if self.reduction == "mean" else 1.0
 
     def __call__(self, Y, D) -> float:
         """The batch loss: mean (or sum, for ``sse``) of the per-sample losses."""
         e = self.per_sample(Y, D)
-        return float(e.sum(dtype=np.float64) * self._scale(len(e)))
+        return float(e.sum(dtype=np.float64) * self.scale(len(e)))
 
     def gradient(self, Y, D) -> np.ndarray:
         """dE/dY for the batch."""
-        return self.per_sample_gradient(Y, D) * Y.dtype.type(self._scale(len(Y)))
+        return self.per_sample_gradient(Y, D) * Y.dtype.type(self.scale(len(Y)))
 
     def fuses_with(self, activation) -> bool:
-        return self.fused_activation is not None and activation.name == self.fused_activation
+        return self.fused_activation is not None and type(activation) is self.fused_activation
 
     def fused_delta(self, Y, D, activation) -> np.ndarray:
         """dE/dXi_L = slope (Y - D) / N, for the fused activation."""
-        scale = Y.dtype.type(getattr(activation, "slope", 1.0) * self._scale(len(Y)))
+        scale = Y.dtype.type(getattr(activation, "slope", 1.0) * self.scale(len(Y)))
         return (Y - self.dense_targets(D, Y.shape[-1], Y.dtype)) * scale
 
     def per_sample_from_logits(self, xi, D, activation) -> np.ndarray:
@@ -93,8 +97,6 @@ def get(identifier) -> Loss:
     """A Loss from a name, class, instance or config dict, or a Python function
     ``fn(y_true, y_pred) -> Tensor`` of mlplab.autodiff Tensors (differentiated by the graph)."""
     if callable(identifier) and not isinstance(identifier, (type, Loss)):
-        from .autodiff.loss import FunctionLoss
-
         return FunctionLoss(identifier)
     return REGISTRY.get(identifier, base=Loss)
 
@@ -159,7 +161,7 @@ class BinaryCrossentropy(Loss):
     """
 
     name = "binary_crossentropy"
-    fused_activation = "sigmoid"
+    fused_activation = Sigmoid
 
     def per_sample(self, Y, D):
         Yc = np.clip(Y, EPSILON, 1.0 - EPSILON)
@@ -196,7 +198,7 @@ class CategoricalCrossentropy(Loss):
     """
 
     name = "categorical_crossentropy"
-    fused_activation = "softmax"
+    fused_activation = Softmax
 
     def per_sample(self, Y, D):
         Yn = Y / np.maximum(Y.sum(axis=-1, keepdims=True), EPSILON)
@@ -244,12 +246,9 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     # The two per-batch formulas of training, without building the one-hot matrix D:
     def fused_delta(self, Y, D, activation):
         """delta_L = (Y - D) / N: subtract 1 at each sample's label (bit for bit the same)."""
-        scale = Y.dtype.type(getattr(activation, "slope", 1.0) * self._scale(len(Y)))
-        delta = np.empty_like(Y)
+        scale = Y.dtype.type(getattr(activation, "slope", 1.0) * self.scale(len(Y)))
+        delta = Y.copy()
         labels = D.reshape(-1).astype(np.intp, copy=False)
-        if _kernels.sparse_cross_entropy_delta(Y, labels, scale, delta):
-            return delta                              # the same three steps in one call
-        delta[...] = Y
         delta[np.arange(len(Y)), labels] -= 1
         delta *= scale
         return delta
@@ -257,9 +256,6 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     def per_sample_from_logits(self, xi, D, activation):
         """e_p = logsumexp(xi_p) - xi_p[d_p], with the row maximum m taken out first."""
         labels = D.reshape(-1).astype(np.intp, copy=False)
-        e = np.empty(len(xi), dtype=xi.dtype)
-        if _kernels.sparse_cross_entropy(xi, labels, e):
-            return e
         z = xi - np.maximum.reduce(xi, axis=-1, keepdims=True)
         lse = np.log(np.add.reduce(np.exp(z), axis=-1))
         return lse - z[np.arange(len(z)), labels]
@@ -374,3 +370,78 @@ class Hinge(Loss):
             )
         return D
 
+
+class FunctionLoss(Loss):
+    """Wraps ``fn(y_true, y_pred) -> Tensor`` (Keras's argument order) as a Loss.
+
+    ``fn`` is written with Tensor operations (``mlplab.autodiff``); dE/dY comes from the
+    graph. It may return
+
+    * the per-sample losses, shape (N,): the batch loss is their mean (Keras's convention);
+    * one value per output, shape (N, K, ...): averaged over all but the first axis first;
+    * a scalar: taken as the batch loss itself (then every sample is reported with it).
+
+    Example, a Huber loss::
+
+        def huber(y_true, y_pred, delta=1.0):
+            r = autodiff.abs(y_pred - y_true)
+            return autodiff.where(r <= delta, 0.5 * r ** 2, delta * (r - 0.5 * delta)).mean(-1)
+        model.compile(optimizer="adam", loss=huber)
+    """
+
+    reduction = "mean"
+
+    def __init__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"FunctionLoss(fn={fn!r}): fn must be a function "
+                            f"(y_true, y_pred) -> Tensor; received {type(fn).__name__}.")
+        self.fn = fn
+        self.name = getattr(fn, "__name__", type(fn).__name__)
+        self._cache = None
+
+    def _evaluate(self, Y, D):
+        """(per-sample losses, dE/dY of the batch loss), one graph per batch."""
+        # The model asks for the gradient and the per-sample values of the same batch; build
+        # the graph once. Compared by value, since fit may refill the same buffers.
+        if self._cache is not None and np.array_equal(self._cache[0], Y) \
+                and np.array_equal(self._cache[1], D):
+            return self._cache[2], self._cache[3]
+        y_pred = Tensor(Y, requires_grad=True, kind="input", name="y_pred")
+        out = self.fn(Tensor(D, kind="input", name="y_true"), y_pred)
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                f"loss function {self.name}: must return a Tensor built with mlplab.autodiff "
+                f"operations from (y_true, y_pred); received {type(out).__name__}.")
+        n = len(Y)
+        if out.ndim == 0 or out.size == 1 and out.ndim <= 1 and n != 1:
+            batch = out.reshape(())
+            per_sample = np.full(n, float(batch.data), dtype=np.float64)
+        elif out.shape[0] == n:
+            e = out.mean(axis=tuple(range(1, out.ndim))) if out.ndim > 1 else out
+            batch = e.mean()
+            per_sample = e.data
+        else:
+            raise ValueError(
+                f"loss function {self.name}: must return a scalar or one value per sample "
+                f"(shape ({n},)); received shape {out.shape} for a batch of {n}.")
+        if batch.requires_grad:
+            batch.backward()
+        dY = np.zeros_like(Y) if y_pred.grad is None else y_pred.grad
+        self._cache = (np.array(Y), np.array(D), per_sample, dY)
+        return per_sample, dY
+
+    def per_sample(self, Y, D):
+        return self._evaluate(Y, D)[0]
+
+    def gradient(self, Y, D):
+        return self._evaluate(Y, D)[1].astype(Y.dtype, copy=False)
+
+    def per_sample_gradient(self, Y, D):
+        """n dE/dY: the derivative of each sample's own loss (its rows are independent)."""
+        return self.gradient(Y, D) * Y.dtype.type(len(Y))
+
+    def get_config(self):
+        return {"name": self.name, "fn": self.fn}
+
+    def __repr__(self):
+        return f"FunctionLoss({self.name})"

@@ -1,36 +1,27 @@
-"""Sequential: a stack of layers with Keras's workflow (compile, fit, evaluate, predict).
+"""Sequential: a linear stack of layers, trained with Keras's workflow.
 
-Training one batch is the lectures' backpropagation, written out in ``train_on_batch``:
-forward through the layers, dE/dY_L from the loss (or the fused output delta Y - D), backward
-through the layers in reverse, then one optimizer step per weight array.
+The stack (this module) holds the layers, their weights and the random generators, and runs
+the forward pass Y_l = f(Y_{l-1} W_l + b_l) and the backward pass
+delta_l = f'(Xi_l) * (delta_{l+1} W_{l+1}^T) through them; compile, fit, evaluate and
+predict come from the trainer (``mlplab.training.Trainer``), the model file from
+``mlplab.saving``.
 """
 from __future__ import annotations
 
 import copy
-import math
 import numbers
-
-import warnings
 
 import numpy as np
 
-from . import _compiled_step, _kernels, activations
-from . import losses as _losses
-from . import metrics as _metrics
-from . import optimizers as _optimizers
-from ._validation import as_array, check_finite, check_fits_dtype, check_fraction, \
-    check_positive_int, check_same_length, check_x
-from .callbacks import Callback, CallbackList, History, ProgbarLogger
-from .layers import Dense, Input, Layer
+from . import saving
+from ._validation import as_array, check_finite, check_fits_dtype
+from .layers import Input, Layer
 from .layers import deserialize as _deserialize_layer
-from .preprocessing import BatchIterator
 from .layers import serialize as _serialize_layer
+from .preprocessing import FULL_BATCH  # noqa: F401 (fit(batch_size="full"), re-exported)
+from .training import Trainer
 
-from .preprocessing import FULL_BATCH  # fit(batch_size="full"): one update per epoch
-SPLIT_MODES = ("stratified", "random", "last")
-
-
-class Sequential:
+class Sequential(Trainer):
     """A linear stack of layers.
 
     Parameters
@@ -63,19 +54,12 @@ class Sequential:
                                  or seed < 0):
             raise ValueError(f"Sequential(seed={seed!r}): seed must be a non-negative integer "
                              f"or None.")
+        super().__init__()
         self.seed = seed
         self.name = name
         self.layers: list[Layer] = []
         self.input_shape: tuple | None = None
         self.built = False
-        self.optimizer = None
-        self.loss = None
-        self.metrics: list = []
-        self.compiled = False
-        self.stop_training = False
-        self.stop_reason: str | None = None
-        self.history: History | None = None
-        self._steps: dict = {}  # compiled training steps by batch size (_compiled_step)
         seeds = np.random.SeedSequence(seed).spawn(3)
         self._init_rng, self._shuffle_rng, self._split_rng = (np.random.default_rng(s)
                                                               for s in seeds)
@@ -175,428 +159,50 @@ class Sequential:
         print_fn(f'Model: "{self.name}"\n{table}\nTotal params: {total:,}\n'
                  f"Trainable params: {total:,}\nNon-trainable params: 0")
 
-    def _require_built(self, what: str) -> None:
-        if not self.built:
-            raise ValueError(f"{what}: the model is not built yet. Start it with Input(shape), "
-                             f"call model.build(input_shape), or fit it first.")
-
-    # ------------------------------------------------------------------ compiling
-    def compile(self, optimizer="sgd", loss=None, metrics=None, check_config=True) -> None:
-        """Choose the optimizer, the loss and the metrics to report.
-
-        Parameters
-        ----------
-        optimizer : str or Optimizer, default="sgd"
-        loss : str or Loss
-            E.g. ``"mse"``, ``"sse"``, ``"categorical_crossentropy"``.
-        metrics : list of str or Metric, optional
-            E.g. ``["accuracy"]``.
-        check_config : bool, default=True
-            Warn (``mlplab.ConfigWarning``) about likely mistakes, here and in ``fit``:
-            see ``mlplab.config_check``.
-        """
-        if loss is None:
-            raise ValueError("compile(): loss is required, e.g. loss='mse' or "
-                             "loss='categorical_crossentropy'.")
-        optimizer = _optimizers.get(optimizer)
-        loss = _losses.get(loss)
-        metric_ids = [] if metrics is None else list(metrics if isinstance(metrics, (list, tuple))
-                                                     else [metrics])
-        for m in metric_ids:  # resolve names now so a typo fails at compile
-            if isinstance(m, str) and m.lower() not in ("accuracy", "acc"):
-                _metrics.REGISTRY.lookup(m)
-        self.optimizer, self.loss, self._metric_ids = optimizer, loss, metric_ids
-        self._steps = {}
-        self.compiled = True
-        self._resolve_metrics()
-        self.check_config = bool(check_config)
-        if self.check_config:
-            from . import config_check
-
-            config_check.warn(config_check.check_model(self))
-
-    def _resolve_metrics(self) -> None:
-        n_out = self.output_shape[-1] if self.built else None
-        self.metrics = [_metrics.get(m, loss=self.loss, n_outputs=n_out)
-                        for m in self._metric_ids]
-
-    def _require_compiled(self, what: str) -> None:
-        if not self.compiled:
-            raise RuntimeError(f"{what} called before compile(). Call "
-                               f"model.compile(optimizer=..., loss=...) first.")
-
     # ------------------------------------------------------------------ forward / backward
-    def _forward(self, X, training=False):
+    def forward(self, X, training=False, below=None):
+        """Y_L = the layers applied in turn to X (only those before layer ``below``, if given)."""
         for layer in self.layers:
+            if layer is below:
+                break
             X = layer.forward(X, training=training)
         return X
 
-    @property
-    def _output_activation(self):
-        return getattr(self.layers[-1], "activation", None)
-
-    def _fused(self) -> bool:
-        act = self._output_activation
-        return act is not None and self.loss.fuses_with(act) and hasattr(self.layers[-1], "xi")
-
-    def _per_sample_loss(self, Y, D, xi=None):
-        act = self._output_activation
-        if xi is not None and act is not None and self.loss.fuses_with(act):
-            return self.loss.per_sample_from_logits(xi, D, act)
-        return self.loss.per_sample(Y, D)
-
-    def _backward(self, Y, D, sgd_rate=None) -> None:
-        """Backpropagation: delta_L at the output, then delta_l = f'(Xi_l) * (delta_{l+1} W^T).
-
-        ``sgd_rate``: plain SGD's step is done inside each Dense's backward (see
-        ``_fused_sgd_rate``)."""
-        act = self._output_activation
-        last = self.layers[-1]
-        fused = () if sgd_rate is None else (sgd_rate,)
-        if act is not None and self.loss.fuses_with(act) and hasattr(last, "backward_from_delta"):
-            dY = last.backward_from_delta(self.loss.fused_delta(Y, D, act), *fused)
-            rest = self.layers[-2::-1]
-        else:
-            dY = self.loss.gradient(Y, D)
-            rest = self.layers[::-1]
-        for layer in rest:
-            if dY is None:
+    def backward(self, dY, below=None):
+        """Backpropagate dE/dY_L through the layers in reverse (only those below layer
+        ``below``, given its dE/dY_{l-1}); each layer stores its gradients."""
+        layers = self.layers if below is None else self.layers[:self.layers.index(below)]
+        for layer in reversed(layers):
+            if dY is None:  # the first trainable layer computes no dE/dX
                 break
-            dY = layer.backward(dY, *fused) if layer.params else layer.backward(dY)
-
-    def _fused_sgd_rate(self):
-        """alpha when the step is plain SGD (w <- w - alpha g, no momentum, clipping or weight
-        penalty) on Dense layers only: then each layer applies it in the same matrix product
-        that computes its gradient (``Dense.backward_from_delta``), and the separate pass of
-        ``optimizer.apply`` over every weight is saved. Else None."""
-        opt = self.optimizer
-        if type(opt) is not _optimizers.SGD or opt.momentum or opt.clipnorm is not None or \
-                opt.clipvalue is not None or opt.global_clipnorm is not None or \
-                not _kernels.gemm_available():
-            return None
-        for layer in self.layers:
-            if layer.params and (type(layer) is not Dense or layer.kernel_regularizer is not None
-                                 or layer.bias_regularizer is not None):
-                return None
-        return opt.current_learning_rate
+            dY = layer.backward(dY)
 
     def regularization_penalty(self) -> float:
         return sum(layer.regularization_penalty() for layer in self.layers)
 
-    def compute_gradients(self, x, y):
-        """(loss, grads) for one batch without updating: grads in ``get_weights()`` order."""
-        where = "compute_gradients()"
-        self._require_compiled(where)
-        X, D = self._prepare(x, y, where)
+    def get_rng_state(self) -> dict:
+        """The states of the model's generators (initialization, shuffling, validation split)
+        and of its layers' (dropout), to restore with ``set_rng_state``."""
+        states = {name: getattr(self, "_" + name).bit_generator.state
+                  for name in ("init_rng", "shuffle_rng", "split_rng")}
+        for i, layer in enumerate(self.layers):
+            if isinstance(getattr(layer, "rng", None), np.random.Generator):
+                states[f"layer_{i}"] = layer.rng.bit_generator.state
+        return states
+
+    def set_rng_state(self, states: dict) -> None:
+        for key, state in states.items():
+            if key.startswith("layer_"):
+                layer = self.layers[int(key[6:])]
+                if isinstance(getattr(layer, "rng", None), np.random.Generator):
+                    layer.rng.bit_generator.state = state
+            elif key.lstrip("_") in ("init_rng", "shuffle_rng", "split_rng"):
+                getattr(self, "_" + key.lstrip("_")).bit_generator.state = state
+
+    def _require_built(self, what: str) -> None:
         if not self.built:
-            self.build(X.shape[1:])
-        Y = self._forward(X, training=True)
-        e = self._per_sample_loss(Y, D, getattr(self.layers[-1], "xi", None))
-        self._backward(Y, D)
-        loss = float(e.sum(dtype=np.float64)) * self.loss._scale(len(e))
-        return loss + self.regularization_penalty(), [g.copy() for g in self.trainable_grads]
-
-    def _compiled_step(self, n: int):
-        """The compiled step for batches of n (``_compiled_step.CompiledStep``), or None."""
-        step = self._steps.get(n, False)
-        if step is False or (step is not None and not step.current(self)):
-            step = self._steps[n] = _compiled_step.CompiledStep.for_model(self, n)
-        return step
-
-    def _train_batch(self, X, D):
-        """One step of backpropagation; returns (per-sample losses, outputs)."""
-        rate = self._fused_sgd_rate()
-        step = self._compiled_step(len(X))
-        e = None if step is None else step(X, D, rate)  # the two lines below, in one C call
-        if e is None:
-            Y = self._forward(X, training=True)
-            self._backward(Y, D, sgd_rate=rate)  # with a rate the layers take SGD's step
-        else:
-            Y = self.layers[-1].Y
-        if rate is None:
-            self.optimizer.apply(self.trainable_params, self.trainable_grads)
-        else:
-            self.optimizer.iterations += 1
-        if e is None:  # (a compiled model has no constraints)
-            for layer in self.layers:
-                layer.apply_constraints()
-            e = self._per_sample_loss(Y, D, getattr(self.layers[-1], "xi", None))
-        return e, Y
-
-    # ------------------------------------------------------------------ validation of data
-    def _prepare(self, x, y, where: str):
-        """Validate and convert (x, y) without changing the model; returns arrays."""
-        x_arr = as_array(x, "x", where)
-        input_shape = self.input_shape if self.input_shape is not None else (
-            tuple(x_arr.shape[1:]) if x_arr.ndim >= 2 else None)
-        X = check_x(x_arr, where, input_shape, self.dtype)
-        if y is None:
-            raise ValueError(f"{where}: y is required (the targets for x).")
-        D = as_array(y, "y", where)
-        check_same_length(X, D, where)
-        check_finite(D.astype(np.float64, copy=False), "y", where)
-        out_shape = self.compute_output_shape(X.shape[1:])
-        D = self.loss.check_targets(D, out_shape[-1], where)
-        if not self.loss.sparse_targets:
-            check_fits_dtype(D, "y", where, self.dtype)
-            D = np.asarray(D, dtype=self.dtype)
-        return X, D
-
-    def _check_trainable(self, where: str) -> None:
-        for layer in self.layers:
-            act = getattr(layer, "activation", None)
-            if act is not None and not act.differentiable:
-                raise ValueError(
-                    f"{where}: layer '{layer.name}' uses the '{act.name}' activation, whose "
-                    f"derivative is zero almost everywhere, so gradient training would never "
-                    f"change the weights. Use 'sigmoid' (for step) or 'tanh' (for sign) to "
-                    f"train, or the classic rules in mlplab.neurons (Perceptron, Adaline)."
-                )
-
-    # ------------------------------------------------------------------ fit
-    def fit(self, x=None, y=None, epochs: int = 1, batch_size=32, shuffle: bool = True,
-            validation_data=None, validation_split: float = 0.0,
-            validation_split_mode: str = "stratified", verbose: int = 1,
-            callbacks=None, initial_epoch: int = 0) -> History:
-        """Train for ``epochs`` passes over (x, y); returns a History.
-
-        Parameters
-        ----------
-        x : array (n_samples, ...)
-        y : array
-            Targets (n_samples, n_outputs); integer labels (n_samples,) for
-            sparse_categorical_crossentropy.
-        epochs : int, default=1
-        batch_size : int or "full", default=32
-            1 is online learning (an update after every sample), k is mini-batch, and
-            ``"full"`` (``mlplab.FULL_BATCH``) is batch learning: one update per epoch.
-        shuffle : bool, default=True
-            Present the samples in a new random order each epoch.
-        validation_data : (x_val, y_val), optional
-        validation_split : float in [0, 1), default=0.0
-            Fraction of (x, y) held out for validation, drawn before training.
-        validation_split_mode : {"stratified", "random", "last"}, default="stratified"
-            "stratified" draws a shuffled split that keeps the class proportions when y holds
-            class labels (falls back to "random" for regression targets); "last" takes the last
-            rows, as Keras does (useless on data sorted by class).
-        verbose : {0, 1, 2}, default=1
-            0 silent, 1 a progress bar per epoch (one line per epoch when the output is not a
-            terminal), 2 one line per epoch.
-        callbacks : list of Callback, optional
-        """
-        where = "fit()"
-        self._require_compiled(where)
-        epochs = check_positive_int(epochs, "epochs", where)
-        check_positive_int(initial_epoch, "initial_epoch", where, allow_zero=True)
-        if not (batch_size == FULL_BATCH or batch_size is None):
-            check_positive_int(batch_size, "batch_size", where + " (or 'full')")
-        check_fraction(validation_split, "validation_split", where)
-        if validation_split_mode not in SPLIT_MODES:
-            raise ValueError(f"{where}: validation_split_mode must be one of {SPLIT_MODES}; "
-                             f"received {validation_split_mode!r}.")
-        if verbose not in (0, 1, 2) and not isinstance(verbose, bool):
-            raise ValueError(f"{where}: verbose must be 0, 1 or 2; received {verbose!r}.")
-        X, D = self._prepare(x, y, where)
-        self._check_trainable(where)
-        if getattr(self, "check_config", False):
-            from . import config_check
-
-            config_check.warn(config_check.check_data(self, X, D))
-        val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError(f"{where}: validation_data must be a tuple (x_val, y_val).")
-            val = self._prepare(validation_data[0], validation_data[1], where + " validation_data")
-        elif validation_split:
-            X, D, val = self._split(X, D, validation_split, validation_split_mode, where)
-        callbacks = list(callbacks or [])
-        for cb in callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(f"{where}: callbacks must be Callback instances; received "
-                                f"{cb!r}.")
-        # -- all checks passed: from here on the model changes
-        if not self.built or self.input_shape != tuple(X.shape[1:]):
-            self.build(X.shape[1:])
-        self._resolve_metrics()
-        self._steps = {}  # planned again: the accelerators may have been switched since
-        n = len(X)
-        # Shuffled batches are gathered into one reused buffer: no copy of x per epoch.
-        batches = BatchIterator(X, D, batch_size=batch_size or 32, shuffle=shuffle,
-                                seed=self._shuffle_rng)
-        bs, steps = batches.batch_size, len(batches)
-        self.history = History()
-        progress = [ProgbarLogger(verbose)] if verbose else []  # silent: no batch hook to pay
-        cb_list = CallbackList(callbacks + [self.history] + progress, self,
-                               {"epochs": epochs, "steps": steps, "verbose": verbose,
-                                "batch_size": bs, "samples": n})
-        self.stop_training, self.stop_reason = False, None
-        cb_list.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            cb_list.on_epoch_begin(epoch)
-            start_weights = [p.copy() for p in self.trainable_params]  # restored on NaN
-            for m in self.metrics:
-                m.reset()
-            loss_sum = 0.0
-            seen = 0
-            batch_hooks = cb_list.wants_batch_logs
-            # A non-finite loss ends the epoch below; NumPy's warnings about it would only
-            # repeat that (set once per epoch: the context costs ~1 us, an online step ~50 us).
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                for step, (xb, db) in enumerate(batches):
-                    if batch_hooks:
-                        cb_list.on_train_batch_begin(step)
-                    e, Y = self._train_batch(xb, db)
-                    loss_sum += float(np.add.reduce(e, dtype=np.float64))
-                    seen += len(xb)
-                    if not math.isfinite(loss_sum):
-                        break
-                    for m in self.metrics:
-                        m.update(Y, db)
-                    if batch_hooks:
-                        cb_list.on_train_batch_end(step, self._logs(loss_sum, seen))
-                    if self.stop_training:
-                        break
-            logs = self._logs(loss_sum, seen)
-            if not np.isfinite(logs["loss"]):
-                self.set_weights(start_weights)
-                self.stop_training, self.stop_reason = True, "nan"
-                warnings.warn(
-                    f"Loss became {logs['loss']} at epoch {epoch + 1}; training stopped and the "
-                    f"weights were restored to those at the start of that epoch. Try a smaller "
-                    f"learning_rate (now {self.optimizer.current_learning_rate:g}) or scale the "
-                    f"inputs.", RuntimeWarning, stacklevel=2)
-            elif val is not None:
-                for key, value in self._evaluate_arrays(*val).items():
-                    logs["val_" + key] = value
-            cb_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                self.stop_reason = self.stop_reason or "callback"
-                break
-        cb_list.on_train_end()
-        return self.history
-
-    def _logs(self, loss_sum: float, seen: int) -> dict:
-        loss = loss_sum * self.loss._scale(seen) + self.regularization_penalty()
-        logs = {"loss": loss}
-        for m in self.metrics:
-            logs[m.name] = m.result()
-        return logs
-
-    def _split(self, X, D, fraction, mode, where):
-        n = len(X)
-        n_val = int(round(n * fraction))
-        if n_val < 1 or n_val >= n:
-            raise ValueError(f"{where}: validation_split={fraction} of {n} samples leaves "
-                             f"{n_val} for validation and {n - n_val} for training; both must "
-                             f"be at least 1.")
-        if mode == "last":
-            val_idx = np.arange(n - n_val, n)
-        else:
-            labels = _class_labels(D) if mode == "stratified" else None
-            val_idx = _draw_split(n, n_val, labels, self._split_rng)
-        mask = np.zeros(n, dtype=bool)
-        mask[val_idx] = True
-        return X[~mask], D[~mask], (X[mask], D[mask])
-
-    # ------------------------------------------------------------------ evaluate / predict
-    def _evaluate_arrays(self, X, D, batch_size=None) -> dict:
-        total, count = 0.0, 0
-        for m in self.metrics:
-            m.reset()
-        bs = len(X) if batch_size is None else batch_size
-        for start in range(0, len(X), bs):
-            xb, db = X[start:start + bs], D[start:start + bs]
-            Y, xi = self._predict_with_logits(xb)
-            e = self._per_sample_loss(Y, db, xi)
-            total += float(e.sum(dtype=np.float64))
-            count += len(e)
-            for m in self.metrics:
-                m.update(Y, db)
-        logs = {"loss": total * self.loss._scale(count) + self.regularization_penalty()}
-        for m in self.metrics:
-            logs[m.name] = m.result()
-        return logs
-
-    def _predict_with_logits(self, X):
-        for layer in self.layers[:-1]:
-            X = layer.forward(X, training=False)
-        last = self.layers[-1]
-        act = getattr(last, "activation", None)
-        if isinstance(last, Dense) and self.loss.fuses_with(act):
-            xi = X @ last.W
-            if last.b is not None:
-                xi += last.b
-            return act(xi), xi
-        return last.forward(X, training=False), None
-
-    def evaluate(self, x=None, y=None, batch_size: int | None = 1024, verbose: int = 0,
-                 return_dict: bool = False):
-        """Loss (and metrics) on (x, y): a float without metrics, else [loss, *metrics]."""
-        where = "evaluate()"
-        self._require_compiled(where)
-        self._require_built(where)
-        X, D = self._prepare(x, y, where)
-        logs = self._evaluate_arrays(X, D, batch_size)
-        if verbose:
-            from .callbacks import format_logs
-
-            print(format_logs(logs))
-        if return_dict:
-            return logs
-        return logs["loss"] if len(logs) == 1 else list(logs.values())
-
-    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
-        """The network's outputs Y_L for x (no dropout)."""
-        where = "predict()"
-        self._require_built(where)
-        # A few samples: one compiled call, which checks x's values itself; anything it
-        # declines (a list, another dtype, NaN, an unknown layer) takes the checked path.
-        Y = self._predict_compiled(x) if type(x) is np.ndarray else None
-        if Y is not None:
-            return Y
-        X = check_x(x, where, self.input_shape, self.dtype)
-        if X is not x and (Y := self._predict_compiled(np.ascontiguousarray(X))) is not None:
-            return Y
-        if batch_size is None or batch_size >= len(X):
-            return self._forward(X, training=False)
-        return np.concatenate([self._forward(X[i:i + batch_size], training=False)
-                               for i in range(0, len(X), batch_size)])
-
-    def _predict_compiled(self, x):
-        """Y_L for a few samples in one compiled call (``_kernels.forward``), or None when the
-        model or x does not suit it: a stack of Dense layers whose activations the kernel
-        knows, and x a C-ordered array of the model's dtype and input shape. A call of
-        ``predict`` on one sample is dominated by per-operation overhead; this makes it one."""
-        if x.ndim != 2 or not 0 < len(x) <= _kernels.SMALL_BATCH or x.dtype != self.dtype or \
-                x.shape[1:] != self.input_shape or not x.flags.c_contiguous or \
-                not 0 < len(self.layers) <= _kernels.MAX_LAYERS:
-            return None
-        specs, widest = [], 0
-        for layer in self.layers:
-            code = type(layer) is Dense and activations.kernel_code(layer.activation)
-            if not code:
-                return None
-            specs.append((layer.W, layer.b, *code))
-            widest = max(widest, layer.units)
-        n = len(x)
-        out = np.empty((n, self.layers[-1].units), dtype=self.dtype)
-        done = _kernels.forward(x, tuple(specs), out, np.empty(2 * n * widest, self.dtype))
-        return out if done else None  # not done: NaN or infinity in x, for check_x to report
-
-    def __call__(self, x):
-        return self.predict(x)
-
-    def train_on_batch(self, x, y) -> float:
-        """One update on one batch; returns the batch loss before the update."""
-        where = "train_on_batch()"
-        self._require_compiled(where)
-        X, D = self._prepare(x, y, where)
-        self._check_trainable(where)
-        if not self.built:
-            self.build(X.shape[1:])
-        e, _ = self._train_batch(X, D)
-        return float(e.sum(dtype=np.float64)) * self.loss._scale(len(e)) + \
-            self.regularization_penalty()
+            raise ValueError(f"{what}: the model is not built yet. Start it with Input(shape), "
+                             f"call model.build(input_shape), or fit it first.")
 
     # ------------------------------------------------------------------ configuration
     def get_config(self) -> dict:
@@ -617,18 +223,13 @@ class Sequential:
     def save(self, filepath) -> None:
         """Write configuration, weights, compile settings and optimizer state to one file
         (atomically); ``mlplab.load_model(filepath)`` reads it back. See ``mlplab.saving``."""
-        from . import saving
-
         saving.save_model(self, filepath)
 
     def save_weights(self, filepath) -> None:
-        from . import saving
-
+        self._require_built("save_weights()")
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
-        from . import saving
-
         saving.load_weights(self, filepath)
 
     def clone(self, dtype=None) -> "Sequential":
@@ -644,38 +245,11 @@ class Sequential:
                 twin.set_weights(self.get_weights())
         return twin
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_steps"] = {}  # they hold this model's arrays by address: a copy makes its own
-        return state
-
     def __repr__(self):
         return f"<Sequential name={self.name!r} layers={len(self.layers)}>"
 
 
-def _class_labels(D: np.ndarray):
-    """Class labels if D looks like classification targets, else None."""
-    if D.ndim == 1 or D.shape[1] == 1:
-        flat = D.reshape(-1)
-        if np.all(flat == np.round(flat)) and len(np.unique(flat)) <= max(2, len(flat) // 2):
-            return flat
-        return None
-    if np.isin(D, (0, 1)).all() and np.all(D.sum(axis=1) == 1):
-        return D.argmax(axis=1)
-    return None
-
-
-def _draw_split(n, n_val, labels, rng):
-    """Indices of a shuffled validation set of n_val rows, per class in proportion."""
-    if labels is None:
-        return rng.permutation(n)[:n_val]
-    classes, counts = np.unique(labels, return_counts=True)
-    # Largest-remainder allocation of n_val across classes.
-    exact = counts * n_val / n
-    take = np.floor(exact).astype(int)
-    for i in np.argsort(-(exact - take))[: n_val - take.sum()]:
-        take[i] += 1
-    chosen = [rng.permutation(np.flatnonzero(labels == c))[:t] for c, t in zip(classes, take)]
-    return np.concatenate(chosen)
-
-
+def load_model(path, compile: bool = True) -> Sequential:
+    """The model saved at ``path``: built, with its weights, and (if it was compiled and
+    ``compile`` is True) compiled with its optimizer's state, ready to continue training."""
+    return saving.load(Sequential, path, compile)

@@ -21,7 +21,6 @@ import numbers
 
 import numpy as np
 
-from . import _kernels
 from ._registry import Registry
 from ._validation import check_positive_float
 
@@ -142,8 +141,11 @@ class Optimizer:
             grads = [g * g.dtype.type(scale) for g in grads]
         return grads
 
-    def apply(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """One update of every parameter array, in place."""
+    def apply(self, params: list[np.ndarray], grads: list[np.ndarray], update_step=None) -> None:
+        """One update of every parameter array, in place.
+
+        ``update_step``, if given, replaces ``self.update_step`` with a function of the same
+        arguments and effect (the fast path's compiled updates, ``mlplab.fast.optimizers``)."""
         if not self.built:
             self.build(params)
         if self.clipvalue is not None or self.clipnorm is not None or \
@@ -152,8 +154,9 @@ class Optimizer:
         lr = self.current_learning_rate
         self.iterations += 1
         self._begin_step()
+        update_step = update_step or self.update_step
         for i, (p, g) in enumerate(zip(params, grads)):
-            self.update_step(i, p, g, lr)
+            update_step(i, p, g, lr)
 
     def _begin_step(self) -> None:
         """Per-update (not per-array) bookkeeping; ``self.iterations`` is already t."""
@@ -220,8 +223,6 @@ class SGD(Optimizer):
 
     def update_step(self, index, param, grad, lr):
         t = param.dtype.type
-        if not self.momentum and _kernels.sgd_step(param, grad, t(lr)):
-            return                                   # the same w -= alpha g, fused (C kernel)
         step = self._tmp[index]
         np.multiply(grad, t(lr), out=step)           # alpha g
         if not self.momentum:
@@ -492,13 +493,7 @@ class Adam(Optimizer):
 
     def update_step(self, index, param, grad, lr):
         t = param.dtype.type
-        step = self.iterations
-        alpha_t = lr * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step)
         m, v, tmp = self.momentums[index], self.velocities[index], self._tmp[index]
-        if not self.amsgrad and _kernels.adam_step(param, grad, m, v, t(1.0 - self.beta_1),
-                                                   t(1.0 - self.beta_2), t(self.epsilon),
-                                                   t(alpha_t)):
-            return                                    # the three updates, fused (C kernel)
         np.subtract(grad, m, out=tmp)
         tmp *= t(1.0 - self.beta_1)
         m += tmp                                      # m += (1 - beta_1)(g - m)
@@ -512,8 +507,13 @@ class Adam(Optimizer):
         np.sqrt(v, out=tmp)
         tmp += t(self.epsilon)
         np.divide(m, tmp, out=tmp)
-        tmp *= t(alpha_t)
+        tmp *= t(self.alpha_t(lr))
         param -= tmp                                  # w -= alpha_t m / (sqrt(v) + eps)
+
+    def alpha_t(self, lr) -> float:
+        """alpha sqrt(1 - beta_2^t) / (1 - beta_1^t), the bias-corrected step size."""
+        t = self.iterations
+        return lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -545,9 +545,13 @@ class AdamW(Adam):
                                                 f"AdamW(weight_decay={weight_decay!r})")
 
     def update_step(self, index, param, grad, lr):
+        self.decay(param, lr)
+        super().update_step(index, param, grad, lr)
+
+    def decay(self, param, lr) -> None:
+        """w <- w (1 - alpha lambda)."""
         if self.weight_decay:
             param *= param.dtype.type(1.0 - lr * self.weight_decay)
-        super().update_step(index, param, grad, lr)
 
     def get_config(self):
         return {**super().get_config(), "weight_decay": self.weight_decay}

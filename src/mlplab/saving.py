@@ -70,35 +70,12 @@ def _json_ready(value, what: str):
     return value
 
 
-def _rng_states(model) -> dict:
-    states = {name: getattr(model, name).bit_generator.state
-              for name in ("_init_rng", "_shuffle_rng", "_split_rng") if hasattr(model, name)}
-    for i, layer in enumerate(model.layers):
-        rng = getattr(layer, "rng", None)
-        if isinstance(rng, np.random.Generator):
-            states[f"layer_{i}"] = rng.bit_generator.state
-    return states
-
-
-def _set_rng_states(model, states: dict) -> None:
-    for key, state in states.items():
-        if key.startswith("layer_"):
-            layer = model.layers[int(key[6:])]
-            if isinstance(getattr(layer, "rng", None), np.random.Generator):
-                layer.rng.bit_generator.state = state
-        elif hasattr(model, key):
-            getattr(model, key).bit_generator.state = state
-
-
 def _compile_config(model):
-    if not getattr(model, "compiled", False):
-        return None
-    metrics = []
-    for m in getattr(model, "_metric_ids", []):
-        metrics.append(m if isinstance(m, str) else m.get_config())
-    return {"optimizer": _json_ready(model.optimizer.get_config(), "optimizer configuration"),
-            "loss": _json_ready(model.loss.get_config(), "loss"),
-            "metrics": _json_ready(metrics, "metrics")}
+    config = model.get_compile_config()
+    return None if config is None else {
+        "optimizer": _json_ready(config["optimizer"], "optimizer configuration"),
+        "loss": _json_ready(config["loss"], "loss"),
+        "metrics": _json_ready(config["metrics"], "metrics")}
 
 
 def save_model(model, path) -> None:
@@ -110,7 +87,7 @@ def save_model(model, path) -> None:
     config = {"format": FORMAT, "version": VERSION,
               "model": _json_ready(model.get_config(), "model configuration"),
               "built": bool(model.built), "compile": _compile_config(model),
-              "rng": _rng_states(model), "optimizer_state": None}
+              "rng": model.get_rng_state(), "optimizer_state": None}
     if model.built:
         for i, w in enumerate(model.get_weights()):
             arrays[f"weight_{i}"] = w
@@ -130,13 +107,12 @@ def save_model(model, path) -> None:
     _write_atomic(path, arrays)
 
 
-def load_model(path, compile: bool = True):
-    """The model saved at ``path``: built, with its weights, and (if it was compiled and
-    ``compile`` is True) compiled with its optimizer's state, ready to continue training."""
-    from .models import Sequential
-
+def load(cls, path, compile: bool = True):
+    """The model of class ``cls`` (``Sequential``) saved at ``path``: built, with its weights,
+    and (if it was compiled and ``compile`` is True) compiled with its optimizer's state.
+    ``mlplab.load_model(path)`` calls it."""
     config, arrays = _read(path)
-    model = Sequential.from_config(config["model"])
+    model = cls.from_config(config["model"])
     if config["built"]:
         if not model.built:
             model.build(tuple(config["model"]["input_shape"]))
@@ -152,13 +128,12 @@ def load_model(path, compile: bool = True):
             for key, n in saved["slots"].items():
                 state[key] = [arrays[f"opt_{key}_{i}"] for i in range(n)]
             model.optimizer.set_state(state, model.trainable_params)
-    _set_rng_states(model, config.get("rng", {}))
+    model.set_rng_state(config.get("rng", {}))
     return model
 
 
 def save_weights(model, path) -> None:
     """Write only the weights [W1, b1, ...] to ``path`` (atomically)."""
-    model._require_built("save_weights()")
     arrays = {f"weight_{i}": w for i, w in enumerate(model.get_weights())}
     arrays["config"] = np.array(json.dumps({"format": FORMAT, "version": VERSION,
                                             "weights_only": True}))

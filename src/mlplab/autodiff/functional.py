@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from .. import activations as _activations
+from .. import losses as _losses
 from . import ops
 from .tensor import Tensor, as_tensor
 
@@ -106,8 +108,6 @@ ACTIVATIONS = {"linear": linear, "step": step, "sign": sign, "sigmoid": sigmoid,
 def activation(identifier):
     """The graph version of an mlplab activation: a name, or an Activation (its config's
     arguments, e.g. ``slope``, are passed on). Returns a function Tensor -> Tensor."""
-    from .. import activations as _activations
-
     config = _activations.get(identifier).get_config()
     name = config.pop("name")
     if name not in ACTIVATIONS:
@@ -219,8 +219,6 @@ FROM_LOGITS = {"binary_crossentropy": ("sigmoid", binary_crossentropy_from_logit
 
 
 def _loss_name(identifier):
-    from .. import losses as _losses
-
     name = _losses.get(identifier).name
     if name not in LOSSES:
         raise ValueError(f"loss({identifier!r}): mlplab.autodiff.functional has no graph "

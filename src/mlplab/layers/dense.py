@@ -3,15 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _kernels, activations, constraints, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .._validation import check_positive_int
 from .base import Layer
-
-
-def _sgd_step(param, grad, alpha):
-    """param <- param - alpha grad: one compiled pass where available, else NumPy's two."""
-    if not _kernels.sgd_step(param, grad, alpha):
-        param -= grad * alpha
 
 
 class Dense(Layer):
@@ -27,7 +21,10 @@ class Dense(Layer):
         dE/dY_{l-1} = delta_l W_l^T        which the layer below turns into its delta:
                                            delta_{l-1} = f'(Xi_{l-1}) * (delta_l W_l^T)
 
-    After a backward pass the layer keeps ``delta``, ``dW`` and ``db`` for inspection.
+    After a training step the layer keeps ``Y_prev``, ``xi``, ``Y`` and ``delta`` for inspection,
+    and ``dW`` and ``db`` after a backward pass (the fast path's plain-SGD step folds
+    W <- W - alpha Y_prev^T delta into one matrix product and leaves ``dW`` unformed, as
+    ``Y_prev.T @ delta`` gives it; ``model.compute_gradients`` always returns the gradient).
 
     Parameters
     ----------
@@ -69,118 +66,49 @@ class Dense(Layer):
 
     def build(self, input_shape, rng, dtype):
         super().build(input_shape, rng, dtype)
-        n_in = input_shape[0]
-        self.W = self.kernel_initializer((n_in, self.units), rng, self.dtype)
-        self.params, self.param_names = [self.W], ["kernel"]
-        self._dW, self._dW_pending = np.zeros_like(self.W), False
-        self.grads = [self._dW]
+        self.W = self.kernel_initializer((input_shape[0], self.units), rng, self.dtype)
+        self.dW = np.zeros_like(self.W)
+        self.params, self.grads, self.param_names = [self.W], [self.dW], ["kernel"]
+        self.b = self.db = None
         if self.use_bias:
             self.b = self.bias_initializer((self.units,), rng, self.dtype)
             self.db = np.zeros_like(self.b)
             self.params.append(self.b)
-            self.param_names.append("bias")
             self.grads.append(self.db)
-        else:
-            self.b = None
-        self._work = {}
+            self.param_names.append("bias")
 
-    @property
-    def dW(self):
-        """dE/dW = Y_prev^T delta of the last backward pass."""
-        if self._dW_pending:  # the fused SGD step did not store it: form it now
-            np.matmul(self.Y_prev.T, self.delta, out=self._dW)
-            self._dW_pending = False
-        return self._dW
-
-    @dW.setter
-    def dW(self, value):
-        if value is not self._dW:
-            self._dW[...] = value
-        self._dW_pending = False
-
-    @property
-    def grads(self):
-        self.dW  # noqa: B018 (forms a pending dE/dW)
-        return self._grads
-
-    @grads.setter
-    def grads(self, value):
-        self._grads = value
-
-    def _buffer(self, name, n, width):
-        """A work array (n, width) kept from step to step: training allocates nothing.
-
-        Arrays of the training step (Xi, Y, delta, dE/dY_{l-1}) live here; they are
-        overwritten by the next step, so ``predict`` never returns one.
-        """
-        buf = self._work.get(name)
-        if buf is None or len(buf) < n:
-            buf = self._work[name] = np.empty((n, width), dtype=self.dtype)
-        return buf if len(buf) == n else buf[:n]
+    def logits(self, X):
+        """Xi = X W + b."""
+        xi = X @ self.W
+        if self.b is not None:
+            xi += self.b
+        return xi
 
     def forward(self, X, training=False):
-        if not training or X.dtype != self.dtype:
-            xi = X @ self.W
-            if self.b is not None:
-                xi += self.b
-            Y = self.activation(xi)
-        else:  # the same, written into the layer's work arrays
-            xi = np.matmul(X, self.W, out=self._buffer("xi", len(X), self.units))
-            if self.b is not None:
-                xi += self.b                              # Xi = Y_prev W + b
-            Y = self.activation.forward_into(xi, self._buffer("Y", len(X), self.units))
+        xi = self.logits(X)                              # Xi = Y_prev W + b
+        Y = self.activation(xi)                          # Y = f(Xi)
         if training:
             self.Y_prev, self.xi, self.Y = X, xi, Y
         return Y
 
-    def backward(self, dY, sgd_rate=None):
+    def backward(self, dY):
         """Given dE/dY_l, store dE/dW_l and dE/db_l and return dE/dY_{l-1}."""
-        if dY.dtype == self.dtype == self.xi.dtype:      # delta = f'(Xi) * dE/dY, in place
-            delta = self.activation.backward_into(self.xi, self.Y, dY,
-                                                  self._buffer("delta", len(dY), self.units))
-        else:
-            delta = self.activation.backward(self.xi, self.Y, dY)
-        return self.backward_from_delta(delta, sgd_rate)
+        delta = self.activation.backward(self.xi, self.Y, dY)   # delta = f'(Xi) * dE/dY
+        return self.backward_from_delta(delta)
 
-    def backward_from_delta(self, delta, sgd_rate=None):
-        """Given delta_l = dE/dXi_l (the fused output layer starts here).
-
-        With ``sgd_rate`` alpha (plain SGD, chosen by ``Sequential``) the layer also takes the
-        step, W <- W - alpha Y_prev^T delta and b <- b - alpha dE/db, the first as one BLAS
-        product C <- C + alpha' A^T B that does not store dE/dW (``dW`` forms it when read).
-        """
-        self.delta, self._dW_pending = delta, False
-        if sgd_rate is not None:
-            dX = self._input_grad(delta)                 # with W before the step
-            alpha = self.dtype.type(sgd_rate)
-            if _kernels.gemm_update(self.W, self.Y_prev, delta, -alpha):
-                self._dW_pending = True                  # W <- W - alpha Y_prev^T delta
-            else:
-                np.matmul(self.Y_prev.T, delta, out=self._dW)
-                _sgd_step(self.W, self._dW, alpha)       # W <- W - alpha Y_prev^T delta
-            if self.b is not None:
-                np.add.reduce(delta, axis=0, out=self.db)
-                _sgd_step(self.b, self.db, alpha)        # b <- b - alpha sum(delta)
-            return dX
-        if len(delta) == 1:   # one sample: an outer product, cheaper as a broadcast product
-            np.multiply(self.Y_prev.T, delta, out=self._dW)
-        else:
-            np.matmul(self.Y_prev.T, delta, out=self._dW)    # dE/dW = Y_prev^T delta
+    def backward_from_delta(self, delta):
+        """Given delta_l = dE/dXi_l (the fused output layer starts here)."""
+        self.delta = delta
+        self.dW[...] = self.Y_prev.T @ delta             # dE/dW = Y_prev^T delta
         if self.kernel_regularizer is not None:
-            self._dW += self.kernel_regularizer.gradient(self.W)
+            self.dW += self.kernel_regularizer.gradient(self.W)
         if self.b is not None:
-            np.add.reduce(delta, axis=0, out=self.db)    # dE/db = sum of delta's rows
+            self.db[...] = delta.sum(axis=0)             # dE/db = column sums of delta
             if self.bias_regularizer is not None:
                 self.db += self.bias_regularizer.gradient(self.b)
-        return self._input_grad(delta)
-
-    def _input_grad(self, delta):
-        if not self.need_input_grad:                     # first layer: nobody needs dE/dX
-            return None
-        if delta.dtype != self.dtype:
-            return delta @ self.W.T
-        dX = self._buffer("dX", len(delta), self.W.shape[0])
-        return np.matmul(delta, self.W.T, out=dX)        # dE/dY_{l-1} = delta W^T
+        if self.need_input_grad:                         # (the first layer's dE/dX is unused)
+            return delta @ self.W.T                      # dE/dY_{l-1} = delta W^T
+        return None
 
     def regularization_penalty(self):
         total = 0.0

@@ -21,9 +21,10 @@ from .columns import ColumnTransformer
 from .encoders import LabelEncoder, OneHotEncoder, OrdinalEncoder, from_categorical, \
     to_categorical
 from .scalers import MaxAbsScaler, MeanNormalizer, MinMaxScaler, StandardScaler
-from .splits import train_test_split, train_val_test_split
+from .splits import class_labels, train_test_split, train_val_test_split
 
 __all__ = ["StandardScaler", "MinMaxScaler", "MeanNormalizer", "MaxAbsScaler", "OneHotEncoder",
            "OrdinalEncoder", "LabelEncoder", "to_categorical", "from_categorical",
-           "ColumnTransformer", "train_test_split", "train_val_test_split", "BatchIterator",
+           "ColumnTransformer", "train_test_split", "train_val_test_split", "class_labels",
+           "BatchIterator",
            "batches", "FULL_BATCH"]

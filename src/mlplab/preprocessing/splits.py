@@ -98,6 +98,20 @@ def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where,
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
+def class_labels(y):
+    """The class label of each row of y if y looks like classification targets (integer
+    labels with repeats, or one-hot rows), else None (regression targets)."""
+    y = np.asarray(y)
+    if y.ndim == 1 or y.shape[1] == 1:
+        flat = y.reshape(-1)
+        if np.all(flat == np.round(flat)) and len(np.unique(flat)) <= max(2, len(flat) // 2):
+            return flat
+        return None
+    if np.isin(y, (0, 1)).all() and np.all(y.sum(axis=1) == 1):
+        return y.argmax(axis=1)
+    return None
+
+
 def _check_arrays(arrays, where):
     if not arrays:
         raise ValueError(f"{where}: pass at least one array, e.g. {where[:-2]}(x, y).")

@@ -211,7 +211,7 @@ MULTIVERSION static PyObject *adam(PyObject *self, PyObject *const *args, Py_ssi
  * when x holds a NaN or an infinity (the caller then raises its usual error). */
 enum { ACT_LINEAR, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
 
-#define FORWARD_IMPL(T, EXP, TANH, SUFFIX)                                                    \
+#define FORWARD_IMPL(T, EXP, SIGMOID, TANH, SUFFIX)                                                    \
     static void forward_##SUFFIX(const T *x, Py_ssize_t n, Py_ssize_t k0, T *out, T *scratch, \
                                  Py_ssize_t half, buf_t *wb, const int *codes,               \
                                  const double *params, const int *has_bias, int L) {         \
@@ -234,11 +234,7 @@ enum { ACT_LINEAR, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
                 }                                                                             \
                 switch (codes[l]) {                                                           \
                 case ACT_SIGMOID:                                                             \
-                    for (Py_ssize_t j_ = 0; j_ < u; j_++) {                                      \
-                        const T z = s * row[j_];                                               \
-                        if (z >= 0) row[j_] = (T)1 / ((T)1 + EXP(-z));                         \
-                        else { const T e = EXP(z); row[j_] = e / ((T)1 + e); }                 \
-                    }                                                                         \
+                    for (Py_ssize_t j_ = 0; j_ < u; j_++) row[j_] = SIGMOID(-s * row[j_]);       \
                     break;                                                                    \
                 case ACT_TANH:                                                                \
                     for (Py_ssize_t j_ = 0; j_ < u; j_++) row[j_] = TANH(s * row[j_]);             \
@@ -258,9 +254,13 @@ enum { ACT_LINEAR, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
         }                                                                                     \
     }
 
+/* The training kernels' float32 sigmoid and tanh (below), so that predict gives the same bits
+ * as the training step's forward pass; float64 takes NumPy's formula 1 / (1 + e^t). */
+static inline float sigmoid_one(float t);
 static inline float tanh_one(float z);
-FORWARD_IMPL(float, expf, tanh_one, f32) /* the training kernel's tanh (below) */
-FORWARD_IMPL(double, exp, tanh, f64)
+static inline double sigmoid_f64(double t) { return 1.0 / (1.0 + exp(t)); }
+FORWARD_IMPL(float, expf, sigmoid_one, tanh_one, f32)
+FORWARD_IMPL(double, exp, sigmoid_f64, tanh, f64)
 
 #define MAX_LAYERS 16
 
@@ -366,12 +366,14 @@ static inline float exp_clamped(float t) {
     return p * scale;
 }
 
+/* 1 / (1 + e^t) for t = -slope xi */
+static inline float sigmoid_one(float t) {
+    const float s = 1.0f / (1.0f + exp_clamped(t));
+    return t > 87.0f ? 0.0f : s;
+}
+
 static inline void sigmoid_loop(const float *x, float *y, Py_ssize_t n, float slope) {
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const float t = -slope * x[i];
-        const float s = 1.0f / (1.0f + exp_clamped(t));
-        y[i] = t > 87.0f ? 0.0f : s;
-    }
+    for (Py_ssize_t i = 0; i < n; i++) y[i] = sigmoid_one(-slope * x[i]);
 }
 
 /* ------------------------------------------------- the float32 tanh of training (activation_f32)
@@ -631,7 +633,7 @@ done:
 }
 
 /* ==================================== the training step of a dense softmax classifier
- * make_step(layers, n, gemm, gemv, blas64, scale, min_gemm, sparse) -> plan
+ * make_step(layers, n, gemm, gemv, blas64, scale, sparse) -> plan
  * train_step(plan, X, labels, e, lr) (sparse) or train_step(plan, X, D, None, lr) (one-hot D)
  *
  * One step of backpropagation for a float32 stack of dense layers with a softmax output and
@@ -644,11 +646,11 @@ done:
  *               e_p = logsumexp(Xi_L,p) - Xi_L,p,d_p (with D the caller computes e from Xi_L)
  *   backward    delta_L = (Y_L - D) scale;  delta_l = f_l'(Xi_l) * dX_{l+1}
  *               dX_l = delta_l W_l^T (before W_l changes; none for the first layer)
- *   lr given    W_l -= lr Y_{l-1}^T delta_l (one gemm with beta 1 when W has >= min_gemm
- *               entries, the rank-1 loop for one sample, else dW_l then W_l -= lr dW_l);
+ *   lr given    W_l -= lr Y_{l-1}^T delta_l (where the layer's fold flag is set: one gemm
+ *               with beta 1, or the rank-1 loop for one sample; else dW_l, then W_l -= lr dW_l);
  *               b_l -= lr (column sums of delta_l)
  *   lr None     dW_l = Y_{l-1}^T delta_l and db_l only (the optimizer steps afterwards)
- * layers: tuple of (W, b or None, dW, db or None, Xi, Y, delta, dX or None, code, slope) with
+ * layers: tuple of (W, b or None, dW, db or None, Xi, Y, delta, dX or None, code, slope, fold) with
  * the work arrays of n rows; a linear hidden layer has Y = Xi and delta = the next layer's dX. */
 typedef void (*sgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float *,
                            int64_t, const float *, int64_t, float, float *, int64_t);
@@ -663,13 +665,13 @@ enum { ROW_MAJOR = 101, COL_MAJOR = 102, NO_TRANS = 111, TRANS = 112, STEP_ARRAY
 typedef struct {
     float *a[STEP_ARRAYS]; /* W, b, dW, db, Xi, Y, delta, dX (NULL where None) */
     Py_ssize_t k, u;
-    int code;
+    int code, fold;
     float slope;
 } step_layer_t;
 
 typedef struct {
     int L, blas64, sparse;
-    Py_ssize_t n, k0, min_gemm;
+    Py_ssize_t n, k0;
     void *gemm, *gemv;
     float scale;
     step_layer_t layer[MAX_LAYERS];
@@ -756,8 +758,8 @@ MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t
             sgemv_t(s, COL_MAJOR, u, k, W, u, delta, p->a[S_DX]);
         else if (p->a[S_DX])
             sgemm(s, NO_TRANS, TRANS, n, k, u, 1.0f, delta, u, W, u, 0.0f, p->a[S_DX], k);
-        if (update && n == 1) OUTER_LOOP(float, W, prev, delta, k, u, lr)
-        else if (update && k * u >= s->min_gemm)
+        if (update && p->fold && n == 1) OUTER_LOOP(float, W, prev, delta, k, u, lr)
+        else if (update && p->fold)
             sgemm(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, 1.0f, W, u);
         else { /* dW = Y_prev^T delta; plain SGD then steps W <- W - lr dW */
             if (n == 1)
@@ -794,7 +796,7 @@ static int step_array(step_t *s, PyObject *t, int l, int i, Py_ssize_t want, int
 }
 
 static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args(nargs, 8, "make_step") < 0) return NULL;
+    if (check_args(nargs, 7, "make_step") < 0) return NULL;
     PyObject *layers = args[0];
     const int L = layer_count(layers);
     if (L < 0) return NULL;
@@ -811,8 +813,7 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
     s->gemv = PyLong_AsVoidPtr(args[3]);
     s->blas64 = PyObject_IsTrue(args[4]);
     s->scale = (float)PyFloat_AsDouble(args[5]);
-    s->min_gemm = PyLong_AsSsize_t(args[6]);
-    s->sparse = PyObject_IsTrue(args[7]);
+    s->sparse = PyObject_IsTrue(args[6]);
     if (PyErr_Occurred()) goto fail;
     if (s->n < 1 || !s->gemm || !s->gemv) {
         PyErr_SetString(PyExc_ValueError, "n must be positive, gemm and gemv addresses");
@@ -821,8 +822,8 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
     for (int l = 0; l < s->L; l++) {
         PyObject *t = PyTuple_GET_ITEM(layers, l);
         step_layer_t *p = &s->layer[l];
-        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 10) {
-            PyErr_SetString(PyExc_TypeError, "each layer is a tuple of 10 items");
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 11) {
+            PyErr_SetString(PyExc_TypeError, "each layer is a tuple of 11 items");
             goto fail;
         }
         int kind = 1;
@@ -841,6 +842,7 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
         p->a[S_W] = (float *)w->view.buf;
         p->code = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 8));
         p->slope = (float)PyFloat_AsDouble(PyTuple_GET_ITEM(t, 9));
+        p->fold = PyObject_IsTrue(PyTuple_GET_ITEM(t, 10));
         if (PyErr_Occurred()) goto fail;
         const Py_ssize_t ku = p->k * p->u, nu = s->n * p->u;
         if (step_array(s, t, l, S_B, p->u, 1) < 0 || step_array(s, t, l, S_DW, ku, 0) < 0 ||
@@ -931,4 +933,17 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ckernels",
                                     "mlplab's optional compiled kernels", -1, methods};
 
-PyMODINIT_FUNC PyInit__ckernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__ckernels(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    if (PyModule_AddIntConstant(m, "ACT_LINEAR", ACT_LINEAR) < 0 ||
+        PyModule_AddIntConstant(m, "ACT_SIGMOID", ACT_SIGMOID) < 0 ||
+        PyModule_AddIntConstant(m, "ACT_TANH", ACT_TANH) < 0 ||
+        PyModule_AddIntConstant(m, "ACT_RELU", ACT_RELU) < 0 ||
+        PyModule_AddIntConstant(m, "ACT_SOFTMAX", ACT_SOFTMAX) < 0 ||
+        PyModule_AddIntConstant(m, "MAX_LAYERS", MAX_LAYERS) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

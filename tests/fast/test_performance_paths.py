@@ -14,29 +14,33 @@ import numpy as np
 import pytest
 
 import mlplab
-from mlplab import _kernels, activations, losses, optimizers
+from mlplab import activations, fast, losses, optimizers
+from mlplab.fast import blas, elementwise, kernels, table
+from mlplab.fast.step import work_arrays
 from mlplab.layers import Dense, Input
 
 FAST_ACTIVATIONS = ["sigmoid", "tanh", "relu", "linear", "softmax"]
+RELU, SIGMOID, TANH = (table.CODES.get(c) for c in (activations.ReLU, activations.Sigmoid,
+                                                     activations.Tanh))
 
 
 @pytest.fixture(params=[True, False], ids=["accelerated", "pure_numpy"])
 def accel(request):
     """Run a test with the accelerators (compiled kernels, BLAS gemm) on, then pure NumPy."""
-    old = _kernels.use(request.param)
+    old = fast.use(request.param)
     yield request.param
-    _kernels.use(old)
+    fast.use(old)
 
 
 # Where no C compiler built them, the kernels' tests skip; CI has one, so there they must run.
 needs_compiled = pytest.mark.skipif(
-    not _kernels.compiled_available() and not os.environ.get("CI"),
+    not fast.compiled_available() and not os.environ.get("CI"),
     reason="the compiled kernels are off or not built (no C compiler)")
 
 
 def test_compiled_kernels_are_built_in_ci():
     if os.environ.get("CI") and os.environ.get("MLPLAB_PURE_NUMPY", "0") in ("", "0"):
-        assert _kernels.compiled_available(), "CI has a C compiler: pip install must build them"
+        assert fast.compiled_available(), "CI has a C compiler: pip install must build them"
 
 
 def _mlp(activation="sigmoid", dtype="float32", seed=0, n_in=20, hidden=64, n_out=5):
@@ -58,12 +62,12 @@ def test_forward_into_and_backward_into_equal_the_formulas(name, dtype, accel):
     xi = (rng.normal(size=(7, 6)) * 5).astype(dtype)
     dY = rng.normal(size=(7, 6)).astype(dtype)
     Y = act(xi)
-    Y_fast = act.forward_into(xi, np.empty_like(xi))
+    Y_fast = elementwise.forward_into(act, xi, np.empty_like(xi))
     assert Y_fast.dtype == dtype
     np.testing.assert_allclose(Y_fast, Y, rtol=4 * np.finfo(dtype).eps, atol=1e-30)
     delta = act.backward(xi, Y, dY)
     before = dY.copy()
-    delta_fast = act.backward_into(xi, Y, dY, np.empty_like(xi))
+    delta_fast = elementwise.backward_into(act, xi, Y, dY, np.empty_like(xi))
     assert delta_fast.dtype == dtype
     np.testing.assert_array_equal(dY, before)  # dE/dY is not overwritten
     np.testing.assert_allclose(delta_fast, delta, rtol=8 * np.finfo(dtype).eps, atol=1e-30)
@@ -86,19 +90,15 @@ def test_sigmoid_is_accurate_and_quiet_at_extremes():
 @pytest.mark.parametrize("slope", [1.0, 2.5])
 def test_compiled_float32_sigmoid_is_within_two_ulp_and_never_subnormal(slope):
     x = np.linspace(-120, 120, 200001).astype(np.float32)
-    y = activations.get({"name": "sigmoid", "slope": slope})(x)
-    assert y.dtype == np.float32
+    y = np.empty_like(x)
+    assert kernels.activation_f32(table.CODES[activations.Sigmoid], x, y, slope)
     t = -(np.float32(slope) * x).astype(np.float64)
     ref = 1 / (1 + np.exp(t))                     # float64: exact to float32's precision
     normal = t <= 87                              # the sigmoid is above 1.6e-38 there
     assert np.max(np.abs(y - ref)[normal] / ref[normal]) <= 2 * np.finfo(np.float32).eps
     assert np.max(np.abs(y - ref)[~normal]) < 1.7e-38
     assert not np.any((y != 0) & (y < np.finfo(np.float32).tiny))   # no subnormal output
-    old = _kernels.use(False)
-    try:
-        plain = activations.get({"name": "sigmoid", "slope": slope})(x)
-    finally:
-        _kernels.use(old)
+    plain = activations.get({"name": "sigmoid", "slope": slope})(x)   # the reference
     np.testing.assert_allclose(y[normal], plain[normal], rtol=4 * np.finfo(np.float32).eps)
 
 
@@ -109,21 +109,18 @@ def test_compiled_float32_tanh_is_within_two_ulp_and_odd(slope):
     pieces (|z| <= 0.625 and above), with NaN, infinities and signed zeros."""
     mag = np.concatenate([np.geomspace(1e-38, 20, 400001), np.linspace(0.6, 0.65, 10001)])
     x = np.concatenate([mag, -mag]).astype(np.float32)
-    y = activations.get({"name": "tanh", "slope": slope})(x)
-    assert y.dtype == np.float32
+    y = np.empty_like(x)
+    assert kernels.activation_f32(table.CODES[activations.Tanh], x, y, slope)
     ref = np.tanh((np.float32(slope) * x).astype(np.float64))
     ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
     assert np.max(np.abs(y - ref) / ulp) <= 2.0
     np.testing.assert_array_equal(y[:mag.size], -y[mag.size:])       # odd, exactly
     special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e30, -1e30], np.float32)
-    out = activations.get("tanh")(special)
+    out = np.empty_like(special)
+    assert kernels.activation_f32(table.CODES[activations.Tanh], special, out, 1.0)
     np.testing.assert_array_equal(out, [0.0, -0.0, 1.0, -1.0, np.nan, 1.0, -1.0])
     assert list(np.signbit(out[:2])) == [False, True]
-    old = _kernels.use(False)
-    try:
-        plain = activations.get({"name": "tanh", "slope": slope})(x)
-    finally:
-        _kernels.use(old)
+    plain = activations.get({"name": "tanh", "slope": slope})(x)      # the reference
     assert np.max(np.abs(y - plain) / ulp) <= 3.0                     # NumPy's own tanh
 
 
@@ -144,22 +141,22 @@ def test_compiled_relu_and_deltas_equal_the_numpy_lines_bit_for_bit(dtype):
     out = np.empty_like(xi)
     with np.errstate(invalid="ignore"):  # the references multiply inf by 0 on purpose
         _check_relu_and_deltas(xi, dY, Y, out, bits, dtype)
-    assert not _kernels.relu(xi, np.empty(xi.size, np.float16))  # another dtype: NumPy runs
-    assert not _kernels.delta("relu", xi[::2], dY[::2], out[::2])  # strided: NumPy runs
+    assert not kernels.relu(xi, np.empty(xi.size, np.float16))  # another dtype: NumPy runs
+    assert not kernels.delta(RELU, xi[::2], dY[::2], out[::2])  # strided: NumPy runs
 
 
 def _check_relu_and_deltas(xi, dY, Y, out, bits, dtype):
-    assert _kernels.relu(xi, out)
+    assert kernels.relu(xi, out)
     np.testing.assert_array_equal(bits(out), bits(np.maximum(xi, 0.0)))
-    assert _kernels.delta("relu", xi, dY, out)
+    assert kernels.delta(RELU, xi, dY, out)
     np.testing.assert_array_equal(bits(out), bits(np.greater(xi, 0.0).astype(dtype) * dY))
     for slope in (1.0, 2.5):
-        assert _kernels.delta("sigmoid", Y, dY, out, slope)
+        assert kernels.delta(SIGMOID, Y, dY, out, slope)
         expected = (1.0 - Y) * Y
         if slope != 1.0:
             expected *= dtype(slope)
         np.testing.assert_array_equal(bits(out), bits(expected * dY))
-        assert _kernels.delta("tanh", Y * 2 - 1, dY, out, slope)
+        assert kernels.delta(TANH, Y * 2 - 1, dY, out, slope)
         expected = 1.0 - (Y * 2 - 1) * (Y * 2 - 1)
         if slope != 1.0:
             expected *= dtype(slope)
@@ -175,7 +172,8 @@ def test_a_subclass_that_changes_a_formula_is_not_bypassed():
     dY = np.ones_like(xi)
     act = Shifted()
     Y = act(xi)
-    np.testing.assert_allclose(act.backward_into(xi, Y, dY, np.empty_like(xi)), 1.0 - Y)
+    np.testing.assert_allclose(elementwise.backward_into(act, xi, Y, dY, np.empty_like(xi)),
+                               1.0 - Y)
 
 
 # -- losses ---------------------------------------------------------------------------------------
@@ -189,9 +187,10 @@ def test_sparse_cross_entropy_fast_paths_equal_the_one_hot_formulas(dtype, accel
     dense = losses.get("categorical_crossentropy")
     onehot = np.eye(4, dtype=dtype)[labels]
     Y = softmax(xi)
-    np.testing.assert_array_equal(sparse.fused_delta(Y, labels, softmax),
+    np.testing.assert_array_equal(elementwise.fused_delta(sparse, Y, labels, softmax,
+                                                          np.empty_like(Y)),
                                   dense.fused_delta(Y, onehot, softmax))  # bit for bit
-    np.testing.assert_allclose(sparse.per_sample_from_logits(xi, labels, softmax),
+    np.testing.assert_allclose(elementwise.per_sample_from_logits(sparse, xi, labels, softmax),
                                dense.per_sample_from_logits(xi, onehot, softmax),
                                rtol=10 * np.finfo(dtype).eps, atol=10 * np.finfo(dtype).eps)
 
@@ -207,13 +206,14 @@ def test_compiled_row_kernels_are_stable_and_equal_numpy(dtype):
     sparse = losses.get("sparse_categorical_crossentropy")
     results = []
     for on in (True, False):
-        old = _kernels.use(on)
+        old = fast.use(on)
         try:
-            Y = softmax.forward_into(xi, np.empty_like(xi))
-            results.append((Y, sparse.per_sample_from_logits(xi, labels, softmax),
-                            sparse.fused_delta(Y, labels, softmax)))
+            Y = elementwise.forward_into(softmax, xi, np.empty_like(xi))
+            results.append((Y, elementwise.per_sample_from_logits(sparse, xi, labels, softmax),
+                            elementwise.fused_delta(sparse, Y, labels, softmax,
+                                                    np.empty_like(Y))))
         finally:
-            _kernels.use(old)
+            fast.use(old)
     (Y, e, delta), (Y_np, e_np, delta_np) = results
     assert np.all(np.isfinite(Y)) and np.all(np.isfinite(e)) and np.all(np.isfinite(delta))
     eps = np.finfo(dtype).eps
@@ -222,7 +222,7 @@ def test_compiled_row_kernels_are_stable_and_equal_numpy(dtype):
     np.testing.assert_array_equal(delta, (Y - np.eye(3, dtype=dtype)[labels]) * dtype(1 / 4))
     assert e[0] == dtype(2 * big)                       # log sum e^(xi - m) = 0 there
     with pytest.raises(IndexError):                     # a label the check let through
-        _kernels.sparse_cross_entropy(xi, np.array([0, 3, 0, 0]), np.empty(4, dtype))
+        kernels.sparse_cross_entropy(xi, np.array([0, 3, 0, 0]), np.empty(4, dtype))
 
 
 # -- optimizers: the compiled kernels are the NumPy code, bit for bit ------------------------------
@@ -237,16 +237,16 @@ def test_compiled_optimizer_steps_equal_numpy_bit_for_bit(make, dtype):
     first_grads = [rng.normal(size=s).astype(dtype) for s in shapes]
     runs = []
     for on in (True, False):
-        old = _kernels.use(on)
+        old = mlplab.fast.use(on)
         try:
             opt, ps = make(), [p.copy() for p in params]
             for step in range(5):
                 grads = first_grads if step == 0 else \
                     [np.sin(p * (step + 1)).astype(dtype) for p in ps]
-                opt.apply(ps, grads)
+                opt.apply(ps, grads, update_step=on and mlplab.fast.optimizers.update_step_for(opt))
             runs.append((ps, opt.get_state()))
         finally:
-            _kernels.use(old)
+            mlplab.fast.use(old)
     (fast, state_fast), (plain, state_plain) = runs
     for a, b in zip(fast, plain):
         assert a.dtype == dtype
@@ -268,16 +268,17 @@ def test_compiled_adam_zeroes_subnormal_m_and_leaves_w_and_v_as_numpy(dtype):
     g[:10] = 0                                       # ten rows that never get a gradient
     runs = []
     for on in (True, False):
-        old = _kernels.use(on)
+        old = fast.use(on)
         try:
             opt, w = optimizers.Adam(1e-3), W.copy()
-            opt.apply([w], [g])
+            hook = on and fast.optimizers.update_step_for(opt)
+            opt.apply([w], [g], update_step=hook)
             opt.momentums[0][:10] = tiny * 3         # about to decay below tiny
             for _ in range(30):
-                opt.apply([w], [g])
+                opt.apply([w], [g], update_step=hook)
             runs.append((w, opt.momentums[0], opt.velocities[0]))
         finally:
-            _kernels.use(old)
+            fast.use(old)
     (w_fast, m_fast, v_fast), (w_plain, m_plain, v_plain) = runs
     np.testing.assert_array_equal(w_fast, w_plain)
     np.testing.assert_array_equal(v_fast, v_plain)
@@ -286,7 +287,7 @@ def test_compiled_adam_zeroes_subnormal_m_and_leaves_w_and_v_as_numpy(dtype):
 
 
 # -- the training step ----------------------------------------------------------------------------
-@pytest.mark.skipif(not _kernels.gemm_available(), reason="no OpenBLAS gemm next to NumPy")
+@pytest.mark.skipif(not blas.gemm_available(), reason="no OpenBLAS gemm next to NumPy")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("K, M, N", [(1, 300, 128), (5, 300, 128), (32, 200, 200),
                                      (3, 7, 5)])
@@ -294,13 +295,13 @@ def test_gemm_update_is_c_plus_alpha_at_b(K, M, N, dtype):
     rng = np.random.default_rng(4)
     A, B, C = (rng.normal(size=s).astype(dtype) for s in ((K, M), (K, N), (M, N)))
     expected = C - dtype(0.25) * (A.T @ B)
-    done = _kernels.gemm_update(C, A, B, dtype(-0.25))
-    assert done == (K == 1 or C.size >= _kernels.MIN_GEMM_SIZE)  # small C: NumPy's turn
+    done = blas.gemm_update(C, A, B, dtype(-0.25))
+    assert done  # whether it pays is table.folds_update's decision, not gemm_update's
     if done:
         assert C.dtype == dtype
         np.testing.assert_allclose(C, expected, rtol=10 * np.finfo(dtype).eps, atol=1e-6)
-    assert not _kernels.gemm_update(C, A[:, ::2], B, dtype(-0.25))  # wrong shape: refused
-    assert not _kernels.gemm_update(np.asfortranarray(C), A, B, dtype(-0.25))  # F order
+    assert not blas.gemm_update(C, A[:, ::2], B, dtype(-0.25))  # wrong shape: refused
+    assert not blas.gemm_update(np.asfortranarray(C), A, B, dtype(-0.25))  # F order
 
 
 @pytest.mark.parametrize("batch_size", [1, 7, 32])
@@ -310,15 +311,15 @@ def test_fused_sgd_step_equals_the_plain_step(batch_size, n_in, hidden):
     x, y = _data(n_in=n_in)
     results = []
     for on in (True, False):
-        old = _kernels.use(on)
+        old = fast.use(on)
         try:
             model = _mlp(n_in=n_in, hidden=hidden)
             model.compile(mlplab.SGD(0.5), "sparse_categorical_crossentropy")
-            assert (model._fused_sgd_rate() is not None) == (on and _kernels.gemm_available())
             hist = model.fit(x, y, epochs=3, batch_size=batch_size, verbose=0)
+            assert (model._steps.get(batch_size) is not None) == (on and blas.gemm_available())
             results.append((model.get_weights(), hist.history["loss"]))
         finally:
-            _kernels.use(old)
+            fast.use(old)
     (w_fast, loss_fast), (w_plain, loss_plain) = results
     for a, b in zip(w_fast, w_plain):
         assert a.dtype == np.float32
@@ -349,7 +350,7 @@ def test_float32_stays_float32_in_every_intermediate(activation, opt, accel):
     for layer in model.layers:
         for name in ("Y_prev", "xi", "Y", "delta", "W", "b", "dW", "db"):
             assert getattr(layer, name).dtype == np.float32, (layer.name, name)
-        for buf in layer._work.values():
+        for buf in work_arrays(layer).values():
             assert buf.dtype == np.float32
     assert model.predict(x).dtype == np.float32
     for slot in model.optimizer.slots().values():
@@ -361,10 +362,10 @@ def test_training_reuses_its_work_arrays():
     model.compile(mlplab.SGD(0.1), "sparse_categorical_crossentropy")
     x, y = _data(n=96)
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
-    ids = {(layer.name, k): id(v) for layer in model.layers for k, v in layer._work.items()}
+    ids = {(layer.name, k): id(v) for layer in model.layers for k, v in work_arrays(layer).items()}
     model.fit(x, y, epochs=2, batch_size=32, verbose=0)
     assert ids == {(layer.name, k): id(v) for layer in model.layers
-                   for k, v in layer._work.items()}
+                   for k, v in work_arrays(layer).items()}
 
 
 def test_predict_returns_fresh_arrays_not_work_arrays():
@@ -386,7 +387,7 @@ def test_first_layer_computes_no_input_gradient():
     model.train_on_batch(x, y)
     first, second = model.layers
     assert not first.need_input_grad and second.need_input_grad
-    assert "dX" not in first._work and "dX" in second._work
+    assert "dX" not in work_arrays(first) and "dX" in work_arrays(second)
 
 
 def test_fit_makes_no_copy_of_the_training_set_per_epoch():
@@ -446,21 +447,21 @@ def test_compiled_predict_equals_the_numpy_forward_pass(hidden, output, dtype):
                                                                     "slope": 2.0})
                                      if hidden in ("sigmoid", "tanh") else hidden),
                                Dense(3, activation=output, use_bias=False)], seed=2, dtype=dtype)
-    x = (rng.normal(size=(_kernels.SMALL_BATCH, 6)) * 4).astype(dtype)
+    x = (rng.normal(size=(table.SMALL_BATCH, 6)) * 4).astype(dtype)
     eps = np.finfo(dtype).eps
-    for n in (1, 2, _kernels.SMALL_BATCH):
+    for n in (1, 2, table.SMALL_BATCH):
         fast = model.predict(x[:n])
         assert fast.dtype == np.dtype(dtype) and fast.shape == (n, 3)
-        assert model._predict_compiled(x[:n]) is not None   # the compiled path did run
-        old = _kernels.use(False)
+        assert mlplab.fast.predict.compiled(model, x[:n]) is not None   # the compiled path did run
+        old = mlplab.fast.use(False)
         try:
             plain = model.predict(x[:n])
         finally:
-            _kernels.use(old)
+            mlplab.fast.use(old)
         np.testing.assert_allclose(fast, plain, rtol=50 * eps, atol=50 * eps)
-    assert model._predict_compiled(x[:, :5]) is None                  # wrong width: declined
-    assert model._predict_compiled(np.asfortranarray(x[:4])) is None  # F order: declined
-    assert model._predict_compiled(np.concatenate([x, x])) is None    # many samples: BLAS
+    assert mlplab.fast.predict.compiled(model, x[:, :5]) is None                  # wrong width: declined
+    assert mlplab.fast.predict.compiled(model, np.asfortranarray(x[:4])) is None  # F order: declined
+    assert mlplab.fast.predict.compiled(model, np.concatenate([x, x])) is None    # many samples: BLAS
 
 
 @needs_compiled
@@ -471,21 +472,21 @@ def test_compiled_predict_declines_what_it_does_not_know():
 
     x = np.array([[0.3, -0.7]], dtype=np.float32)
     model = mlplab.Sequential([Input((2,)), Dense(4, activation=Doubled()), Dense(1)], seed=0)
-    assert model._predict_compiled(x) is None
+    assert fast.predict.compiled(model, x) is None
     W1, b1, W2, b2 = model.get_weights()
     hidden = 2 / (1 + np.exp(-(x @ W1 + b1)))
     np.testing.assert_allclose(model.predict(x), hidden @ W2 + b2, rtol=1e-5)
     model = mlplab.Sequential([Input((2,)), Dense(4, activation="elu"), Dense(1)], seed=0)
-    assert model._predict_compiled(x) is None
+    assert fast.predict.compiled(model, x) is None
     model = mlplab.Sequential([Input((2,)), Dense(4), mlplab.layers.Activation("relu"),
                                Dense(1)], seed=0)
-    assert model._predict_compiled(x) is None
+    assert fast.predict.compiled(model, x) is None
     for bad in (np.array([[np.nan, 1.0]], np.float32), np.array([[1.0, -np.inf]], np.float32)):
-        assert model._predict_compiled(bad) is None
+        assert fast.predict.compiled(model, bad) is None
     model = mlplab.Sequential([Input((2,)), Dense(4, activation="tanh"), Dense(1)], seed=0)
     expected = model.predict(x)
     model.layers[0].W = np.asfortranarray(model.layers[0].W)   # replaced by hand, F order
-    assert model._predict_compiled(x) is None
+    assert fast.predict.compiled(model, x) is None
     np.testing.assert_allclose(model.predict(x), expected, rtol=1e-6)
 
 
@@ -501,3 +502,24 @@ def test_compiled_predict_sees_weight_updates():
     np.testing.assert_allclose(after, model.predict(np.repeat(x[:1], 40, axis=0))[:1],
                                rtol=1e-6)
     assert not np.array_equal(before, after)
+
+
+@needs_compiled
+@pytest.mark.parametrize("hidden, output, bound", [
+    ("sigmoid", "sigmoid", 4), ("tanh", "softmax", 4), ("sigmoid", "softmax", 4),
+    ("relu", "sigmoid", 4),
+    ("tanh", "tanh", 6)])  # three tanh layers: the compiled 2-ulp tanh against NumPy's, thrice
+def test_predict_is_within_four_ulp_of_the_reference_forward_pass_at_every_n(hidden, output,
+                                                                            bound):
+    """One float32 sigmoid and tanh for training and predict, at every batch size: predict on
+    n rows (one compiled call up to SMALL_BATCH rows, the kernels beyond) against the NumPy
+    forward pass of the teaching layers on the same n rows, in ulp of each row's largest
+    output (the products may round differently, as NumPy's own matmul does for different n)."""
+    rng = np.random.default_rng(1)
+    model = mlplab.Sequential([Input((6,)), Dense(9, activation=hidden),
+                               Dense(8, activation=hidden), Dense(3, activation=output)], seed=2)
+    x = (rng.normal(size=(40, 6)) * 4).astype(np.float32)
+    for n in range(1, len(x) + 1):
+        fast_y, ref = model.predict(x[:n]), model.forward(x[:n])
+        ulp = np.spacing(np.abs(ref).max(axis=1, keepdims=True))
+        assert np.max(np.abs(fast_y - ref) / ulp) <= bound, n

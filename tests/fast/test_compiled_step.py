@@ -1,8 +1,9 @@
-"""The compiled training step (mlplab._compiled_step) is the Python step, bit for bit.
+"""The compiled training step (mlplab.fast.step.CompiledStep) is the layer step, bit for bit.
 
 Each test trains the same model twice, once through ``_ckernels.train_step`` and once through
-the Python path (``Sequential._train_batch`` with the compiled step switched off), and compares
-the weights, losses and the layers' stored arrays bit for bit.
+the Python path (``fast.step.LayerStep``: the same kernels, called one by one, with the
+compiled step switched off), and compares the weights, losses and the layers' stored arrays
+bit for bit. The layer step against the reference step: tests/fast/test_performance_paths.py.
 """
 import copy
 import os
@@ -11,12 +12,13 @@ import numpy as np
 import pytest
 
 import mlplab
-from mlplab import _compiled_step, _kernels, constraints, optimizers, regularizers
+from mlplab import constraints, fast, optimizers, regularizers
+from mlplab.fast.step import CompiledStep
 from mlplab.layers import Dense, Input
 
 # Where no C compiler built the kernels these skip; CI has one, so there they must run.
 pytestmark = pytest.mark.skipif(
-    _compiled_step._ckernels() is None and not os.environ.get("CI"),
+    fast.kernels.load() is None and not os.environ.get("CI"),
     reason="the compiled kernels are off or not built (no C compiler)")
 
 
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 def python_step(monkeypatch):
     """A context in which Sequential takes the Python path for every step."""
     def off():
-        monkeypatch.setattr(_compiled_step.CompiledStep, "for_model",
+        monkeypatch.setattr(CompiledStep, "for_model",
                             classmethod(lambda cls, model, n: None))
     return off
 
@@ -62,7 +64,7 @@ def test_compiled_step_equals_the_python_step_bit_for_bit(hidden, batch_size, op
     x, y = _data()
     model = _model(hidden, opt=opt)
     compiled = _train(model, x, y, batch_size)
-    assert isinstance(model._steps[batch_size], _compiled_step.CompiledStep)
+    assert isinstance(model._steps[batch_size], CompiledStep)
     python_step()
     plain = _train(_model(hidden, opt=opt), x, y, batch_size)
     for a, b in zip(compiled[0], plain[0]):
@@ -77,7 +79,7 @@ def test_layers_hold_the_same_arrays_after_a_compiled_step(opt, batch_size, pyth
     x, y = _data(n=batch_size)
     fast = _model(("sigmoid", "tanh", "relu"), opt=opt)
     fast.train_on_batch(x, y)
-    assert isinstance(fast._steps[batch_size], _compiled_step.CompiledStep)
+    assert isinstance(fast._steps[batch_size], CompiledStep)
     python_step()
     slow = _model(("sigmoid", "tanh", "relu"), opt=opt)
     slow.train_on_batch(x, y)
@@ -104,20 +106,20 @@ def test_other_models_take_the_python_path(make, why):
     model = make()
     x, y = _data()
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
-    assert model._steps[32] is None, why
+    assert not isinstance(model._steps[32], CompiledStep), why
 
 
 def test_batches_past_the_row_kernels_take_the_python_path(python_step):
     """Above MAX_ROWS_SIZE output entries the Python path takes NumPy's softmax; so does the
     step, and the two paths still agree bit for bit."""
-    n = _kernels.MAX_ROWS_SIZE // 4 + 1                 # 4 outputs: one entry past the limit
+    n = mlplab.fast.kernels.MAX_ROWS_SIZE // 4 + 1                 # 4 outputs: one entry past the limit
     x, y = _data(n=n)
     model = _model()
     fast = _train(model, x, y, "full")
-    assert model._steps[n] is None
+    assert not isinstance(model._steps[n], CompiledStep)
     model = _model()
     small = _train(model, x, y, n - 1)                  # at the limit and below: compiled
-    assert isinstance(model._steps[n - 1], _compiled_step.CompiledStep)
+    assert isinstance(model._steps[n - 1], CompiledStep)
     python_step()
     for a, b in zip(fast[0] + small[0], _train(_model(), x, y, "full")[0] +
                     _train(_model(), x, y, n - 1)[0]):
@@ -134,7 +136,7 @@ def test_other_losses_and_dtypes_take_the_python_path(loss, dtype):
     if loss == "mse":
         y = mlplab.preprocessing.to_categorical(y, 4)
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
-    assert model._steps[32] is None
+    assert not isinstance(model._steps[32], CompiledStep)
 
 
 @pytest.mark.parametrize("hidden", [("sigmoid",), ("tanh", "relu")])
@@ -156,7 +158,7 @@ def test_categorical_crossentropy_takes_the_compiled_step_bit_for_bit(hidden, ba
         return model, _train(model, x, y, batch_size)
 
     model, fast = run()
-    assert isinstance(model._steps[batch_size], _compiled_step.CompiledStep)
+    assert isinstance(model._steps[batch_size], CompiledStep)
     python_step()
     _, plain = run()
     for a, b in zip(fast[0], plain[0]):
@@ -173,12 +175,12 @@ def _changes(model, x, y, seen):
     seen.append(model._steps[32])
     model.compile(mlplab.SGD(0.05), "sparse_categorical_crossentropy")
     seen.append(dict(model._steps))
-    old = _kernels.use(False)
+    old = fast.use(False)
     try:
         model.fit(x, y, epochs=1, batch_size=32, verbose=0)
         seen.append(model._steps[32])
     finally:
-        _kernels.use(old)
+        fast.use(old)
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
     seen.append(model._steps[32])
     return model.get_weights()
@@ -189,10 +191,10 @@ def test_compiled_step_follows_changes_to_the_model(python_step):
     seen = []
     weights = _changes(_model(), x, y, seen)
     first, kept, after_compile, off, on_again = seen
-    assert all(isinstance(s, _compiled_step.CompiledStep) for s in (first, kept))
+    assert all(isinstance(s, CompiledStep) for s in (first, kept))
     assert after_compile == {}           # compile drops the plans
     assert off is None                   # MLPLAB_PURE_NUMPY's path
-    assert isinstance(on_again, _compiled_step.CompiledStep)  # each fit plans again
+    assert isinstance(on_again, CompiledStep)  # each fit plans again
     python_step()
     for a, b in zip(weights, _changes(_model(), x, y, [])):
         _assert_same_bits(a, b)
@@ -239,7 +241,7 @@ def test_a_flatten_first_model_takes_the_compiled_step(python_step):
         return model
 
     fast = run()
-    assert isinstance(fast._steps[16], _compiled_step.CompiledStep)
+    assert isinstance(fast._steps[16], CompiledStep)
     assert fast.layers[1].Y_prev.shape == (16, 30)
     python_step()
     slow = run()

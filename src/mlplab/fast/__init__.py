@@ -1,0 +1,32 @@
+"""The fast path: the one part of mlplab that knows about speed.
+
+The teaching modules (``activations``, ``losses``, ``optimizers``, ``layers``, the trainer)
+compute the lectures' formulas with NumPy and never import this package. ``mlplab/__init__.py``
+installs it as the trainer's accelerator (``training.set_accelerator``), which asks it
+
+- ``plan(model, n)``: a replacement of the reference training step for batches of n samples
+  (``step.CompiledStep`` or ``step.LayerStep``), with its optimizer update, or None;
+- ``forward(model, x, checked)``: predict's forward pass, or None.
+
+What it uses: compiled C kernels (``_ckernels.c``: the optimizer updates, the activations and
+their deltas, the softmax rows, the whole step of a dense softmax classifier) and the BLAS
+NumPy ships (``blas``). The table of what it computes, by exact class, is ``table``.
+``MLPLAB_PURE_NUMPY=1`` in the environment, or ``use(False)``, switches it off; without a C
+compiler the kernels are not built and the BLAS fold alone remains.
+"""
+from __future__ import annotations
+
+from . import blas, elementwise, kernels, optimizers, predict, step, table
+from .kernels import compiled_available, enabled, use
+from .predict import forward
+from .step import plan
+
+__all__ = ["use", "enabled", "backend", "compiled_available", "plan", "forward", "blas",
+           "elementwise", "kernels", "optimizers", "predict", "step", "table"]
+
+
+def backend() -> str:
+    """What the training step uses: e.g. ``"C kernels + OpenBLAS gemm"`` or ``"numpy"``."""
+    parts = (["C kernels"] if compiled_available() else []) + \
+        (["OpenBLAS gemm"] if blas.gemm_available() else [])
+    return " + ".join(parts) or "numpy"

@@ -1,0 +1,438 @@
+"""The trainer: Keras's workflow (compile, fit, evaluate, predict) over a stack of layers.
+
+``Trainer`` is a mixin (Keras's ``trainers/trainer.py``): ``Sequential`` (``mlplab.models``) is
+the stack of layers and inherits it. One training step is the lectures' backpropagation in
+matrix form, :meth:`Trainer.reference_step`:
+
+    forward        Y_l = f(Y_{l-1} W_l + b_l), l = 1..L                 (the stack's forward)
+    output delta   delta_L = slope (Y_L - D) / N  where the loss and f_L fuse (softmax + CE,
+                   sigmoid + BCE: f'(Xi_L) cancels), else dE/dY_L from the loss
+    backward       delta_l = f'(Xi_l) * (delta_{l+1} W_{l+1}^T)          (the stack's backward)
+    update         w <- the optimizer's rule, per weight array
+
+An accelerator (``mlplab.fast``, installed by ``mlplab/__init__.py`` with
+:func:`set_accelerator`) may replace the forward and backward part of a step, planned once per
+batch size, and the optimizer's per-array update; this module never imports it.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from . import config_check
+from . import losses as _losses
+from . import metrics as _metrics
+from . import optimizers as _optimizers
+from ._validation import as_array, check_finite, check_fits_dtype, check_fraction, \
+    check_positive_int, check_same_length, check_x
+from .callbacks import Callback, CallbackList, History, ProgbarLogger, format_logs
+from .preprocessing import FULL_BATCH, BatchIterator, class_labels, train_test_split
+
+SPLIT_MODES = ("stratified", "random", "last")
+
+#: The accelerator: an object with ``plan(model, n)`` (a step for batches of n, or None) and
+#: ``forward(model, x, checked)`` (Y_L, or None); None runs the reference path everywhere.
+_accelerator = None
+
+
+def set_accelerator(accelerator) -> None:
+    """Install the fast path (``mlplab.fast``), or None for the reference path alone."""
+    global _accelerator
+    _accelerator = accelerator
+
+
+class Trainer:
+    """compile / fit / evaluate / predict / train_on_batch / compute_gradients.
+
+    The class using it provides the stack: ``layers``, ``build``, ``built``, ``input_shape``,
+    ``dtype``, ``compute_output_shape``, ``forward``, ``backward``, ``trainable_params``,
+    ``trainable_grads``, ``regularization_penalty``, ``set_weights`` and the generators
+    ``_shuffle_rng`` and ``_split_rng``.
+    """
+
+    def __init__(self):
+        self.optimizer = None
+        self.loss = None
+        self.metrics: list = []
+        self.compiled = False
+        self.check_config = False
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.history: History | None = None
+        self._metric_ids: list = []
+        self._steps: dict = {}  # the accelerator's step by batch size (None: the reference)
+
+    # ------------------------------------------------------------------ compiling
+    def compile(self, optimizer="sgd", loss=None, metrics=None, check_config=True) -> None:
+        """Choose the optimizer, the loss and the metrics to report.
+
+        Parameters
+        ----------
+        optimizer : str or Optimizer, default="sgd"
+        loss : str, Loss or function
+            E.g. ``"mse"``, ``"sse"``, ``"categorical_crossentropy"``, or a Python function
+            ``fn(y_true, y_pred)`` of ``mlplab.autodiff`` Tensors.
+        metrics : list of str or Metric, optional
+            E.g. ``["accuracy"]``.
+        check_config : bool, default=True
+            Warn (``mlplab.ConfigWarning``) about likely mistakes, here and in ``fit``:
+            see ``mlplab.config_check``.
+        """
+        if loss is None:
+            raise ValueError("compile(): loss is required, e.g. loss='mse' or "
+                             "loss='categorical_crossentropy'.")
+        optimizer = _optimizers.get(optimizer)
+        loss = _losses.get(loss)
+        metric_ids = [] if metrics is None else list(metrics if isinstance(metrics, (list, tuple))
+                                                     else [metrics])
+        for m in metric_ids:  # resolve names now so a typo fails at compile
+            if isinstance(m, str) and m.lower() not in ("accuracy", "acc"):
+                _metrics.REGISTRY.lookup(m)
+        self.optimizer, self.loss, self._metric_ids = optimizer, loss, metric_ids
+        self._steps = {}
+        self.compiled = True
+        self._resolve_metrics()
+        self.check_config = bool(check_config)
+        if self.check_config:
+            config_check.warn(config_check.check_model(self))
+
+    def _resolve_metrics(self) -> None:
+        n_out = self.output_shape[-1] if self.built else None
+        self.metrics = [_metrics.get(m, loss=self.loss, n_outputs=n_out)
+                        for m in self._metric_ids]
+
+    def get_compile_config(self) -> dict | None:
+        """The compile arguments as configs (Keras's name), or None before ``compile``."""
+        if not self.compiled:
+            return None
+        return {"optimizer": self.optimizer.get_config(), "loss": self.loss.get_config(),
+                "metrics": [m if isinstance(m, str) else m.get_config()
+                            for m in self._metric_ids]}
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"{what} called before compile(). Call "
+                               f"model.compile(optimizer=..., loss=...) first.")
+
+    # ------------------------------------------------------------------ one step
+    def _fuses(self) -> bool:
+        """True when the loss and the output activation give delta_L = slope (Y - D) / N."""
+        last = self.layers[-1]
+        act = getattr(last, "activation", None)
+        return act is not None and self.loss.fuses_with(act) and \
+            hasattr(last, "backward_from_delta")
+
+    def per_sample_loss(self, Y, D) -> np.ndarray:
+        """e_p for outputs Y of the last forward pass; from the logits Xi_L where the pair
+        fuses (exact at extreme logits, where Y rounds to 0 or 1)."""
+        if self._fuses():
+            last = self.layers[-1]
+            return self.loss.per_sample_from_logits(last.xi, D, last.activation)
+        return self.loss.per_sample(Y, D)
+
+    def reference_step(self, X, D):
+        """One step of backpropagation (without the update); returns (e_p, Y_L)."""
+        Y = self.forward(X, training=True)               # Y_l = f(Y_{l-1} W_l + b_l)
+        if self._fuses():                                # f'(Xi_L) cancels in the pair:
+            last = self.layers[-1]                       # delta_L = slope (Y - D) / N
+            dY = last.backward_from_delta(self.loss.fused_delta(Y, D, last.activation))
+            self.backward(dY, below=last)
+        else:
+            self.backward(self.loss.gradient(Y, D))      # from dE/dY_L
+        return self.per_sample_loss(Y, D), Y             # delta_l = f'(Xi_l) (delta_{l+1} W^T)
+
+    def _train_batch(self, X, D):
+        """One training step: the accelerator's plan for this batch size, or the reference
+        step; then the optimizer's update. Returns (per-sample losses, outputs)."""
+        plan = self._steps.get(len(X), False)
+        if plan is False or (plan is not None and not plan.current(self)):
+            plan = self._steps[len(X)] = _accelerator and _accelerator.plan(self, len(X))
+        e, Y = self.reference_step(X, D) if plan is None else plan(X, D)
+        self.optimizer.apply(self.trainable_params, self.trainable_grads,
+                             update_step=plan and plan.update_step)
+        for layer in self.layers:
+            layer.apply_constraints()
+        return e, Y
+
+    def _batch_loss(self, e) -> float:
+        return float(e.sum(dtype=np.float64)) * self.loss.scale(len(e)) + \
+            self.regularization_penalty()
+
+    def loss_value(self, x, y) -> float:
+        """E for (x, y) with the current weights (dropout as in training), the penalty
+        included: the function whose gradient ``compute_gradients`` returns."""
+        where = "loss_value()"
+        self._require_compiled(where)
+        self._require_built(where)
+        X, D = self._prepare(x, y, where)
+        return self._batch_loss(self.per_sample_loss(self.forward(X, training=True), D))
+
+    def compute_gradients(self, x, y):
+        """(loss, grads) for one batch without updating: grads in ``get_weights()`` order."""
+        where = "compute_gradients()"
+        self._require_compiled(where)
+        X, D = self._prepare(x, y, where)
+        if not self.built:
+            self.build(X.shape[1:])
+        e, _ = self.reference_step(X, D)
+        return self._batch_loss(e), [g.copy() for g in self.trainable_grads]
+
+    def train_on_batch(self, x, y) -> float:
+        """One update on one batch; returns the batch loss before the update."""
+        where = "train_on_batch()"
+        self._require_compiled(where)
+        X, D = self._prepare(x, y, where)
+        self.check_trainable(where)
+        if not self.built:
+            self.build(X.shape[1:])
+        e, _ = self._train_batch(X, D)
+        return self._batch_loss(e)
+
+    # ------------------------------------------------------------------ validation of data
+    def _prepare(self, x, y, where: str):
+        """Validate and convert (x, y) without changing the model; returns arrays."""
+        x_arr = as_array(x, "x", where)
+        input_shape = self.input_shape if self.input_shape is not None else (
+            tuple(x_arr.shape[1:]) if x_arr.ndim >= 2 else None)
+        X = check_x(x_arr, where, input_shape, self.dtype)
+        if y is None:
+            raise ValueError(f"{where}: y is required (the targets for x).")
+        D = as_array(y, "y", where)
+        check_same_length(X, D, where)
+        check_finite(D.astype(np.float64, copy=False), "y", where)
+        out_shape = self.compute_output_shape(X.shape[1:])
+        D = self.loss.check_targets(D, out_shape[-1], where)
+        if not self.loss.sparse_targets:
+            check_fits_dtype(D, "y", where, self.dtype)
+            D = np.asarray(D, dtype=self.dtype)
+        return X, D
+
+    def check_trainable(self, where: str) -> None:
+        """Raise if a layer's activation has no usable derivative (step, sign)."""
+        for layer in self.layers:
+            act = getattr(layer, "activation", None)
+            if act is not None and not act.differentiable:
+                raise ValueError(
+                    f"{where}: layer '{layer.name}' uses the '{act.name}' activation, whose "
+                    f"derivative is zero almost everywhere, so gradient training would never "
+                    f"change the weights. Use 'sigmoid' (for step) or 'tanh' (for sign) to "
+                    f"train, or the classic rules in mlplab.neurons (Perceptron, Adaline)."
+                )
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, epochs: int = 1, batch_size=32, shuffle: bool = True,
+            validation_data=None, validation_split: float = 0.0,
+            validation_split_mode: str = "stratified", verbose: int = 1,
+            callbacks=None, initial_epoch: int = 0) -> History:
+        """Train for ``epochs`` passes over (x, y); returns a History.
+
+        Parameters
+        ----------
+        x : array (n_samples, ...)
+        y : array
+            Targets (n_samples, n_outputs); integer labels (n_samples,) for
+            sparse_categorical_crossentropy.
+        epochs : int, default=1
+        batch_size : int or "full", default=32
+            1 is online learning (an update after every sample), k is mini-batch, and
+            ``"full"`` (``mlplab.FULL_BATCH``) is batch learning: one update per epoch.
+        shuffle : bool, default=True
+            Present the samples in a new random order each epoch.
+        validation_data : (x_val, y_val), optional
+        validation_split : float in [0, 1), default=0.0
+            Fraction of (x, y) held out for validation, drawn before training.
+        validation_split_mode : {"stratified", "random", "last"}, default="stratified"
+            "stratified" draws a shuffled split that keeps the class proportions when y holds
+            class labels (falls back to "random" for regression targets); "last" takes the last
+            rows, as Keras does (useless on data sorted by class).
+        verbose : {0, 1, 2}, default=1
+            0 silent, 1 a progress bar per epoch (one line per epoch when the output is not a
+            terminal), 2 one line per epoch.
+        callbacks : list of Callback, optional
+        """
+        where = "fit()"
+        self._require_compiled(where)
+        epochs = check_positive_int(epochs, "epochs", where)
+        check_positive_int(initial_epoch, "initial_epoch", where, allow_zero=True)
+        if not (batch_size == FULL_BATCH or batch_size is None):
+            check_positive_int(batch_size, "batch_size", where + " (or 'full')")
+        check_fraction(validation_split, "validation_split", where)
+        if validation_split_mode not in SPLIT_MODES:
+            raise ValueError(f"{where}: validation_split_mode must be one of {SPLIT_MODES}; "
+                             f"received {validation_split_mode!r}.")
+        if verbose not in (0, 1, 2) and not isinstance(verbose, bool):
+            raise ValueError(f"{where}: verbose must be 0, 1 or 2; received {verbose!r}.")
+        X, D = self._prepare(x, y, where)
+        self.check_trainable(where)
+        if self.check_config:
+            config_check.warn(config_check.check_data(self, X, D))
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError(f"{where}: validation_data must be a tuple (x_val, y_val).")
+            val = self._prepare(validation_data[0], validation_data[1], where + " validation_data")
+        elif validation_split:
+            X, D, val = self._split(X, D, validation_split, validation_split_mode, where)
+        callbacks = list(callbacks or [])
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"{where}: callbacks must be Callback instances; received "
+                                f"{cb!r}.")
+        # -- all checks passed: from here on the model changes
+        if not self.built or self.input_shape != tuple(X.shape[1:]):
+            self.build(X.shape[1:])
+        self._resolve_metrics()
+        self._steps = {}  # planned again: the accelerator may have been switched since
+        n = len(X)
+        # Shuffled batches are gathered into one reused buffer: no copy of x per epoch.
+        batches = BatchIterator(X, D, batch_size=batch_size or 32, shuffle=shuffle,
+                                seed=self._shuffle_rng)
+        bs, steps = batches.batch_size, len(batches)
+        self.history = History()
+        progress = [ProgbarLogger(verbose)] if verbose else []  # silent: no batch hook to pay
+        cb_list = CallbackList(callbacks + [self.history] + progress, self,
+                               {"epochs": epochs, "steps": steps, "verbose": verbose,
+                                "batch_size": bs, "samples": n})
+        self.stop_training, self.stop_reason = False, None
+        cb_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            cb_list.on_epoch_begin(epoch)
+            start_weights = [p.copy() for p in self.trainable_params]  # restored on NaN
+            for m in self.metrics:
+                m.reset()
+            loss_sum = 0.0
+            seen = 0
+            batch_hooks = cb_list.wants_batch_logs
+            # A non-finite loss ends the epoch below; NumPy's warnings about it would only
+            # repeat that (set once per epoch: the context costs ~1 us, an online step ~50 us).
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for step, (xb, db) in enumerate(batches):
+                    if batch_hooks:
+                        cb_list.on_train_batch_begin(step)
+                    e, Y = self._train_batch(xb, db)
+                    loss_sum += float(np.add.reduce(e, dtype=np.float64))
+                    seen += len(xb)
+                    if not math.isfinite(loss_sum):
+                        break
+                    for m in self.metrics:
+                        m.update(Y, db)
+                    if batch_hooks:
+                        cb_list.on_train_batch_end(step, self._logs(loss_sum, seen))
+                    if self.stop_training:
+                        break
+            logs = self._logs(loss_sum, seen)
+            if not np.isfinite(logs["loss"]):
+                self.set_weights(start_weights)
+                self.stop_training, self.stop_reason = True, "nan"
+                warnings.warn(
+                    f"Loss became {logs['loss']} at epoch {epoch + 1}; training stopped and the "
+                    f"weights were restored to those at the start of that epoch. Try a smaller "
+                    f"learning_rate (now {self.optimizer.current_learning_rate:g}) or scale the "
+                    f"inputs.", RuntimeWarning, stacklevel=2)
+            elif val is not None:
+                for key, value in self._evaluate_arrays(*val).items():
+                    logs["val_" + key] = value
+            cb_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                self.stop_reason = self.stop_reason or "callback"
+                break
+        cb_list.on_train_end()
+        return self.history
+
+    def _logs(self, loss_sum: float, seen: int) -> dict:
+        logs = {"loss": loss_sum * self.loss.scale(seen) + self.regularization_penalty()}
+        for m in self.metrics:
+            logs[m.name] = m.result()
+        return logs
+
+    def _split(self, X, D, fraction, mode, where):
+        """(X_train, D_train, (X_val, D_val)): the rows keep their order in each part."""
+        n = len(X)
+        n_val = int(round(n * fraction))
+        if n_val < 1 or n_val >= n:
+            raise ValueError(f"{where}: validation_split={fraction} of {n} samples leaves "
+                             f"{n_val} for validation and {n - n_val} for training; both must "
+                             f"be at least 1.")
+        val = np.zeros(n, dtype=bool)
+        if mode == "last":
+            val[n - n_val:] = True
+        else:
+            labels = class_labels(D) if mode == "stratified" else None
+            if labels is not None:  # stratify only where every class can appear on both sides
+                _, counts = np.unique(labels, return_counts=True)
+                if counts.min() < 2 or min(n_val, n - n_val) < len(counts):
+                    labels = None
+            _, val_idx = train_test_split(np.arange(n), test_size=n_val, stratify=labels,
+                                          seed=self._split_rng)
+            val[val_idx] = True
+        return X[~val], D[~val], (X[val], D[val])
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def _evaluate_arrays(self, X, D, batch_size=None) -> dict:
+        total, count = 0.0, 0
+        for m in self.metrics:
+            m.reset()
+        bs = len(X) if batch_size is None else batch_size
+        fused = self._fuses()
+        for start in range(0, len(X), bs):
+            xb, db = X[start:start + bs], D[start:start + bs]
+            if fused:  # the loss from the logits, as in training
+                last = self.layers[-1]
+                xi = last.logits(self.forward(xb, training=False, below=last))
+                Y, e = last.activation(xi), self.loss.per_sample_from_logits(xi, db,
+                                                                              last.activation)
+            else:
+                Y = self.forward(xb, training=False)
+                e = self.loss.per_sample(Y, db)
+            total += float(e.sum(dtype=np.float64))
+            count += len(e)
+            for m in self.metrics:
+                m.update(Y, db)
+        logs = {"loss": total * self.loss.scale(count) + self.regularization_penalty()}
+        for m in self.metrics:
+            logs[m.name] = m.result()
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size: int | None = 1024, verbose: int = 0,
+                 return_dict: bool = False):
+        """Loss (and metrics) on (x, y): a float without metrics, else [loss, *metrics]."""
+        where = "evaluate()"
+        self._require_compiled(where)
+        self._require_built(where)
+        X, D = self._prepare(x, y, where)
+        logs = self._evaluate_arrays(X, D, batch_size)
+        if verbose:
+            print(format_logs(logs))
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
+
+    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
+        """The network's outputs Y_L for x (no dropout)."""
+        where = "predict()"
+        self._require_built(where)
+        # A few samples: the accelerator's one compiled call checks x's values itself; what
+        # it declines (a list, another dtype, NaN, an unknown layer) takes the checked path.
+        if _accelerator is not None and type(x) is np.ndarray:
+            Y = _accelerator.forward(self, x, checked=False)
+            if Y is not None:
+                return Y
+        X = check_x(x, where, self.input_shape, self.dtype)
+        if batch_size is None or batch_size >= len(X):
+            return self._predict_batch(X)
+        return np.concatenate([self._predict_batch(X[i:i + batch_size])
+                               for i in range(0, len(X), batch_size)])
+
+    def _predict_batch(self, X):
+        Y = None if _accelerator is None else _accelerator.forward(self, X, checked=True)
+        return self.forward(X, training=False) if Y is None else Y
+
+    def __call__(self, x):
+        return self.predict(x)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_steps"] = {}  # they hold this model's arrays by address: a copy makes its own
+        return state
