@@ -184,21 +184,6 @@ class ProgbarLogger(Callback):
                   file=self._out(), flush=True)
 
 
-def _finite(value) -> bool:
-    return value is None or bool(np.isfinite(value))
-
-
-# ---------------------------------------------------------------------- stopping rules
-#
-# The lectures' stopping conditions, each a callback (they combine: whichever fires first ends
-# training, and History.stop_reason / stopped_epoch say which and when):
-#   maximum number of epochs        fit(epochs=...)                       "max_epochs"
-#   a time limit                    TimeLimit(seconds)                    "time_limit"
-#   training error below E_min      LossThreshold(E_min)                  "loss_threshold"
-#   validation error not improving  EarlyStopping(monitor="val_loss")     "early_stopping"
-#   |delta w| < delta_min           MinWeightChange(delta_min)            "min_weight_change"
-#   loss NaN or infinite            TerminateOnNaN() (fit also checks)    "nan"
-
 def _stop(model, reason: str) -> None:
     """Ask ``fit`` to stop after this batch/epoch; the first rule to fire names the reason."""
     model.stop_training = True

@@ -13,9 +13,11 @@ elements (``torch.amax``); sign has derivative 0.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
+from . import tensor as _tensor
 from .tensor import Tensor, as_tensor
 
 __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "exp", "log", "log1p",
@@ -338,3 +340,6 @@ def stack(tensors, axis=0):
     tensors = [as_tensor(t) for t in tensors]
     expanded = [reshape(t, np.expand_dims(t.data, axis).shape) for t in tensors]
     return concatenate(expanded, axis=axis)
+
+
+_tensor._ops = sys.modules[__name__]  # Tensor's operators call these primitives

@@ -381,4 +381,7 @@ def _enable_grad():
         _GRAD_ENABLED[0] = previous
 
 
-from . import ops as _ops  # noqa: E402  (ops imports Tensor from this module)
+#: The primitives behind Tensor's operators: ``mlplab.autodiff.ops``, which builds on this
+#: module and installs itself here when it is imported (``mlplab.autodiff`` imports both), so
+#: this module imports nothing of ops.
+_ops = None
