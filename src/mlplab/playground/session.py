@@ -78,6 +78,7 @@ class Session:
         self.small_grid_raw = _grid(dom, NEURON)
         self.small_grid = setup_mod.features(self.small_grid_raw, s["features"])
         self._restart()
+        notes = setup_mod.config_notes(model, self.X_train, self.D_train)
         scale = [max(abs(a), abs(b)) for a, b in dom]
         inputs = [_b64(_code(setup_mod.features(self.small_grid_raw, [f])[:, 0]
                              / self._feature_scale(f, scale))) for f in s["features"]]
@@ -87,7 +88,7 @@ class Session:
                 "output": out, "loss": loss, "problem": s["problem"],
                 "train": self._points(x[:n], y[:n]), "test": self._points(x[n:], y[n:]),
                 "inputs": inputs, "layers": [layer.units for layer in self._dense()],
-                "nInputs": X.shape[1], "reset": True}
+                "nInputs": X.shape[1], "notes": notes, "reset": True}
 
     @staticmethod
     def _feature_scale(name, scale):

@@ -313,9 +313,10 @@ def _optimizer_name(s: dict) -> str:
     return type(optimizers.get(s["optimizer"])).__name__
 
 
-def model_code(s: dict, n_classes: int, n_inputs: int) -> list[str]:
+def model_code(s: dict, n_classes: int, n_inputs: int, check_config: bool = True) -> list[str]:
     """The lines that build and compile the model (shared by :func:`build_model` and the
-    snippet, so the two cannot differ)."""
+    snippet, so the two cannot differ). The session compiles with ``check_config=False`` and
+    shows :func:`config_notes` once instead of warning at every ``fit``."""
     _, loss, _ = resolve_output(s, n_classes)
     reg = _regularizer_code(s)
     layers = [f"    Input(({n_inputs},)),"]
@@ -324,7 +325,8 @@ def model_code(s: dict, n_classes: int, n_inputs: int) -> list[str]:
                       else f"    Dropout({item[1]!r}),")
     return ["model = mlplab.Sequential([", *layers, f"], seed={s['seed']})",
             f"model.compile(optimizer=mlplab.{_optimizer_name(s)}(learning_rate="
-            f"{s['learningRate']!r}), loss={loss!r})"]
+            f"{s['learningRate']!r}), loss={loss!r}"
+            f"{'' if check_config else ', check_config=False'})"]
 
 
 def build_model(s: dict, n_classes: int, n_inputs: int):
@@ -335,8 +337,16 @@ def build_model(s: dict, n_classes: int, n_inputs: int):
 
     scope = {"mlplab": mlplab, "regularizers": regularizers, "Dense": Dense,
              "Dropout": Dropout, "Input": Input}
-    exec("\n".join(model_code(s, n_classes, n_inputs)), scope)  # noqa: S102 (generated here)
+    exec("\n".join(model_code(s, n_classes, n_inputs, check_config=False)),  # noqa: S102
+         scope)  # (the code is generated above from checked values only)
     return scope["model"]
+
+
+def config_notes(model, X, D) -> list[str]:
+    """mlplab's configuration warnings for this model and data (shown on the page)."""
+    from .. import config_check
+
+    return config_check.check_model(model) + config_check.check_data(model, X, D)
 
 
 # ------------------------------------------------------------------------------ the snippet

@@ -451,7 +451,7 @@ function onMessage(ev) {
       change({});
       break;
     case "data":
-      say("");
+      say(m.notes.length ? "mlplab notes: " + m.notes.join(" ") : "", "note");
       pg.data = m; pg.accepted = Object.assign({}, m.setup); pg.frame = null; pg.curve = [];
       adopt(m.setup);
       buildNetwork();
