@@ -114,12 +114,7 @@ class Tab:
             if reply["reset"]:
                 await self.send(s.frame())
         elif kind == "upload":
-            text = msg.get("text")
-            if isinstance(text, str) and len(text) > setup_mod.MAX_UPLOAD_BYTES:
-                raise SetupError(f"the uploaded file has more than "
-                                 f"{setup_mod.MAX_UPLOAD_BYTES:,} bytes "
-                                 f"({len(text.encode('utf-8')):,}); upload fewer rows.")
-            await self.send(s.set_upload(text))
+            await self.send(s.set_upload(msg.get("text")))
         elif kind == "play":
             s._require()
             if not self.playing and not s.stop_reason:

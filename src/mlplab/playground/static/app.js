@@ -451,11 +451,11 @@ function onMessage(ev) {
       change({});
       break;
     case "data":
-      say(m.notes.length ? "mlplab notes: " + m.notes.join(" ") : "", "note");
+      if (pg.keepMessage) pg.keepMessage = false;
+      else say(m.notes.length ? "mlplab notes: " + m.notes.join(" ") : "", "note");
       pg.data = m; pg.accepted = Object.assign({}, m.setup); pg.frame = null; pg.curve = [];
       adopt(m.setup);
       buildNetwork();
-      if (m.classes) $("upload-info").textContent = `${pg.uploadName || "CSV"}: classes ${m.classes.join(", ")}`;
       break;
     case "setup":
       say(""); pg.accepted = Object.assign({}, m.setup); adopt(m.setup);
@@ -466,7 +466,7 @@ function onMessage(ev) {
       break;
     case "uploaded":
       $("upload-info").textContent = `${pg.uploadName || "CSV"}: ${m.rows} rows, columns ${m.columns.join(", ")}` +
-        (m.classes ? `, ${m.classes.length} classes` : ", a real-valued target");
+        (m.classes ? `, ${m.classes.length} classes (${m.classes.join(", ")})` : ", a real-valued target");
       change({dataset: "upload", problem: m.problem, dataSeed: pg.state.dataSeed});
       break;
     case "snippet":
@@ -482,8 +482,15 @@ function onMessage(ev) {
       break;
     }
     case "error":
-      say(m.message);
-      if (pg.accepted) { adopt(pg.accepted); }
+      if (pg.accepted) {
+        say(m.message);
+        adopt(pg.accepted);
+      } else {  // the link's own set-up was refused: say why, then start from the defaults
+        say(`${m.message} The defaults are shown instead.`);
+        pg.keepMessage = true;
+        pg.state = normalise({});
+        change({});
+      }
       break;
   }
 }
