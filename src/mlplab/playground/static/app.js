@@ -14,7 +14,7 @@ const NODE = 30, GAP = 14, COLUMN_GAP = 60;
 const $ = (id) => document.getElementById(id);
 const pg = {  // page state; window.__pg for tests and the benchmark
   state: {}, accepted: null, limits: null, data: null, frame: null, playing: false,
-  received: 0, drawn: 0, pendingAcks: 0, drawScheduled: false, curve: [], ws: null,
+  received: 0, drawn: 0, drawMs: 0, pendingAcks: 0, drawScheduled: false, curve: [], ws: null,
 };
 window.__pg = pg;
 
@@ -34,8 +34,10 @@ function bytes(b64) {
 
 function paint(canvas, codes, discretize, classes) {
   const n = Math.round(Math.sqrt(codes.length));
-  if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
-  const ctx = canvas.getContext("2d"), img = ctx.createImageData(n, n), px = img.data;
+  if (canvas.width !== n) { canvas.width = n; canvas.height = n; canvas.img = null; }
+  const ctx = canvas.getContext("2d");
+  if (!canvas.img) canvas.img = ctx.createImageData(n, n);
+  const px = canvas.img.data;
   for (let i = 0; i < codes.length; i++) {
     let rgb;
     if (classes) {
@@ -44,9 +46,22 @@ function paint(canvas, codes, discretize, classes) {
     } else {
       rgb = discretize ? (codes[i] >= 128 ? BLUE : ORANGE) : PALETTE[codes[i]];
     }
-    px[4 * i] = rgb[0]; px[4 * i + 1] = rgb[1]; px[4 * i + 2] = rgb[2]; px[4 * i + 3] = 160;  // translucent over white, as the TensorFlow Playground
+    // alpha 160: translucent over white, as the TensorFlow Playground draws its heatmaps
+    px[4 * i] = rgb[0]; px[4 * i + 1] = rgb[1]; px[4 * i + 2] = rgb[2]; px[4 * i + 3] = 160;
   }
-  ctx.putImageData(img, 0, 0);
+  ctx.putImageData(canvas.img, 0, 0);
+}
+
+// All neuron heatmaps share one canvas over the network (one paint instead of dozens):
+// each is painted at its own 10 x 10 size on a scratch canvas, then scaled into its box.
+const scratch = document.createElement("canvas");
+function paintNode(node, codes, discretize) {
+  const ctx = $("maps").getContext("2d");
+  paint(scratch, codes, discretize);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(node.x, node.y, NODE, NODE);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(scratch, node.x, node.y, NODE, NODE);
 }
 
 // ------------------------------------------------------------------ the set-up and the URL
@@ -197,6 +212,9 @@ function buildNetwork() {
   net.style.width = width + "px"; net.style.height = height + "px";
   const svg = $("links");
   svg.setAttribute("width", width); svg.setAttribute("height", height);
+  const maps = $("maps");
+  maps.width = width; maps.height = height;  // (clears it)
+  maps.style.width = width + "px"; maps.style.height = height + "px";
   const top = 64, xOf = (l) => 70 + l * (NODE + COLUMN_GAP);
   // inputs: every feature is shown; the chosen ones are drawn in the network
   const inputs = [];
@@ -214,10 +232,10 @@ function buildNetwork() {
     });
     net.appendChild(b);
     if (on) {
-      const c = nodeCanvas(xOf(0), top + i * (NODE + GAP));
-      inputs.push({canvas: c, x: xOf(0), y: top + i * (NODE + GAP)});
+      const node = nodeBox(xOf(0), top + i * (NODE + GAP), `Feature ${label} map`);
+      inputs.push(node);
       const idx = s.features.indexOf(key);
-      if (d.inputs[idx]) paint(c, bytes(d.inputs[idx]), false);
+      if (d.inputs[idx]) paintNode(node, bytes(d.inputs[idx]), false);
     }
   });
   pg.nodes.push(inputs);
@@ -227,15 +245,15 @@ function buildNetwork() {
     const col = [];
     for (let j = 0; j < units; j++) {
       const y = top + offset + j * (NODE + GAP);
-      const c = nodeCanvas(x, y);
-      c.setAttribute("aria-label", hidden ? `Layer ${l + 1} neuron ${j + 1}` : `Output ${j + 1}`);
+      const node = nodeBox(x, y, hidden ? `Layer ${l + 1} neuron ${j + 1}` : `Output ${j + 1}`);
       const bias = document.createElement("div");
       bias.className = "node bias"; bias.style.left = `${x - 4}px`; bias.style.top = `${y + NODE - 6}px`;
       bias.addEventListener("mouseenter", (ev) => tip(ev, () => `bias ${fmt(pg.frame.biases[l][j])}`));
       bias.addEventListener("mouseleave", untip);
       bias.addEventListener("click", (ev) => edit(ev, l, pg.frame.weights[l].length, j));
       $("network").appendChild(bias);
-      col.push({canvas: c, x, y, bias});
+      node.bias = bias;
+      col.push(node);
     }
     pg.nodes.push(col);
     const head = document.createElement("div");
@@ -285,12 +303,12 @@ function selectFor(label, options, value, onChange) {
   return sel;
 }
 
-function nodeCanvas(x, y) {
-  const c = document.createElement("canvas");
-  c.className = "node"; c.width = 10; c.height = 10;
-  c.style.left = x + "px"; c.style.top = y + "px";
-  $("network").appendChild(c);
-  return c;
+function nodeBox(x, y, label) {  // the node's frame and name; its map is drawn on #maps
+  const box = document.createElement("div");
+  box.className = "node box"; box.setAttribute("role", "img"); box.setAttribute("aria-label", label);
+  box.style.left = x + "px"; box.style.top = y + "px";
+  $("network").appendChild(box);
+  return {x, y, box};
 }
 
 function drawLinks() {
@@ -315,8 +333,14 @@ function drawLinks() {
   }
   for (const k of pg.links) {
     const w = f.weights[k.l] && f.weights[k.l][k.i] ? f.weights[k.l][k.i][k.j] : 0;
-    k.p.setAttribute("stroke", css(colourOf(w)));
-    k.p.setAttribute("stroke-width", (1 + 9 * Math.min(Math.abs(w), 5) / 5).toFixed(2));
+    // quantized as the heatmaps (256 colours, quarter-pixel widths): a path is repainted only
+    // when it would look different
+    const shade = Math.round((Math.max(-1, Math.min(1, w)) + 1) * 127.5);
+    const width = Math.round(4 * (1 + 9 * Math.min(Math.abs(w), 5) / 5)) / 4;
+    if (shade === k.shade && width === k.width) continue;
+    k.shade = shade; k.width = width;
+    k.p.setAttribute("stroke", css(PALETTE[shade]));
+    k.p.setAttribute("stroke-width", String(width));
   }
 }
 
@@ -356,14 +380,14 @@ function onFrame(f) {
 
 function draw() {
   pg.drawScheduled = false;
-  const f = pg.frame;
+  const f = pg.frame, t0 = performance.now();
   if (f && pg.data) {
     const disc = !!pg.state.discretize;
     paint($("boundary"), bytes(f.boundary), disc, f.boundaryClass ? bytes(f.boundaryClass) : null);
     if (pg.nodes) {
       f.neurons.forEach((layer, l) => layer.forEach((b64, j) => {
         const node = pg.nodes[l + 1] && pg.nodes[l + 1][j];
-        if (node) paint(node.canvas, bytes(b64), disc && l === f.neurons.length - 1);
+        if (node) paintNode(node, bytes(b64), disc && l === f.neurons.length - 1);
       }));
       pg.nodes.slice(1).forEach((col, l) => col.forEach((n, j) => {
         n.bias.style.background = css(colourOf(f.biases[l][j]));
@@ -377,9 +401,15 @@ function draw() {
     setOutput("test-accuracy", f.testAccuracy === undefined ? "\u2013" : (100 * f.testAccuracy).toFixed(1) + "%", f.testAccuracy);
     drawConfusion(f.confusion);
     drawCurve();
-    drawPoints();
+    const pointsKey = [pg.data.train.length, pg.data.test.length, pg.data.setup.dataSeed,
+      pg.data.setup.dataset, !!pg.state.showTestData, JSON.stringify(pg.data.domain)].join();
+    if (pg.pointsKey !== pointsKey || pg.pointsData !== pg.data) {  // points move only with the data
+      pg.pointsKey = pointsKey; pg.pointsData = pg.data;
+      drawPoints();
+    }
     $("stop-reason").textContent = f.stopReason ? `Stopped: ${f.stopReason}.` : "";
     pg.drawn++;
+    pg.drawMs += performance.now() - t0;
   }
   while (pg.pendingAcks > 0) { pg.pendingAcks--; send({type: "ack"}); }
 }
@@ -391,7 +421,9 @@ function setOutput(id, text, value) {
 }
 
 function drawConfusion(m) {
-  const t = $("confusion");
+  const t = $("confusion"), key = JSON.stringify(m || null) + (pg.data.classes || "");
+  if (t.key === key) return;
+  t.key = key;
   if (!m) { t.innerHTML = ""; return; }
   const names = pg.data.classes || (pg.data.output === "softmax" ? ["0", "1"] : ["\u22121", "+1"]);
   let html = `<caption>Confusion matrix (test): rows true, columns predicted</caption><tr><th></th>` +
