@@ -89,6 +89,9 @@ def test_features_are_the_named_columns():
       "layerActivations": ["", "sigmoid"], "noise": 10, "batchSize": 25}, 10),
     ({"dataset": "spiral", "outputActivation": "softmax", "regularization": "l1",
       "regularizationRate": 0.003, "percTrainData": 70, "dataSeed": 7, "seed": 3}, 10),
+    ({"model": "perceptron", "dataset": "gauss", "noise": 50, "learningRate": 1.0}, 10),
+    ({"model": "adaline", "dataset": "xor", "features": ["x1x2"], "learningRate": 0.001},
+     10),
 ])
 def test_the_exported_snippet_reproduces_the_run(raw, epochs, tmp_path):
     s = Session()
@@ -140,6 +143,23 @@ def test_mlplab_configuration_warnings_become_notes():
     s = Session()
     notes = s.configure({"dataset": "xor", "learningRate": 10.0})["notes"]
     assert any("learning_rate=10 is very large" in n for n in notes)
+
+
+def test_the_perceptron_replays_its_run_and_stops_when_it_converges():
+    s = Session()
+    data = s.configure({"model": "perceptron", "dataset": "circle",
+                        "features": ["x1sq", "x2sq"]})
+    assert data["layers"] == [1] and data["loss"] == "fraction misclassified"
+    frames = [s.train() for _ in range(20)]
+    last = frames[-1]
+    assert "converged" in last["stopReason"] and last["trainLoss"] == 0.0
+    p = mlplab.Perceptron(max_epochs=last["epoch"], coding="bipolar", shuffle=True, seed=1,
+                          learning_rate=0.03).fit(s.X_train, s.y[:s.n_train_])
+    np.testing.assert_allclose(np.array(last["weights"][0])[:, 0], p.W_[1:, 0], atol=1e-4)
+    with pytest.raises(SetupError, match="weights replay its recorded run"):
+        s.set_weight(0, 0, 0, 1.0)
+    with pytest.raises(SetupError, match="takes two classes"):
+        s.configure({"model": "adaline", "dataset": "reg-plane"})
 
 
 def test_live_keys_do_not_restart_the_run():

@@ -250,3 +250,16 @@ def test_an_oversized_upload_is_refused_with_a_message(context, running, tmp_pat
     page.get_by_label("Upload CSV").set_input_files(str(huge))
     sync_api.expect(page.get_by_role("alert")).to_contain_text("huge.csv has 1,200,012 bytes")
     assert page.get_by_role("button", name="Play", exact=True).is_enabled()
+
+
+def test_the_perceptron_learns_a_line_until_it_converges(context, running):
+    page = open_page(context, running.url + "#dataset=gauss&noise=10")
+    page.get_by_label("Model", exact=True).select_option("perceptron")
+    sync_api.expect(page.get_by_text("perceptron: one unit, no hidden layer")).to_be_visible()
+    assert page.get_by_label("Layer 1 neuron 1").count() == 0  # features -> the unit
+    page.get_by_role("button", name="Play", exact=True).click()
+    sync_api.expect(page.locator("#stop-reason")).to_contain_text("converged", timeout=30_000)
+    assert value(page, "Training loss") == 0.0  # no misclassified training sample
+    sync_api.expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+    assert "model=perceptron" in page.url
+    assert not page.errors

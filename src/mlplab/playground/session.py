@@ -17,6 +17,7 @@ import tempfile
 import numpy as np
 
 from . import setup as setup_mod
+from .classic import ClassicRun
 from .setup import SetupError
 
 BOUNDARY = 100  # heatmap samples per side, as the TensorFlow Playground's DENSITY
@@ -48,7 +49,8 @@ class Session:
     def __init__(self):
         self.setup: dict | None = None
         self.upload: dict | None = None
-        self.model = None
+        self.model = None    # the Sequential, or
+        self.classic = None  # a recorded Perceptron / Adaline run (classic.py)
         self.epoch = 0
         self.stop_reason: str | None = None
         self.edited = False  # a weight edited by hand: the snippet cannot replay that
@@ -58,7 +60,7 @@ class Session:
         """Check ``raw``, then build data and model (all or nothing); returns the "data"
         message: the points, the domain, the feature heatmaps and the resolved set-up."""
         s = setup_mod.check_setup(raw)
-        if self.setup is not None and self.model is not None and all(
+        if self.setup is not None and all(
                 s[k] == self.setup[k] for k in s if k not in LIVE_KEYS):
             self.setup = s
             return {"type": "setup", "setup": s, "reset": False}
@@ -66,11 +68,17 @@ class Session:
         out, loss, _ = setup_mod.resolve_output(s, n_classes)
         X = setup_mod.features(x, s["features"])
         D = setup_mod.targets(y, out, n_classes)
-        model = setup_mod.build_model(s, n_classes, X.shape[1])
         n = setup_mod.n_train(s, self.upload)
+        if s["model"] == "mlp":
+            model, classic = setup_mod.build_model(s, n_classes, X.shape[1]), None
+        else:  # the whole run is recorded here, then played back
+            model, classic = None, ClassicRun(s, X[:n], y[:n], n_classes)
+            out, loss = ("sign", "fraction misclassified") if s["model"] == "perceptron" \
+                else ("linear", "mean squared error (-1/+1 targets)")
         dom = setup_mod.domain(s, self.upload)
         # -- all checks passed
-        self.setup, self.model, self.n_classes, self.out = s, model, n_classes, out
+        self.setup, self.model, self.classic = s, model, classic
+        self.n_classes, self.out = n_classes, out
         self.x, self.y, self.n_train_ = x, y, n
         self.X_train, self.D_train, self.X_test, self.D_test = X[:n], D[:n], X[n:], D[n:]
         self.domain = dom
@@ -78,7 +86,7 @@ class Session:
         self.small_grid_raw = _grid(dom, NEURON)
         self.small_grid = setup_mod.features(self.small_grid_raw, s["features"])
         self._restart()
-        notes = setup_mod.config_notes(model, self.X_train, self.D_train)
+        notes = setup_mod.config_notes(model, self.X_train, self.D_train) if model else []
         scale = [max(abs(a), abs(b)) for a, b in dom]
         inputs = [_b64(_code(setup_mod.features(self.small_grid_raw, [f])[:, 0]
                              / self._feature_scale(f, scale))) for f in s["features"]]
@@ -87,7 +95,7 @@ class Session:
                             else None),
                 "output": out, "loss": loss, "problem": s["problem"],
                 "train": self._points(x[:n], y[:n]), "test": self._points(x[n:], y[n:]),
-                "inputs": inputs, "layers": [layer.units for layer in self._dense()],
+                "inputs": inputs, "layers": [W.shape[1] for W, _, _ in self._layers()],
                 "nInputs": X.shape[1], "notes": notes, "reset": True}
 
     @staticmethod
@@ -108,7 +116,9 @@ class Session:
     def reset(self) -> None:
         """A fresh model from the same seed: epoch 0, the run starts again."""
         self._require()
-        self.model = setup_mod.build_model(self.setup, self.n_classes, self.X_train.shape[1])
+        if self.classic is None:
+            self.model = setup_mod.build_model(self.setup, self.n_classes,
+                                               self.X_train.shape[1])
         self._restart()
 
     def set_upload(self, text) -> dict:
@@ -121,11 +131,17 @@ class Session:
                 "problem": "classification" if u["classes"] else "regression"}
 
     def _require(self):
-        if self.model is None:
+        if self.setup is None:
             raise SetupError("no set-up yet: the page sends one when it loads; reload it.")
 
     def _dense(self):
         return [layer for layer in self.model.layers if hasattr(layer, "W")]
+
+    def _layers(self):
+        """(W, b, activation) of every weight layer, the network's picture."""
+        if self.classic is not None:
+            return [self.classic.layer(self.epoch)]
+        return [(layer.W, layer.b, layer.activation) for layer in self._dense()]
 
     # -------------------------------------------------------------------- training
     def train(self, epochs: int | None = None) -> dict:
@@ -136,8 +152,9 @@ class Session:
         for _ in range(epochs or s["epochsPerFrame"]):
             if self.stop_reason:
                 break
-            self.model.fit(self.X_train, self.D_train, epochs=1, batch_size=s["batchSize"],
-                           verbose=0)
+            if self.classic is None:
+                self.model.fit(self.X_train, self.D_train, epochs=1,
+                               batch_size=s["batchSize"], verbose=0)
             self.epoch += 1
             self._losses()
             self._check_stop()
@@ -145,13 +162,20 @@ class Session:
 
     def _losses(self):
         """The current (training loss, test loss), by ``model.evaluate``."""
+        if self.classic is not None:
+            n, c = self.n_train_, self.classic
+            self.losses = (c.losses(self.epoch, self.X_train, self.y[:n]),
+                           c.losses(self.epoch, self.X_test, self.y[n:]))
+            return
         m = self.model
         self.losses = (float(m.evaluate(self.X_train, self.D_train)),
                        float(m.evaluate(self.X_test, self.D_test)))
 
     def _check_stop(self):
         s, test = self.setup, self.losses[1]
-        if self.model.stop_reason == "nan":
+        if self.classic is not None and self.classic.stop_reason(self.epoch):
+            self.stop_reason = self.classic.stop_reason(self.epoch)
+        elif self.model is not None and self.model.stop_reason == "nan":
             self.stop_reason = (f"the loss became NaN at epoch {self.epoch}; the weights were "
                                 f"restored to the epoch's start. Lower the learning rate.")
         elif s["maxEpochs"] and self.epoch >= s["maxEpochs"]:
@@ -170,10 +194,9 @@ class Session:
     def _activations(self, X):
         """The outputs of every Dense layer for inputs X (inference: dropout is off)."""
         outs = []
-        for layer in self.model.layers:
-            if hasattr(layer, "W"):
-                X = layer.activation(X.astype(layer.W.dtype) @ layer.W + layer.b)
-                outs.append(X)
+        for W, b, activation in self._layers():
+            X = activation(X.astype(W.dtype) @ W + b)
+            outs.append(X)
         return outs
 
     def _signed(self, Y):
@@ -210,9 +233,9 @@ class Session:
             frame["boundary"] = _b64(_code(self._signed(Y)))
         frame["neurons"] = [[_b64(_code(a[:, j])) for j in range(a.shape[1])]
                             for a in self._activations(self.small_grid)]
-        dense = self._dense()
-        frame["weights"] = [np.round(layer.W.astype(np.float64), 4).tolist() for layer in dense]
-        frame["biases"] = [np.round(layer.b.astype(np.float64), 4).tolist() for layer in dense]
+        layers = self._layers()
+        frame["weights"] = [np.round(W.astype(np.float64), 4).tolist() for W, _, _ in layers]
+        frame["biases"] = [np.round(b.astype(np.float64), 4).tolist() for _, b, _ in layers]
         if self.n_classes:
             n = self.n_train_
             frame["trainAccuracy"], _ = self._scores(self.X_train, self.y[:n])
@@ -224,6 +247,9 @@ class Session:
         """Set weight (row -> col) of Dense layer ``layer``; row == its input count is the
         bias. The run goes on from the edited weights."""
         self._require()
+        if self.classic is not None:
+            raise SetupError(f"the {self.setup['model']}'s weights replay its recorded run; "
+                             f"weights can be edited in an mlp.")
         dense = self._dense()
         if not (isinstance(layer, int) and 0 <= layer < len(dense)):
             raise SetupError(f"set_weight: layer must be 0..{len(dense) - 1}; received "
@@ -255,6 +281,9 @@ class Session:
     def model_file(self) -> bytes:
         """The trained model as an mlplab model file (written in a temporary folder)."""
         self._require()
+        if self.classic is not None:
+            raise SetupError(f"Download model saves a Sequential; for the {self.setup['model']}"
+                             f" export the Python snippet instead.")
         with tempfile.TemporaryDirectory(prefix="mlplab-playground-") as folder:
             path = os.path.join(folder, "model.npz")
             self.model.save(path)

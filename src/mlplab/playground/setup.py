@@ -58,8 +58,9 @@ DEFAULTS = {
     "activation": "tanh", "layerActivations": [], "dropout": [], "learningRate": 0.03,
     "optimizer": "sgd", "regularization": "none", "regularizationRate": 0.0,
     "problem": "classification", "outputActivation": "auto", "loss": "auto",
-    "maxEpochs": 0, "lossThreshold": 0.0, "patience": 0, "epochsPerFrame": 1,
+    "maxEpochs": 0, "lossThreshold": 0.0, "patience": 0, "epochsPerFrame": 1, "model": "mlp",
 }
+MODELS = ("mlp", "perceptron", "adaline")  # a Sequential, or a classic neuron (classic.py)
 
 
 class SetupError(ValueError):
@@ -132,7 +133,8 @@ def check_setup(raw: dict) -> dict:
          "maxEpochs": _int(raw, "maxEpochs", 0, 10 ** 6),
          "lossThreshold": _float(raw, "lossThreshold", 0.0, 1e6),
          "patience": _int(raw, "patience", 0, 10 ** 4),
-         "epochsPerFrame": _int(raw, "epochsPerFrame", 1, MAX_EPOCHS_PER_FRAME)}
+         "epochsPerFrame": _int(raw, "epochsPerFrame", 1, MAX_EPOCHS_PER_FRAME),
+         "model": _choice(raw, "model", MODELS)}
     if s["dataset"] in REGRESSION_SETS:
         s["problem"] = "regression"
     elif s["dataset"] != "upload":
@@ -373,13 +375,17 @@ def snippet(s: dict, epochs: int, upload: dict | None = None) -> str:
                  f"features: {', '.join(s['features'])}")
     if n_classes == 0:
         lines.append("y = y.astype(np.float64).reshape(-1, 1)")
-    elif out != "softmax":
+    elif out != "softmax" and s["model"] == "mlp":
         low = "0.0" if out == "sigmoid" else "-1.0"
         lines.append(f"y = np.where(y > 0, 1.0, {low}).reshape(-1, 1)  # the {out} output's "
                      f"targets")
     lines += [f"n_train = {n_train(s, upload)}",
               "x_train, y_train, x_test, y_test = x[:n_train], y[:n_train], x[n_train:], "
               "y[n_train:]", ""]
+    if s["model"] != "mlp":
+        from .classic import estimator_code
+
+        return "\n".join(lines + estimator_code(s, epochs))
     lines += model_code(s, n_classes, len(s["features"]))
     lines += ["", f"for epoch in range({epochs}):  # one epoch per frame, as on the page",
               f"    model.fit(x_train, y_train, epochs=1, batch_size={s['batchSize']}, "

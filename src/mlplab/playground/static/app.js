@@ -130,7 +130,8 @@ function render() {
     b.setAttribute("aria-pressed", String(b.dataset.dataset === s.dataset));
   }
   const n = (s.networkShape || []).length;
-  $("layer-count").textContent = `${n} hidden layer${n === 1 ? "" : "s"}`;
+  $("layer-count").textContent = s.model && s.model !== "mlp"
+    ? `${s.model}: one unit, no hidden layer` : `${n} hidden layer${n === 1 ? "" : "s"}`;
   $("play").textContent = pg.playing ? "Pause" : "Play";
   $("play").classList.toggle("playing", pg.playing);
 }
