@@ -256,7 +256,8 @@ def test_the_perceptron_learns_a_line_until_it_converges(context, running):
     page = open_page(context, running.url + "#dataset=gauss&noise=10")
     page.get_by_label("Model", exact=True).select_option("perceptron")
     sync_api.expect(page.get_by_text("perceptron: one unit, no hidden layer")).to_be_visible()
-    assert page.get_by_label("Layer 1 neuron 1").count() == 0  # features -> the unit
+    sync_api.expect(page.get_by_label("Layer 1 neuron 1")).to_have_count(0)  # inputs -> unit
+    sync_api.expect(page.get_by_label("Output 1")).to_have_count(1)
     page.get_by_role("button", name="Play", exact=True).click()
     sync_api.expect(page.locator("#stop-reason")).to_contain_text("converged", timeout=30_000)
     assert value(page, "Training loss") == 0.0  # no misclassified training sample

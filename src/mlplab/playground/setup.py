@@ -357,10 +357,13 @@ def snippet(s: dict, epochs: int, upload: dict | None = None) -> str:
     epochs of ``fit(..., epochs=1)`` as the page ran them, then prints both losses."""
     n_classes = upload_classes(s, upload)
     out, _, _ = resolve_output(s, n_classes)
+    mlp = s["model"] == "mlp"
+    layers = ["Dense", *(["Dropout"] if any(s["dropout"]) else []), "Input"]
     lines = ['"""mlplab playground run, exported from the page: run it with python."""',
-             "import io", "", "import numpy as np", "", "import mlplab",
-             "from mlplab import regularizers", "from mlplab.layers import Dense, Dropout, Input",
-             ""]
+             *(["import io", ""] if s["dataset"] == "upload" else []),
+             "import numpy as np", "", "import mlplab",
+             *(["from mlplab import regularizers"] if mlp and _regularizer_code(s) else []),
+             *([f"from mlplab.layers import {', '.join(layers)}"] if mlp else []), ""]
     if s["dataset"] == "upload":
         lines += [f"CSV = {upload['csv']!r}", "table = mlplab.datasets.load_csv(io.StringIO(CSV))",
                   "x = np.column_stack([table['x1'], table['x2']])",

@@ -385,6 +385,7 @@ function draw() {
   if (f && pg.data) {
     const disc = !!pg.state.discretize;
     paint($("boundary"), bytes(f.boundary), disc, f.boundaryClass ? bytes(f.boundaryClass) : null);
+    document.querySelector(".legend").style.visibility = f.boundaryClass ? "hidden" : "visible";
     if (pg.nodes) {
       f.neurons.forEach((layer, l) => layer.forEach((b64, j) => {
         const node = pg.nodes[l + 1] && pg.nodes[l + 1][j];
@@ -460,7 +461,7 @@ function drawPoints() {
   ctx.clearRect(0, 0, c.width, c.height);
   const [[a0, a1], [b0, b1]] = d.domain;
   const sx = (v) => ((v - a0) / (a1 - a0)) * c.width, sy = (v) => ((b1 - v) / (b1 - b0)) * c.height;
-  const sets = [[d.train, "#fff"]];
+  const sets = [[d.train, d.nClasses ? "#fff" : "#777"]];  // regression: values near 0 are white
   if (pg.state.showTestData) sets.push([d.test, "#000"]);
   for (const [pts, stroke] of sets) {
     for (const [x, y, label] of pts) {
