@@ -31,13 +31,24 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def cpu_percent(proc: psutil.Process, seconds: float) -> float:
-    """CPU time the process (and its threads) used over ``seconds`` of wall time, in % of
-    one core."""
-    t0, c0 = time.perf_counter(), proc.cpu_times()
+def cpu_seconds(procs) -> float:
+    total = 0.0
+    for proc in procs:
+        try:
+            c = proc.cpu_times()
+            total += c.user + c.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def cpu_percent(proc: psutil.Process, seconds: float, others=()) -> tuple[float, float]:
+    """CPU time the process (and its threads), and the ``others`` together, used over
+    ``seconds`` of wall time, in % of one core."""
+    t0, c0, o0 = time.perf_counter(), cpu_seconds([proc]), cpu_seconds(others)
     time.sleep(seconds)
-    t1, c1 = time.perf_counter(), proc.cpu_times()
-    return 100 * ((c1.user - c0.user) + (c1.system - c0.system)) / (t1 - t0)
+    t1, c1, o1 = time.perf_counter(), cpu_seconds([proc]), cpu_seconds(others)
+    return 100 * (c1 - c0) / (t1 - t0), 100 * (o1 - o0) / (t1 - t0)
 
 
 def main() -> None:
@@ -56,19 +67,21 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(url + SETUP)
             page.wait_for_function("() => window.__pg.frame !== null && window.__pg.data")
-            idle_before = cpu_percent(proc, 3.0)
+            idle_before, _ = cpu_percent(proc, 3.0)
+            browser_procs = [c for c in psutil.Process().children(recursive=True)
+                             if c.pid != server.pid]
             page.get_by_role("button", name="Play", exact=True).click()
             page.wait_for_timeout(2000)  # warm-up
             count = ("() => [window.__pg.received, window.__pg.drawn, window.__pg.frame.epoch, "
                      "window.__pg.drawMs]")
             r0, d0, e0, m0 = page.evaluate(count)
             t0 = time.perf_counter()
-            playing_cpu = cpu_percent(proc, args.seconds)
+            playing_cpu, browser_cpu = cpu_percent(proc, args.seconds, browser_procs)
             r1, d1, e1, m1 = page.evaluate(count)
             elapsed = time.perf_counter() - t0
             page.get_by_role("button", name="Pause", exact=True).click()
             page.wait_for_timeout(1000)
-            paused_cpu = cpu_percent(proc, 5.0)
+            paused_cpu, _ = cpu_percent(proc, 5.0)
             layers = page.evaluate("() => window.__pg.data.layers")
             points = page.evaluate("() => window.__pg.data.train.length")
             browser.close()
@@ -81,7 +94,13 @@ def main() -> None:
     print(f"frames drawn     {(d1 - d0) / elapsed:6.1f} per second")
     print(f"epochs           {(e1 - e0) / elapsed:6.1f} per second")
     print(f"drawing a frame  {(m1 - m0) / max(d1 - d0, 1):6.1f} ms of page script")
-    print(f"server CPU       {playing_cpu:6.1f} % of a core while playing")
+    frames = max(r1 - r0, 1)
+    print(f"server CPU       {playing_cpu:6.1f} % of a core while playing "
+          f"({10 * playing_cpu * elapsed / frames:.1f} ms per frame)")
+    print(f"browser CPU      {browser_cpu:6.1f} % of a core while playing "
+          f"({10 * browser_cpu * elapsed / max(d1 - d0, 1):.1f} ms per drawn frame; "
+          f"chromium and the playwright driver)")
+    print(f"load average     {os.getloadavg()[0]:6.2f} on {os.cpu_count()} cores")
     print(f"server CPU       {paused_cpu:6.2f} % while paused "
           f"({idle_before:.2f} % before the first Play)")
 

@@ -157,11 +157,13 @@ def test_step_reset_and_a_weight_edit(context, running):
     page.get_by_role("button", name="Reset", exact=True).click()
     sync_api.expect(page.get_by_label("Epoch", exact=True)).to_have_attribute("data-value", "0")
     before = value(page, "Test loss")
-    link = page.locator("#links path").nth(1)  # x2 -> the neuron: the one diagonal link
-    link.hover()
+    # x2 -> the neuron: the one diagonal link; hover and click at its middle
+    mid = page.evaluate("() => window.__pg.links.find((k) => k.l === 0 && k.i === 1).mid")
+    box = page.locator("#wires").bounding_box()
+    page.mouse.move(box["x"] + mid["x"], box["y"] + mid["y"])
     sync_api.expect(page.get_by_role("tooltip")).to_contain_text("weight")
-    link.click()
-    page.get_by_label("Weight").fill("-4")
+    page.mouse.click(box["x"] + mid["x"], box["y"] + mid["y"])
+    page.get_by_role("spinbutton", name="Weight").fill("-4")
     page.get_by_role("button", name="Set", exact=True).click()
     page.wait_for_function("() => window.__pg.frame.weights[0][1][0] === -4")
     assert value(page, "Test loss") != before

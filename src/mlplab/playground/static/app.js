@@ -204,18 +204,18 @@ function pad(list, n, fill) {
 function buildNetwork() {
   const net = $("network"), d = pg.data, s = pg.state;
   for (const el of net.querySelectorAll(".node, .layer-head, .feature")) el.remove();
-  pg.nodes = [];
-  pg.links = null;   // pg.nodes[l][j] = {canvas, x, y, bias}; l = 0 inputs
+  pg.nodes = [];  // pg.nodes[l][j] = {x, y, box, bias}; l = 0: the inputs
+  pg.links = null;
+  pg.hover = null;
   const columns = [s.features.length, ...d.layers];
   const tallest = Math.max(FEATURES.length, ...d.layers);
   const height = tallest * (NODE + GAP) + 70;
   const width = 90 + (columns.length - 1) * (NODE + COLUMN_GAP) + 40;
   net.style.width = width + "px"; net.style.height = height + "px";
-  const svg = $("links");
-  svg.setAttribute("width", width); svg.setAttribute("height", height);
-  const maps = $("maps");
-  maps.width = width; maps.height = height;  // (clears it)
-  maps.style.width = width + "px"; maps.style.height = height + "px";
+  for (const c of [$("wires"), $("maps")]) {
+    c.width = width; c.height = height;  // (clears it)
+    c.style.width = width + "px"; c.style.height = height + "px";
+  }
   const top = 64, xOf = (l) => 70 + l * (NODE + COLUMN_GAP);
   // inputs: every feature is shown; the chosen ones are drawn in the network
   const inputs = [];
@@ -312,37 +312,73 @@ function nodeBox(x, y, label) {  // the node's frame and name; its map is drawn 
   return {x, y, box};
 }
 
+// Links are drawn on a canvas (#wires, under the node maps): far cheaper to repaint every
+// frame than hundreds of SVG paths. Each keeps its Path2D for hovering and clicking.
 function drawLinks() {
-  const svg = $("links"), f = pg.frame;
+  const f = pg.frame, wires = $("wires");
   if (!pg.nodes || !f) return;
   if (!pg.links || pg.links.shape !== JSON.stringify(pg.data.layers) + pg.state.features) {
-    svg.innerHTML = "";
     pg.links = [];
     pg.links.shape = JSON.stringify(pg.data.layers) + pg.state.features;
     for (let l = 0; l < pg.nodes.length - 1; l++) {
       pg.nodes[l].forEach((a, i) => pg.nodes[l + 1].forEach((b, j) => {
-        const p = document.createElementNS("http://www.w3.org/2000/svg", "path");
         const x0 = a.x + NODE, y0 = a.y + NODE / 2, x1 = b.x, y1 = b.y + NODE / 2, mx = (x0 + x1) / 2;
-        p.setAttribute("d", `M${x0},${y0} C${mx},${y0} ${mx},${y1} ${x1},${y1}`);
-        p.addEventListener("mouseenter", (ev) => tip(ev, () => `weight ${fmt(pg.frame.weights[l][i][j])}`));
-        p.addEventListener("mouseleave", untip);
-        p.addEventListener("click", (ev) => edit(ev, l, i, j));
-        svg.appendChild(p);
-        pg.links.push({p, l, i, j});
+        const path = new Path2D(`M${x0},${y0} C${mx},${y0} ${mx},${y1} ${x1},${y1}`);
+        pg.links.push({path, l, i, j, mid: {x: mx, y: (y0 + y1) / 2}});
       }));
     }
   }
+  // quantized as the heatmaps (256 colours, quarter-pixel widths): repainted only when some
+  // link would look different
+  let changed = false;
   for (const k of pg.links) {
     const w = f.weights[k.l] && f.weights[k.l][k.i] ? f.weights[k.l][k.i][k.j] : 0;
-    // quantized as the heatmaps (256 colours, quarter-pixel widths): a path is repainted only
-    // when it would look different
     const shade = Math.round((Math.max(-1, Math.min(1, w)) + 1) * 127.5);
     const width = Math.round(4 * (1 + 9 * Math.min(Math.abs(w), 5) / 5)) / 4;
-    if (shade === k.shade && width === k.width) continue;
-    k.shade = shade; k.width = width;
-    k.p.setAttribute("stroke", css(PALETTE[shade]));
-    k.p.setAttribute("stroke-width", String(width));
+    if (shade !== k.shade || width !== k.width) { k.shade = shade; k.width = width; changed = true; }
   }
+  if (!changed && !pg.links.drawn) return;
+  pg.links.drawn = false;
+  const ctx = wires.getContext("2d");
+  ctx.clearRect(0, 0, wires.width, wires.height);
+  ctx.globalAlpha = 0.85;
+  for (const k of pg.links) {
+    ctx.strokeStyle = css(PALETTE[k.shade]);
+    ctx.lineWidth = k.width;
+    ctx.stroke(k.path);
+  }
+  if (pg.hover) {  // the hovered link on top, opaque
+    ctx.globalAlpha = 1;
+    ctx.strokeStyle = css(PALETTE[pg.hover.shade]);
+    ctx.lineWidth = pg.hover.width + 1;
+    ctx.stroke(pg.hover.path);
+  }
+}
+
+function linkAt(ev) {
+  const wires = $("wires"), r = wires.getBoundingClientRect(), ctx = wires.getContext("2d");
+  const x = ev.clientX - r.left, y = ev.clientY - r.top;
+  for (let n = (pg.links || []).length - 1; n >= 0; n--) {
+    const k = pg.links[n];
+    ctx.lineWidth = Math.max(k.width, 6);
+    if (ctx.isPointInStroke(k.path, x, y)) return k;
+  }
+  return null;
+}
+
+function wireLinks() {
+  const wires = $("wires");
+  wires.addEventListener("mousemove", (ev) => {
+    const k = linkAt(ev);
+    if (k !== pg.hover) { pg.hover = k; pg.links.drawn = true; drawLinks(); }
+    wires.style.cursor = k ? "pointer" : "default";
+    if (k) tip(ev, () => `weight ${fmt(pg.frame.weights[k.l][k.i][k.j])}`); else untip();
+  });
+  wires.addEventListener("mouseleave", () => { pg.hover = null; untip(); });
+  wires.addEventListener("click", (ev) => {
+    const k = linkAt(ev);
+    if (k) edit(ev, k.l, k.i, k.j);
+  });
 }
 
 function tip(ev, text) {
@@ -551,4 +587,5 @@ function connect() {
 }
 
 wireControls();
+wireLinks();
 connect();
