@@ -130,6 +130,9 @@ def test_stop_rules_stop_with_a_reason():
     s = Session()
     s.configure({"dataset": "gauss", "maxEpochs": 4})
     assert s.train(10)["epoch"] == 4 and "maxEpochs = 4" in s.stop_reason
+    assert not s.resume()  # still 4 epochs
+    s.configure({"dataset": "gauss", "maxEpochs": 6})  # a live key: the run goes on
+    assert s.resume() and s.train(10)["epoch"] == 6
     s.configure({"dataset": "gauss", "lossThreshold": 0.5, "learningRate": 0.1})
     f = s.train(100)
     assert f["testLoss"] < 0.5

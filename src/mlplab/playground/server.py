@@ -116,11 +116,13 @@ class Tab:
         elif kind == "upload":
             await self.send(s.set_upload(msg.get("text")))
         elif kind == "play":
-            s._require()
-            if not self.playing and not s.stop_reason:
+            if not self.playing and s.resume():
                 self.playing = True
                 self.unacked = 0
                 self.trainer = asyncio.create_task(self.train_loop())
+            elif not self.playing:
+                await self.send({"type": "error", "message": f"Stopped: {s.stop_reason}. "
+                                 f"Change the stop rule, press Step, or Reset."})
             await self.send_state()
         elif kind == "pause":
             self.pause()

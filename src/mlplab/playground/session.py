@@ -160,6 +160,15 @@ class Session:
             self._check_stop()
         return self.frame()
 
+    def resume(self) -> bool:
+        """Before Play: True when no stop rule holds now (a raised maxEpochs, say, lets a
+        stopped run go on); else the stop reason stays."""
+        self._require()
+        if self.stop_reason and self.epoch:
+            self.stop_reason = None
+            self._check_stop()
+        return self.stop_reason is None
+
     def _losses(self):
         """The current (training loss, test loss), by ``model.evaluate``."""
         if self.classic is not None:

@@ -252,18 +252,16 @@ def raw_data(s: dict, upload: dict | None):
                              "upload one (Upload CSV) or choose another data set.")
         order = np.random.default_rng(s["dataSeed"]).permutation(len(upload["x"]))
         x, y = upload["x"][order], upload["y"][order]
-        if upload["classes"] is None:
-            if s["problem"] == "classification":
-                raise SetupError("the uploaded target column holds real numbers; set problem "
-                                 "to regression.")
-            return x, y, 0
-        if s["problem"] == "regression":
+        if upload["classes"] is None and s["problem"] == "classification":
+            raise SetupError("the uploaded target column holds real numbers; set problem "
+                             "to regression.")
+        if upload["classes"] is not None and s["problem"] == "regression":
             raise SetupError("the uploaded label column holds classes; set problem to "
                              "classification.")
-        return x, y, len(upload["classes"])
-    make = getattr(datasets, GENERATORS[s["dataset"]])
-    x, y = make(n_samples=s["samples"], noise=s["noise"] / 100, seed=s["dataSeed"])
-    return x, y, 0 if s["dataset"] in REGRESSION_SETS else 2
+    else:
+        make = getattr(datasets, GENERATORS[s["dataset"]])
+        x, y = make(n_samples=s["samples"], noise=s["noise"] / 100, seed=s["dataSeed"])
+    return x, y, class_count(s, upload)
 
 
 def targets(y: np.ndarray, out: str, n_classes: int) -> np.ndarray:
@@ -355,7 +353,7 @@ def config_notes(model, X, D) -> list[str]:
 def snippet(s: dict, epochs: int, upload: dict | None = None) -> str:
     """A Python script that reproduces the session's run: same data, same seed, ``epochs``
     epochs of ``fit(..., epochs=1)`` as the page ran them, then prints both losses."""
-    n_classes = upload_classes(s, upload)
+    n_classes = class_count(s, upload)
     out, _, _ = resolve_output(s, n_classes)
     mlp = s["model"] == "mlp"
     layers = ["Dense", *(["Dropout"] if any(s["dropout"]) else []), "Input"]
@@ -399,12 +397,15 @@ def snippet(s: dict, epochs: int, upload: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def upload_classes(s: dict, upload: dict | None) -> int:
+def class_count(s: dict, upload: dict | None) -> int:
+    """The data's number of classes: 2 for the playground's classification sets, the label
+    column's for an upload, 0 for regression targets."""
     if s["dataset"] == "upload":
         return len(upload["classes"]) if upload and upload["classes"] else 0
     return 0 if s["dataset"] in REGRESSION_SETS else 2
 
 
 def n_train(s: dict, upload: dict | None) -> int:
+    """The number of training points: the first percTrainData % of the (shuffled) data."""
     n = len(upload["x"]) if s["dataset"] == "upload" and upload else s["samples"]
     return max(1, min(n - 1, round(n * s["percTrainData"] / 100)))
