@@ -217,6 +217,10 @@ def test_uploaded_csv_trains_with_softmax_and_the_snippet_replays_it(tmp_path):
     assert f["testAccuracy"] > 0.9 and np.array(f["confusion"]).shape == (3, 3)
     got = run_snippet(s.snippet(), tmp_path)
     assert got["Test loss"] == pytest.approx(f["testLoss"], abs=2e-6)
+    # a second upload under the same set-up replaces the data and starts afresh
+    s.set_upload(three_class_csv(n=120, seed=1))
+    data = s.configure({"dataset": "upload", "networkShape": [4], "learningRate": 0.1})
+    assert data["reset"] and len(data["train"]) + len(data["test"]) == 120 and s.epoch == 0
 
 
 @pytest.mark.parametrize("text, words", [

@@ -83,6 +83,12 @@ def wait_for(page, name, predicate, timeout):
     pytest.fail(f"{name} stayed at {v} for {timeout} s")
 
 
+def settled(page):
+    """Wait until the page shows the latest frame it has (after a new set-up: its first)."""
+    page.wait_for_function("""() => window.__pg.frame !== null && !window.__pg.drawScheduled
+        && document.getElementById("test-loss").dataset.value === String(window.__pg.frame.testLoss)""")
+
+
 def pause_and_settle(page):
     page.get_by_role("button", name="Pause", exact=True).click()
     sync_api.expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
@@ -112,20 +118,21 @@ def test_exclusive_or_with_a_layer_more_learns_and_the_snippet_replays_it(contex
         "aria-pressed", "true")
     page.get_by_role("button", name="Add a hidden layer").click()
     sync_api.expect(page.get_by_text("3 hidden layers", exact=True)).to_be_visible()
-    assert page.get_by_label("Layer 3 neuron 2").count() == 1
+    sync_api.expect(page.get_by_label("Layer 3 neuron 2")).to_have_count(1)
+    settled(page)
     start = value(page, "Test loss")
     page.get_by_role("button", name="Play", exact=True).click()
     t0 = time.monotonic()
-    wait_for(page, "Test loss", lambda v: v < 0.1, TIME_BOUND)
+    seen = wait_for(page, "Test loss", lambda v: v < 0.1, TIME_BOUND)
     elapsed = time.monotonic() - t0
     pause_and_settle(page)
     epoch, test_loss = value(page, "Epoch"), value(page, "Test loss")
     page.wait_for_timeout(500)
     assert value(page, "Epoch") == epoch, "paused, yet the epoch went on"
-    assert start > 0.5 > 0.1 > test_loss
+    assert start > 0.5 and seen < 0.1 and test_loss < 0.2  # (it may wobble after the dip)
     assert value(page, "Test accuracy") > 0.9
-    print(f"xor: test loss {start:.3f} -> {test_loss:.4f} in {epoch:.0f} epochs, "
-          f"{elapsed:.1f} s")
+    print(f"xor: test loss {start:.3f} -> {seen:.4f} (below 0.1) in {elapsed:.1f} s; paused at "
+          f"{test_loss:.4f}, epoch {epoch:.0f}")
     # the whole set-up is in the URL
     assert "dataset=xor" in page.url and "networkShape=4%2C2%2C2" in page.url
     got = export_and_run(page, tmp_path)
@@ -136,6 +143,8 @@ def test_exclusive_or_with_a_layer_more_learns_and_the_snippet_replays_it(contex
     twin = open_page(context, page.url)
     assert "dataset=xor" in twin.url
     sync_api.expect(twin.get_by_text("3 hidden layers", exact=True)).to_be_visible()
+    sync_api.expect(twin.get_by_label("Layer 3 neuron 2")).to_have_count(1)
+    settled(twin)
     assert value(twin, "Test loss") == pytest.approx(start, abs=1e-9)
     # the screenshot the docs show: test data on
     page.get_by_label("Show test data").check()

@@ -54,13 +54,14 @@ class Session:
         self.epoch = 0
         self.stop_reason: str | None = None
         self.edited = False  # a weight edited by hand: the snippet cannot replay that
+        self.new_upload = False  # a CSV arrived since the last set-up: start afresh
 
     # -------------------------------------------------------------------- set-up
     def configure(self, raw: dict) -> dict:
         """Check ``raw``, then build data and model (all or nothing); returns the "data"
         message: the points, the domain, the feature heatmaps and the resolved set-up."""
         s = setup_mod.check_setup(raw)
-        if self.setup is not None and all(
+        if self.setup is not None and not self.new_upload and all(
                 s[k] == self.setup[k] for k in s if k not in LIVE_KEYS):
             self.setup = s
             return {"type": "setup", "setup": s, "reset": False}
@@ -78,6 +79,7 @@ class Session:
         dom = setup_mod.domain(s, self.upload)
         # -- all checks passed
         self.setup, self.model, self.classic = s, model, classic
+        self.new_upload = False
         self.n_classes, self.out = n_classes, out
         self.x, self.y, self.n_train_ = x, y, n
         self.X_train, self.D_train, self.X_test, self.D_test = X[:n], D[:n], X[n:], D[n:]
@@ -125,6 +127,7 @@ class Session:
         if not isinstance(text, str):
             raise SetupError("upload: expected the CSV file's text.")
         self.upload = setup_mod.parse_upload(text)
+        self.new_upload = True
         u = self.upload
         return {"type": "uploaded", "rows": len(u["x"]), "columns": u["columns"],
                 "classes": u["classes"],

@@ -570,9 +570,6 @@ function adopt(setup) {  // the server's checked set-up becomes the page's (and 
   pg.state = Object.assign({}, setup, keep);
   writeHash();
   render();
-  if (pg.data && JSON.stringify(pg.data.setup) !== JSON.stringify(setup)) {
-    // only the live keys differ (or an error reverted the page): the picture stays
-  }
 }
 
 function connect() {
