@@ -176,6 +176,15 @@ def test_step_reset_and_a_weight_edit(context, running):
     page.get_by_role("button", name="Set", exact=True).click()
     page.wait_for_function("() => window.__pg.frame.weights[0][1][0] === -4")
     assert value(page, "Test loss") != before
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download model").click()
+    path = download.value.path()
+    model = mlplab.load_model(path)
+    assert float(model.layers[0].W[1, 0]) == -4.0  # the edited weight is in the file
+    # the problem type picks the data, as in the TensorFlow Playground
+    page.get_by_label("Problem type").select_option("regression")
+    sync_api.expect(page.get_by_role("button", name="Plane")).to_have_attribute(
+        "aria-pressed", "true")
     assert not page.errors
 
 

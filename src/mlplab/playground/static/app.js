@@ -145,6 +145,11 @@ function wireControls() {
       if (key === "showTestData" || key === "discretize") {
         pg.state[key] = v; writeHash(); draw(); return;
       }
+      if (key === "problem" && pg.state.dataset !== "upload") {  // as the TensorFlow Playground:
+        const reg = pg.state.dataset.startsWith("reg-");          // the problem picks the data
+        if (v === "regression" && !reg) { change({problem: v, dataset: "reg-plane"}); return; }
+        if (v === "classification" && reg) { change({problem: v, dataset: "circle"}); return; }
+      }
       change({[key]: v});
     };
     el.addEventListener(el.tagName === "INPUT" && el.type === "range" ? "input" : "change", handler);
