@@ -341,3 +341,16 @@ def test_a_non_loopback_host_prints_a_warning(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "Warning: serving the playground on 0.0.0.0, not loopback" in err
     assert "cannot listen on 0.0.0.0:1" in err
+
+
+def test_the_core_cli_needs_no_web_server(capsys, monkeypatch):
+    code = ("import sys; from mlplab.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'websockets') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(SRC)})
+    assert out.stdout.strip() == "[]", out.stderr
+    monkeypatch.setitem(sys.modules, "mlplab.playground.server", None)  # the extra missing
+    from mlplab.cli import main
+
+    assert main(["playground", "--no-browser"]) == 2
+    assert 'pip install "mlplab[playground]"' in capsys.readouterr().err
