@@ -323,6 +323,9 @@ def test_command_line_prints_the_url_and_stops_on_ctrl_c():
                              "sys.exit(main())", "playground", "--port", "0", "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
     try:
+        import select
+
+        assert select.select([proc.stdout], [], [], 60)[0], "no URL printed within 60 s"
         line = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
         assert httpx.get(url).status_code == 200
