@@ -450,17 +450,21 @@ function draw() {
       pg.pointsKey = pointsKey; pg.pointsData = pg.data;
       drawPoints();
     }
-    $("stop-reason").textContent = f.stopReason ? `Stopped: ${f.stopReason}.` : "";
+    setText($("stop-reason"), f.stopReason ? `Stopped: ${f.stopReason}.` : "");
     pg.drawn++;
     pg.drawMs += performance.now() - t0;
   }
   while (pg.pendingAcks > 0) { pg.pendingAcks--; send({type: "ack"}); }
 }
 
+function setText(el, text) {  // untouched when unchanged: no needless layout and repaint
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function setOutput(id, text, value) {
-  const el = $(id);
-  el.textContent = text;
-  el.dataset.value = value === undefined || value === null ? "" : String(value);
+  const el = $(id), v = value === undefined || value === null ? "" : String(value);
+  setText(el, text);
+  if (el.dataset.value !== v) el.dataset.value = v;
 }
 
 function drawConfusion(m) {
