@@ -3,6 +3,7 @@
     mlplab train                      # MNIST 784-512-10, sigmoid hidden, softmax, SGD
     mlplab train --epochs 5 --hidden 128 --activation relu --optimizer adam --learning-rate 1e-3
     mlplab datasets                   # the data sets mlplab can load
+    mlplab playground                 # the interactive page (pip install "mlplab[playground]")
 """
 from __future__ import annotations
 
@@ -93,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ds = sub.add_parser("datasets", help="list the data sets mlplab can load")
     ds.set_defaults(func=_datasets)
+
+    from . import playground  # light: the web server is imported only when it runs
+
+    pg = sub.add_parser("playground", help="start the interactive playground page")
+    playground.add_arguments(pg)
+    pg.set_defaults(func=playground.main)
     return parser
 
 
