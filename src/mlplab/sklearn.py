@@ -207,7 +207,7 @@ class _BaseMLP(BaseEstimator):
             if not incremental:
                 warnings.warn(sklearn_compatible(ConvergenceWarning)(
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
-                    f"the optimization hasn't converged yet."), stacklevel=3)
+                    f"the optimization hasn't converged yet."), stacklevel=4)
         if best is not None:
             model.set_weights(best)
         dense = [layer for layer in model.layers if isinstance(layer, Dense)]
