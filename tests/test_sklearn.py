@@ -112,7 +112,8 @@ def test_partial_fit_is_one_epoch_per_call():
         part.partial_fit(x, y, classes=[0, 1, 2])
     assert part.n_iter_ == 5
     np.testing.assert_allclose(part.loss_curve_, fit20.loss_curve_, rtol=1e-6)
-    reg = MLPRegressor(hidden_layer_sizes=(4,), random_state=0).partial_fit(x, x[:, 0]).partial_fit(x, x[:, 0])
+    reg = MLPRegressor(hidden_layer_sizes=(4,), random_state=0)
+    reg.partial_fit(x, x[:, 0]).partial_fit(x, x[:, 0])
     assert reg.n_iter_ == 2 and reg.predict(x).shape == (120,)
 
 
@@ -132,8 +133,8 @@ def test_regressor_matches_least_squares_with_identity_activation():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 3))
     y = x @ [1.5, -2.0, 0.5] + 0.3 + 0.01 * rng.normal(size=200)
-    reg = MLPRegressor(hidden_layer_sizes=(4,), activation="identity", alpha=0.0, max_iter=600, tol=1e-9,
-                       learning_rate_init=0.01, random_state=0, n_iter_no_change=50)
+    reg = MLPRegressor(hidden_layer_sizes=(4,), activation="identity", alpha=0.0, max_iter=600,
+                       tol=1e-9, learning_rate_init=0.01, random_state=0, n_iter_no_change=50)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mlplab.ConvergenceWarning)
         reg.fit(x, y)
@@ -150,7 +151,8 @@ def test_wrapper_errors_name_the_parameter():
         MLPClassifier(solver="lbfgs").fit(x, y)
     with pytest.raises(ValueError, match="The 'hidden_layer_sizes' parameter"):
         MLPRegressor(hidden_layer_sizes=(0,)).fit(x, y)
-    with pytest.raises(ValueError, match=r"y should be a 1d array, got an array of shape \(120, 3\)"):
+    with pytest.raises(ValueError, match=r"y should be a 1d array, got an array of shape "
+                                         r"\(120, 3\)"):
         MLPClassifier().fit(x, np.eye(3)[y])
 
 
@@ -186,3 +188,29 @@ def test_seed_is_a_deprecated_alias_of_random_state():
     assert p.random_state == 3 and "seed" not in p.get_params()
     with pytest.raises(ValueError, match="pass random_state only"):
         Perceptron(seed=3, random_state=4)
+
+
+def test_blas_threads_limits_blas_inside_fit(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    fit = mlplab.Sequential.fit
+
+    def recording_fit(self, *args, **kwargs):
+        seen.append({i["user_api"]: i["num_threads"] for i in threadpool_info()})
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(mlplab.Sequential, "fit", recording_fit)
+    x, y = blobs()
+    MLPClassifier((4,), max_iter=2, blas_threads=1, random_state=0).fit(x, y)
+    assert seen and all(threads["blas"] == 1 for threads in seen)  # 2 cores otherwise
+    with pytest.raises(ValueError, match="The 'blas_threads' parameter of MLPClassifier"):
+        MLPClassifier(blas_threads=0).fit(x, y)
+
+
+def test_regressor_with_several_outputs():
+    x, _ = blobs()
+    Y = np.column_stack([x[:, 0] + x[:, 1], x[:, 0] - x[:, 1]])
+    reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=200, learning_rate_init=0.01,
+                       random_state=0).fit(x, Y)
+    assert reg.predict(x).shape == (120, 2) and reg.n_outputs_ == 2 and reg.score(x, Y) > 0.9

@@ -4,8 +4,8 @@ The MLP side follows Keras (``Sequential``, ``Dense``, ``compile``, ``fit``); th
 neurons (``Perceptron``, ``Adaline``, ...) follow scikit-learn's estimators.
 """
 from . import activations, autodiff, callbacks, config_check, constraints, datasets, \
-    initializers, layers, losses, metrics, neurons, optimizers, plots, preprocessing, \
-    regularizers, saving, schedules
+    exceptions, initializers, layers, losses, metrics, neurons, optimizers, plots, \
+    preprocessing, regularizers, saving, schedules
 from .config_check import ConfigWarning
 from .gradcheck import gradcheck
 from .layers import Activation, CustomLayer, Dense, Dropout, Flatten, Input, InputLayer, Lambda
@@ -30,6 +30,6 @@ __all__ = [
     "ConvergenceWarning", "NotFittedError",
     # modules
     "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
-    "initializers", "layers", "losses", "metrics", "neurons", "optimizers", "plots",
+    "exceptions", "initializers", "layers", "losses", "metrics", "neurons", "optimizers", "plots",
     "preprocessing", "regularizers", "saving", "schedules",
 ]

@@ -120,6 +120,10 @@ class _BaseMLP(BaseEstimator):
         if bs != "auto" and (isinstance(bs, bool) or not isinstance(bs, numbers.Integral)
                              or bs < 1):
             self._fail("batch_size", "'auto' or an int in the range [1, inf)")
+        threads = self.blas_threads
+        if threads is not None and (isinstance(threads, bool) or
+                                    not isinstance(threads, numbers.Integral) or threads < 1):
+            self._fail("blas_threads", "None or an int in the range [1, inf)")
         if not 0 < self.validation_fraction < 1:
             self._fail("validation_fraction", "a float in the range (0.0, 1.0)")
         return sizes, act
@@ -221,6 +225,7 @@ class _BaseMLP(BaseEstimator):
         return self
 
     def _run(self, X, y, incremental: bool):
+        self._check_params()
         if self.blas_threads is None:
             return self._fit(X, y, incremental)
         from threadpoolctl import threadpool_limits

@@ -48,7 +48,8 @@ class Madaline(_ClassifierMixin, _Estimator):
 
     @_seed_renamed
     def __init__(self, n_adalines: int = 2, logic: str = "or", learning_rate: float = 1.0,
-                 max_epochs: int = 100, shuffle: bool = True, random_state=None, init: str = "random"):
+                 max_epochs: int = 100, shuffle: bool = True, random_state=None,
+                 init: str = "random"):
         self._store(locals())
 
     def _needed(self) -> int:
