@@ -22,6 +22,8 @@ from mlplab.neurons import (Adaline, AdalineRegressor, LinearNetwork, Madaline, 
                             SingleLayerNetwork)
 from mlplab.sklearn import MLPClassifier, MLPRegressor
 
+pytestmark = pytest.mark.filterwarnings("ignore::mlplab.ConvergenceWarning")
+
 # The defaults, except where the checks' data would make a default rule diverge: they fit
 # unscaled x near 100 (|x|^2 ~ 2e4), on which the LMS rule is stable only for alpha <
 # 2 / |x|^2, so Adaline there uses the normalized rule (stable for any scale) and the
