@@ -31,17 +31,18 @@ def triangle(rng, n=200):
 
 def main(out=DEFAULT_OUT, seed: int = 0):
     x_xor, y_xor = load_xor(bipolar=True)
-    xor = Madaline(n_adalines=2, logic="or", seed=seed).fit(x_xor, y_xor)
+    y_xor = y_xor.ravel()  # 1-D labels, as scikit-learn estimators take them
+    xor = Madaline(n_adalines=2, logic="or", random_state=seed).fit(x_xor, y_xor)
     print(f"XOR, 2 Adalines + OR: converged={xor.converged_} after {xor.n_epochs_} epochs, "
           f"accuracy {xor.score(x_xor, y_xor):.0%}")
     for row, s, out_ in zip(x_xor.astype(int).tolist(), xor.transform(x_xor).astype(int).tolist(),
                             xor.predict(x_xor).ravel().astype(int).tolist()):
         print(f"  x = {row}: Adaline signs {s} -> OR -> {out_}")
     x_tri, y_tri = triangle(np.random.default_rng(seed))
-    tri = Madaline(n_adalines=3, logic="and", seed=seed).fit(x_tri, y_tri)
+    tri = Madaline(n_adalines=3, logic="and", random_state=seed).fit(x_tri, y_tri)
     print(f"triangle, 3 Adalines + AND: converged={tri.converged_} after {tri.n_epochs_} "
           f"epochs, accuracy {tri.score(x_tri, y_tri):.0%}, errors per epoch {tri.errors_}")
-    plot(out, [(xor, x_xor, y_xor[:, 0], "XOR: 2 Adalines + OR"),
+    plot(out, [(xor, x_xor, y_xor, "XOR: 2 Adalines + OR"),
                (tri, x_tri, y_tri, "Triangle: 3 Adalines + AND")])
     return xor, tri
 

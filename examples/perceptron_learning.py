@@ -39,6 +39,7 @@ def main(out=DEFAULT_OUT, seed: int = 0):
     for gate in ("and", "or"):
         for coding in ("binary", "bipolar"):
             x, y = load_logic_gate(gate, bipolar=coding == "bipolar")
+            y = y.ravel()  # 1-D labels, as scikit-learn estimators take them
             p = Perceptron(coding=coding).fit(x, y)
             report(f"{gate.upper()} ({coding})", p, x, y)
             print(f"{'':<28} w = {p.coef_}, w_0 = {p.intercept_:g}")
@@ -49,6 +50,7 @@ def main(out=DEFAULT_OUT, seed: int = 0):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         x_xor, y_xor = load_xor()
+        y_xor = y_xor.ravel()
         p_xor = Perceptron(max_epochs=100).fit(x_xor, y_xor)
     report("XOR", p_xor, x_xor, y_xor)
 

@@ -1,6 +1,10 @@
 import os
 from pathlib import Path
 
+# scikit-learn's estimator checks run check_array_api_input only when SciPy's array API mode is
+# on, which SciPy reads once, at its import (tests/test_sklearn.py runs every check).
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 

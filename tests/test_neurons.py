@@ -20,6 +20,16 @@ from mlplab.preprocessing import to_categorical
 ALL_BINARY = {n: np.array(list(itertools.product((0, 1), repeat=n))) for n in (1, 2, 3, 4)}
 
 
+def gate_table(name, bipolar=False):
+    """A logic gate's truth table with 1-D labels (load_logic_gate gives y as a column)."""
+    x, y = load_logic_gate(name, bipolar=bipolar)
+    return x, y.ravel()
+
+
+def xor(bipolar=False):
+    return gate_table("xor", bipolar)
+
+
 def rel_dist(a, b):
     return np.linalg.norm(np.ravel(a) - np.ravel(b)) / np.linalg.norm(np.ravel(b))
 
@@ -119,12 +129,12 @@ def test_mp_errors():
 @pytest.mark.parametrize("gate", ["and", "or", "nand", "nor"])
 @pytest.mark.parametrize("coding", ["binary", "bipolar"])
 def test_perceptron_learns_linearly_separable_gates(gate, coding):
-    x, y = load_logic_gate(gate, bipolar=coding == "bipolar")
+    x, y = gate_table(gate, bipolar=coding == "bipolar")
     p = Perceptron(coding=coding, max_epochs=20).fit(x, y)
     assert p.converged_ and p.n_epochs_ < 20
     assert np.array_equal(p.predict(x), y)
     xi = x @ p.coef_ + p.intercept_  # the threshold units, recomputed from the weights
-    t = y[:, 0]
+    t = y
     if coding == "binary":
         assert np.all(np.where(t == 1, xi > 0, xi <= 0))
     else:
@@ -135,7 +145,7 @@ def test_perceptron_learns_linearly_separable_gates(gate, coding):
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_perceptron_separates_random_separable_set(coding, shuffle):
     x, y = separable(np.random.default_rng(7), 200, 5)
-    p = Perceptron(coding=coding, max_epochs=1000, shuffle=shuffle, seed=3).fit(x, y)
+    p = Perceptron(coding=coding, max_epochs=1000, shuffle=shuffle, random_state=3).fit(x, y)
     assert p.converged_ and p.n_epochs_ < 1000
     assert p.errors_[-1] == 0 and np.all(p.errors_[:-1] > 0)
     xi = x @ p.coef_ + p.intercept_
@@ -145,7 +155,7 @@ def test_perceptron_separates_random_separable_set(coding, shuffle):
 
 
 def test_perceptron_does_not_converge_on_xor():
-    x, y = load_xor()
+    x, y = xor()
     with pytest.warns(ConvergenceWarning, match="did not converge in max_epochs=50"):
         p = Perceptron(max_epochs=50).fit(x, y)
     assert not p.converged_ and p.n_epochs_ == 50
@@ -166,7 +176,7 @@ def test_perceptron_and_gate_worked_by_hand():
     epoch 5: (0,1) xi=1: -> [-2, 2, 1]; (1,0) xi=0 ok; (1,1) xi=1 ok
     epoch 6: no error (xi = -2, -1, 0, 1): converged
     """
-    x, y = load_logic_gate("and")
+    x, y = gate_table("and")
     p = Perceptron().fit(x, y)
     expected = [[0, 0, 0], [1, 1, 1], [0, 1, 1], [-1, 1, 0], [0, 2, 1], [-1, 2, 0],
                 [-2, 1, 0], [-1, 2, 1], [-2, 1, 1], [-1, 2, 2], [-2, 2, 1]]
@@ -187,7 +197,7 @@ def test_normalized_lms_one_step_by_hand():
 def test_perceptron_weight_history_replays_the_rule():
     x, y = separable(np.random.default_rng(1), 40, 2)
     alpha = 0.5
-    p = Perceptron(learning_rate=alpha, coding="bipolar", shuffle=True, seed=0).fit(x, y)
+    p = Perceptron(learning_rate=alpha, coding="bipolar", shuffle=True, random_state=0).fit(x, y)
     H = p.weights_history_
     assert H.shape == (p.n_updates_ + 1, 3, 1) and np.all(H[0] == 0)
     assert np.array_equal(H[-1], p.W_)
@@ -258,27 +268,27 @@ def test_perceptron_record_options():
 
 
 def test_failed_fit_leaves_the_model_as_it_was():
-    x, y = load_logic_gate("and")
+    x, y = gate_table("and")
     p = Perceptron().fit(x, y)
     W, classes = p.W_.copy(), p.classes_.copy()
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match="one class"):
         p.fit(x, np.full(4, 7))
     with pytest.raises(ValueError, match="x has 4 samples but y has 3"):
         p.fit(x, y[:3])
     assert np.array_equal(p.W_, W) and np.array_equal(p.classes_, classes)
     assert np.array_equal(p.predict(x), y)
-    m = AdalineRegressor(batch_size=None, tol=None).fit(x, y[:, 0])
+    m = AdalineRegressor(batch_size=None, tol=None).fit(x, y)
     W = m.W_.copy()
     with pytest.raises(ValueError, match="diverged"):
-        m.set_params(learning_rate=100.0).fit(x * 100, y[:, 0])
+        m.set_params(learning_rate=100.0).fit(x * 100, y)
     assert np.array_equal(m.W_, W)
 
 
 def test_perceptron_seeded_shuffle_is_reproducible():
     x, y = separable(np.random.default_rng(3), 80, 4)
-    a = Perceptron(shuffle=True, seed=11).fit(x, y)
-    b = Perceptron(shuffle=True, seed=11).fit(x, y)
-    c = Perceptron(shuffle=True, seed=12).fit(x, y)
+    a = Perceptron(shuffle=True, random_state=11).fit(x, y)
+    b = Perceptron(shuffle=True, random_state=11).fit(x, y)
+    c = Perceptron(shuffle=True, random_state=12).fit(x, y)
     assert np.array_equal(a.weights_history_, b.weights_history_)
     assert not np.array_equal(a.updates_, c.updates_)
 
@@ -286,7 +296,7 @@ def test_perceptron_seeded_shuffle_is_reproducible():
 def test_get_params_set_params():
     p = Perceptron(learning_rate=0.5, coding="bipolar")
     assert p.get_params() == {"learning_rate": 0.5, "max_epochs": 100, "coding": "bipolar",
-                              "shuffle": False, "seed": None, "init": "zeros",
+                              "shuffle": False, "random_state": None, "init": "zeros",
                               "record": "updates"}
     assert p.set_params(max_epochs=5) is p and p.max_epochs == 5
     assert repr(p) == "Perceptron(learning_rate=0.5, max_epochs=5, coding='bipolar')"
@@ -296,7 +306,7 @@ def test_get_params_set_params():
 
 
 def test_perceptron_errors():
-    x, y = load_logic_gate("and")
+    x, y = gate_table("and")
     with pytest.raises(NotFittedError, match=r"Perceptron.predict\(\) used before fit\(\)"):
         Perceptron().predict(x)
     with pytest.raises(NotFittedError, match=r"Perceptron.coef_ used before fit\(\)"):
@@ -312,16 +322,18 @@ def test_perceptron_errors():
         Perceptron(max_epochs=0).fit(x, y)
     with pytest.raises(ValueError, match="x has 4 samples but y has 3"):
         Perceptron().fit(x, y[:3])
-    with pytest.raises(ValueError, match=r"y has a single class \(1.0\)"):
+    with pytest.raises(ValueError, match=r"y has one class \(1.0\)"):
         Perceptron().fit(x, np.ones(4))
-    with pytest.raises(ValueError, match=r"x must be 2-D .* Use x.reshape\(-1, 1\)"):
+    with pytest.raises(ValueError, match=r"x must be 2-D .* Reshape your data: "
+                                         r"x.reshape\(-1, 1\)"):
         Perceptron().fit(x[:, 0], y)
     with pytest.raises(ValueError, match="2-D y must be one-hot coded with 0/1 or -1/\\+1"):
         Perceptron().fit(x, np.full((4, 2), 3.0))
     with pytest.raises(ValueError, match="each row of a 2-D y must mark exactly one class"):
         Perceptron().fit(x, np.ones((4, 2)))
     p = Perceptron().fit(x, y)
-    with pytest.raises(ValueError, match="x has 3 features; the model expects 2"):
+    with pytest.raises(ValueError, match="X has 3 features, but Perceptron is expecting 2 "
+                                         "features as input"):
         p.predict(np.ones((1, 3)))
 
 
@@ -331,7 +343,7 @@ def test_perceptron_errors():
     dict(learning_rate=0.002, tol=1e-8),                           # online LMS
     dict(learning_rate=0.01, decay=0.1, tol=None, max_epochs=300),  # online, decaying alpha
     dict(learning_rate=0.002, batch_size=None, tol=1e-8),           # batch delta rule
-    dict(learning_rate=0.001, batch_size=20, shuffle=True, seed=0, tol=1e-8),  # mini-batch
+    dict(learning_rate=0.001, batch_size=20, shuffle=True, random_state=0, tol=1e-8),  # mini-batch
 ])
 def test_adaline_approaches_least_squares(kwargs):
     x, t = noisy_linear(np.random.default_rng(0))
@@ -416,11 +428,11 @@ def test_adaline_errors():
 
 @pytest.mark.parametrize("seed", range(5))
 def test_madaline_mri_learns_xor(seed):
-    x, y = load_xor(bipolar=True)
-    m = Madaline(n_adalines=2, logic="or", seed=seed, max_epochs=50).fit(x, y)
-    assert m.converged_ and np.array_equal(m.predict(x), y[:, 0])
+    x, y = xor(bipolar=True)
+    m = Madaline(n_adalines=2, logic="or", random_state=seed, max_epochs=50).fit(x, y)
+    assert m.converged_ and np.array_equal(m.predict(x), y)
     s = m.transform(x)  # the fixed OR unit on the Adalines' signs gives XOR
-    assert np.array_equal(np.where(np.any(s > 0, axis=1), 1.0, -1.0), y[:, 0])
+    assert np.array_equal(np.where(np.any(s > 0, axis=1), 1.0, -1.0), y)
 
 
 def test_madaline_and_unit_learns_a_convex_region():
@@ -431,7 +443,7 @@ def test_madaline_and_unit_learns_a_convex_region():
     x, g = x[np.abs(g).min(axis=1) > 0.05][:200], g[np.abs(g).min(axis=1) > 0.05][:200]
     y = np.where(np.all(g < 0, axis=1), 1, -1)  # inside a triangle: an AND of 3 half-planes
     assert 0.2 < np.mean(y == 1) < 0.8
-    m = Madaline(n_adalines=3, logic="and", seed=0, max_epochs=100).fit(x, y)
+    m = Madaline(n_adalines=3, logic="and", random_state=0, max_epochs=100).fit(x, y)
     assert m.converged_ and m.score(x, y) == 1.0
     assert m.coef_.shape == (2, 3) and m.intercept_.shape == (3,)
 
@@ -485,7 +497,8 @@ def test_linear_network_errors():
     with pytest.raises(ValueError, match="solver must be one of 'lstsq', 'gd'; received 'svd'"):
         LinearNetwork(solver="svd").fit(x, t)
     m = LinearNetwork().fit(x, t)
-    with pytest.raises(ValueError, match="x has 2 features; the model expects 3"):
+    with pytest.raises(ValueError, match="predict\(\): X has 2 features, but LinearNetwork "
+                                         "is expecting 3 features as input"):
         m.predict(x[:, :2])
     with pytest.raises(ValueError, match=r"y must be 1-D \(n_samples,\) or 2-D"):
         LinearNetwork().fit(x, np.zeros((10, 2, 2)))
@@ -601,7 +614,7 @@ def test_single_layer_step_is_gradient_descent_on_its_error(activation, loss):
          "softmax": "softmax"}[activation]
     alpha = 0.01
     m = SingleLayerNetwork(activation=f, loss=loss, learning_rate=alpha, max_epochs=1,
-                           tol=None, init="random", seed=1).fit(x, y)
+                           tol=None, init="random", random_state=1).fit(x, y)
     W0, W1 = m.weights_history_
     X = np.hstack([np.ones((12, 1)), x])
     D = to_categorical(y, 3).astype(float)
@@ -621,7 +634,7 @@ def test_single_layer_step_is_gradient_descent_on_its_error(activation, loss):
 
 def test_single_layer_online_training():
     x, y = clusters(np.random.default_rng(4))
-    m = SingleLayerNetwork(batch_size=1, shuffle=True, seed=0, learning_rate=0.1,
+    m = SingleLayerNetwork(batch_size=1, shuffle=True, random_state=0, learning_rate=0.1,
                            max_epochs=100).fit(x, y)
     assert m.score(x, y) == 1.0
 
@@ -647,34 +660,36 @@ def test_classifiers_reject_continuous_targets(make):
                                          r"LinearNetwork"):
         make().fit(x, t)
     # Whole numbers in a float array are class labels (as load_logic_gate gives them).
-    x, y = load_logic_gate("or")
+    x, y = gate_table("or")
     assert Perceptron().fit(x, y.astype(np.float64)).score(x, y) == 1.0
 
 
 @pytest.mark.parametrize("make", [Perceptron, Adaline, AdalineRegressor, Madaline,
                                   LinearNetwork, SingleLayerNetwork])
 def test_estimators_reject_bad_common_arguments(make):
-    x, y = load_logic_gate("or")
+    x, y = gate_table("or")
     name = make.__name__
-    with pytest.raises(ValueError, match=rf"{name}.fit\(\): x must be 2-D \(n_samples, "
-                                         r"n_features\) with at least one feature; received "
-                                         r"shape \(4, 0\)"):
+    with pytest.raises(ValueError, match=rf"{name}.fit\(\): x has 0 feature\(s\) "
+                                         r"\(shape=\(4, 0\)\) while a minimum of 1 is "
+                                         r"required"):
         make().fit(np.zeros((4, 0)), y)
     with pytest.raises(ValueError, match=r"x must be 2-D .*received shape \(4, 2, 1\)"):
         make().fit(x[:, :, None], y)
     with pytest.raises(ValueError, match=rf"{name}.fit\(\): requires y to be passed, but "
                                          r"the target y is None"):
         make().fit(x, None)
-    trained = {"solver": "gd"} if make is LinearNetwork else {}  # lstsq has no seed
-    with pytest.raises(ValueError, match=rf"{name}: seed must be None, a non-negative "
-                                         r"integer or a numpy Generator; received 'abc'"):
-        make(seed="abc", shuffle=True, **trained).fit(x, y)
+    trained = {"solver": "gd"} if make is LinearNetwork else {}  # lstsq draws nothing
+    with pytest.raises(ValueError, match=rf"{name}: random_state must be None, a "
+                                         r"non-negative integer, a numpy Generator or "
+                                         r"RandomState; received 'abc'"):
+        make(random_state="abc", shuffle=True, **trained).fit(x, y)
     with pytest.raises(ValueError, match=rf"{name}: shuffle must be True or False; "
                                          r"received 'no'"):
         make(shuffle="no", **trained).fit(x, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        make(seed=np.random.default_rng(0), **trained).fit(x, y)  # a Generator is a seed
+        make(random_state=np.random.default_rng(0), **trained).fit(x, y)
+        make(random_state=np.random.RandomState(0), **trained).fit(x, y)
 
 
 def test_adaline_normalized_must_be_a_bool():
@@ -698,7 +713,7 @@ def test_top_level_exports():
 
 
 def test_fit_leaves_no_warnings_when_converged():
-    x, y = load_logic_gate("or")
+    x, y = gate_table("or")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Perceptron().fit(x, y)

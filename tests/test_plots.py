@@ -91,7 +91,7 @@ def test_labels_several_classes_and_one_hot(rng):
     ax = plots.plot_decision_boundary(p, x, np.eye(3)[y], title="three classes")
     assert ax.get_title() == "three classes" and len(ax.get_legend().get_texts()) == 3
     xor_x, xor_y = mlplab.datasets.load_xor(bipolar=True)
-    mada = Madaline(seed=0).fit(xor_x, xor_y)  # predict gives the labels -1/+1
+    mada = Madaline(random_state=0).fit(xor_x, xor_y.ravel())  # predict gives the labels -1/+1
     plots.plot_decision_boundary(mada, xor_x, xor_y, bounds=(-1.5, 1.5, -1.5, 1.5))
 
 

@@ -3,9 +3,9 @@
 The MLP side follows Keras (``Sequential``, ``Dense``, ``compile``, ``fit``); the classic
 neurons (``Perceptron``, ``Adaline``, ...) follow scikit-learn's estimators.
 """
-from . import activations, autodiff, callbacks, config_check, constraints, datasets, fast, \
-    initializers, layers, losses, metrics, neurons, optimizers, plots, preprocessing, \
-    regularizers, saving, schedules, training
+from . import activations, autodiff, callbacks, config_check, constraints, datasets, \
+    exceptions, fast, initializers, layers, losses, metrics, neurons, optimizers, plots, \
+    preprocessing, regularizers, saving, schedules, training
 from .autodiff import functional as _functional  # noqa: F401 (mlplab.autodiff.functional)
 from .config_check import ConfigWarning
 from .gradcheck import gradcheck
@@ -31,7 +31,7 @@ __all__ = [
     "AdalineRegressor", "Madaline", "LinearNetwork", "SingleLayerNetwork",
     "ConvergenceWarning", "NotFittedError",
     # modules
-    "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets", "fast",
-    "initializers", "layers", "losses", "metrics", "neurons", "optimizers", "plots",
-    "preprocessing", "regularizers", "saving", "schedules", "training",
+    "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
+    "exceptions", "fast", "initializers", "layers", "losses", "metrics", "neurons", "optimizers",
+    "plots", "preprocessing", "regularizers", "saving", "schedules", "training",
 ]

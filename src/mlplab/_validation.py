@@ -121,3 +121,52 @@ def check_same_length(x: np.ndarray, y: np.ndarray, where: str, xname="x", yname
             f"{where}: {xname} has {len(x)} samples but {yname} has {len(y)}; "
             f"they must have one row per sample."
         )
+
+
+def _is_sparse(x) -> bool:
+    """A SciPy sparse matrix or array, recognized without importing SciPy."""
+    return type(x).__module__.startswith("scipy.sparse") and hasattr(x, "toarray")
+
+
+def check_feature_matrix(x, where: str, n_features: int | None = None,
+                         estimator: str | None = None) -> np.ndarray:
+    """x as a float64 array (n_samples, n_features), for the scikit-learn-style estimators.
+
+    The wording follows scikit-learn's ``check_array`` / ``validate_data`` where its tools
+    match on it ("Reshape your data", "0 feature(s) (shape=...)", "X has 1 features, but
+    ... is expecting 4 features as input", "Complex data not supported"), so that
+    ``sklearn.utils.estimator_checks`` accepts these estimators. An object array of numbers
+    (as pandas gives) is converted; ``n_features`` is the count seen in ``fit``.
+    """
+    if _is_sparse(x):
+        raise TypeError(f"{where}: x is a sparse {type(x).__name__}; sparse input is not "
+                        f"supported. Pass a dense array, x.toarray().")
+    arr = x if type(x) is np.ndarray else None
+    if arr is None or arr.dtype == object:
+        try:
+            arr = np.asarray(x)
+            if arr.dtype == object:
+                arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{where}: x must be numeric; could not convert it ({exc}).") \
+                from None
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{where}: x holds complex numbers (dtype {arr.dtype}). Complex data "
+                         f"not supported: pass the real part (x.real) or the magnitude "
+                         f"(abs(x)) explicitly.")
+    arr = as_array(arr, "x", where)
+    if arr.ndim != 2:
+        hint = (" Reshape your data: x.reshape(-1, 1) for one feature, or x.reshape(1, -1) for "
+                "one sample." if arr.ndim == 1 else "")
+        raise ValueError(f"{where}: x must be 2-D (n_samples, n_features); received shape "
+                         f"{arr.shape}.{hint}")
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if arr.shape[axis] == 0:
+            raise ValueError(f"{where}: x has 0 {what}(s) (shape={arr.shape}) while a minimum "
+                             f"of 1 is required.")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{where}: X has {arr.shape[1]} features, but {estimator} is "
+                         f"expecting {n_features} features as input. Pass the same columns "
+                         f"as in fit.")
+    check_finite(arr, "x", where)
+    return np.asarray(arr, dtype=np.float64)

@@ -142,28 +142,43 @@ class VarianceScaling(Initializer):
         return rng.normal(0.0, math.sqrt(variance), size=shape).astype(dtype)
 
 
-def _variance_scaling(name, scale, mode, distribution, doc):
-    cls = type(name, (VarianceScaling,), {
-        "name": name, "__doc__": doc,
-        "__init__": lambda self: VarianceScaling.__init__(self, scale, mode, distribution),
-        "get_config": lambda self: {"name": name},
-        "__repr__": lambda self: f"{name}()",
-    })
+class _FixedVarianceScaling(VarianceScaling):
+    """A VarianceScaling with fixed (scale, mode, distribution); its config is its name."""
+
+    _args: tuple
+
+    def __init__(self):
+        super().__init__(*self._args)
+
+    def get_config(self):
+        return {"name": self.name}
+
+    def __repr__(self):
+        return f"{self.name}()"
+
+
+def _variance_scaling(cls_name, name, scale, mode, distribution, doc):
+    # The class is named as the module attribute that holds it, so that pickle (which finds a
+    # class by module and __qualname__) can find it again.
+    cls = type(cls_name, (_FixedVarianceScaling,), {
+        "name": name, "__doc__": doc, "_args": (scale, mode, distribution),
+        "__module__": __name__, "__qualname__": cls_name})
     return REGISTRY.register(name)(cls)
 
 
-GlorotUniform = _variance_scaling("glorot_uniform", 1.0, "fan_avg", "uniform",
+GlorotUniform = _variance_scaling("GlorotUniform", "glorot_uniform", 1.0, "fan_avg", "uniform",
                                   "U(-l, l), l = sqrt(6 / (fan_in + fan_out)) (Xavier).")
-GlorotNormal = _variance_scaling("glorot_normal", 1.0, "fan_avg", "truncated_normal",
+GlorotNormal = _variance_scaling("GlorotNormal", "glorot_normal", 1.0, "fan_avg",
+                                 "truncated_normal",
                                  "Truncated normal, stddev sqrt(2 / (fan_in + fan_out)).")
-HeUniform = _variance_scaling("he_uniform", 2.0, "fan_in", "uniform",
+HeUniform = _variance_scaling("HeUniform", "he_uniform", 2.0, "fan_in", "uniform",
                               "U(-l, l), l = sqrt(6 / fan_in); for ReLU layers.")
-HeNormal = _variance_scaling("he_normal", 2.0, "fan_in", "truncated_normal",
+HeNormal = _variance_scaling("HeNormal", "he_normal", 2.0, "fan_in", "truncated_normal",
                              "Truncated normal, stddev sqrt(2 / fan_in); for ReLU layers.")
-LecunUniform = _variance_scaling("lecun_uniform", 1.0, "fan_in", "uniform",
+LecunUniform = _variance_scaling("LecunUniform", "lecun_uniform", 1.0, "fan_in", "uniform",
                                  "U(-l, l), l = sqrt(3 / fan_in).")
-LecunNormal = _variance_scaling("lecun_normal", 1.0, "fan_in", "truncated_normal",
-                                "Truncated normal, stddev sqrt(1 / fan_in).")
+LecunNormal = _variance_scaling("LecunNormal", "lecun_normal", 1.0, "fan_in",
+                                "truncated_normal", "Truncated normal, stddev sqrt(1 / fan_in).")
 
 
 @REGISTRY.register("orthogonal")

@@ -21,8 +21,8 @@ The trainable models follow scikit-learn's estimator conventions: ``__init__`` s
 hyperparameters, ``fit(x, y)`` validates, learns and returns ``self``, learned state ends in
 ``_`` (``coef_``, ``intercept_``, ``history_``, ``n_epochs_``, ``converged_``), ``predict`` and
 ``score`` (accuracy for classifiers, R^2 for regressors), ``get_params`` / ``set_params``.
-Randomness comes from a ``seed`` (a ``np.random.Generator`` is made from it), never from
-NumPy's global state.
+Randomness comes from a ``random_state`` (a ``np.random.Generator`` is made from it), never
+from NumPy's global state.
 
 One module per model: ``mcculloch_pitts``, ``perceptron``, ``adaline`` (Adaline,
 AdalineRegressor), ``madaline``, ``single_layer`` (LinearNetwork, SingleLayerNetwork); the

@@ -6,28 +6,47 @@ bias is the weight w_0 on it (``W[0]``); the net input (potential) is xi = x W.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 import warnings
 
 import numpy as np
 
-from .._validation import as_array, check_finite, check_same_length, check_x
+from .._validation import as_array, check_feature_matrix, check_finite, check_same_length
+from ..exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError, \
+    sklearn_compatible
+
+__all__ = ["ConvergenceWarning", "NotFittedError"]
 
 
-class ConvergenceWarning(UserWarning):
-    """Training stopped at ``max_epochs`` before its stopping condition was met."""
+_UNSET = object()
 
 
-class NotFittedError(ValueError, AttributeError):
-    """A learned attribute or ``predict`` was used before ``fit`` (as scikit-learn's)."""
-
+def _seed_renamed(init):
+    """``__init__`` decorator: ``seed``, the old name of ``random_state``, is still accepted
+    with a FutureWarning. The signature (what get_params, clone and scikit-learn read, through
+    ``__wrapped__``) shows ``random_state`` only."""
+    @functools.wraps(init)
+    def __init__(self, *args, seed=_UNSET, **kwargs):
+        if seed is not _UNSET:
+            if kwargs.get("random_state") is not None:
+                raise ValueError(f"{type(self).__name__}(): seed is the old name of "
+                                 f"random_state; pass random_state only.")
+            warnings.warn(f"{type(self).__name__}(seed=...) is deprecated; use "
+                          f"random_state={seed!r} (scikit-learn's name).", FutureWarning,
+                          stacklevel=2)
+            kwargs["random_state"] = seed
+        init(self, *args, **kwargs)
+    return __init__
 
 
 class _Estimator:
     """get_params / set_params / repr from the ``__init__`` signature (scikit-learn style)."""
 
     _estimator_type = "classifier"
+    #: False where one output unit serves two classes only (Madaline).
+    _multi_class = True
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -56,13 +75,19 @@ class _Estimator:
     def __sklearn_tags__(self):
         """Tags for scikit-learn >= 1.6 (clone, cross_val_score, GridSearchCV); only
         scikit-learn calls this, so importing it here adds no dependency."""
-        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
+        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags, \
+            TransformerTags
 
         classifier = self._estimator_type == "classifier"
         return Tags(estimator_type=self._estimator_type,
                     target_tags=TargetTags(required=True, multi_output=not classifier),
-                    classifier_tags=ClassifierTags() if classifier else None,
+                    transformer_tags=TransformerTags() if hasattr(self, "transform") else None,
+                    classifier_tags=ClassifierTags(multi_class=self._multi_class)
+                    if classifier else None,
                     regressor_tags=None if classifier else RegressorTags())
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return "W_" in self.__dict__
 
     def __repr__(self) -> str:
         defaults = {k: p.default for k, p in inspect.signature(type(self).__init__)
@@ -87,20 +112,28 @@ class _Estimator:
         if "W_" not in self.__dict__:
             what = f"{type(self).__name__}.{method}" if method.endswith("_") \
                 else self._where(method)
-            raise NotFittedError(f"{what} used before fit(). Call fit(x, y) first.")
+            raise sklearn_compatible(NotFittedError)(
+                f"{what} used before fit(). Call fit(x, y) first.")
 
     def _check_predict_x(self, x, method: str) -> np.ndarray:
         self._check_fitted(method)
-        return check_x(x, self._where(method), (self.n_features_in_,), np.float64)
+        return check_feature_matrix(x, self._where(method), self.n_features_in_,
+                                    type(self).__name__)
 
     def _rng(self) -> np.random.Generator:
-        seed = self.seed
-        if isinstance(seed, bool) or not (seed is None or isinstance(seed, numbers.Integral)
-                                          and seed >= 0
-                                          or isinstance(seed, np.random.Generator)):
-            raise ValueError(f"{type(self).__name__}: seed must be None, a non-negative "
-                             f"integer or a numpy Generator; received {seed!r}.")
-        return np.random.default_rng(seed)
+        """A Generator from ``random_state``: None (fresh entropy), a non-negative integer, a
+        numpy Generator, or a legacy RandomState (as scikit-learn's tools pass), which
+        seeds a Generator with one draw."""
+        state = self.random_state
+        if isinstance(state, np.random.RandomState):
+            return np.random.default_rng(state.randint(2 ** 31))
+        if isinstance(state, bool) or not (state is None or isinstance(state, numbers.Integral)
+                                           and state >= 0
+                                           or isinstance(state, np.random.Generator)):
+            raise ValueError(f"{type(self).__name__}: random_state must be None, a "
+                             f"non-negative integer, a numpy Generator or RandomState; "
+                             f"received {state!r}.")
+        return np.random.default_rng(state)
 
     def _check_bool(self, name: str) -> bool:
         value = getattr(self, name)
@@ -145,11 +178,14 @@ class _Estimator:
         self._check_fitted("intercept_")
         return float(self.W_[0, 0]) if self._single_output_ else self.W_[0].copy()
 
-    def net_input(self, x) -> np.ndarray:
+    def net_input(self, x, _method: str = "net_input") -> np.ndarray:
         """xi = x w + w_0 (n_samples, n_outputs), or (n_samples,) for one output unit."""
-        x = self._check_predict_x(x, "net_input")
-        xi = _with_bias(x) @ self.W_
+        xi = self._xi(x, _method)
         return xi[:, 0] if self._single_output_ else xi
+
+    def _xi(self, x, method: str) -> np.ndarray:
+        """Xi = X W (n_samples, n_units) for ``method``'s x, checked."""
+        return _with_bias(self._check_predict_x(x, method)) @ self.W_
 
 
 def _with_bias(x: np.ndarray) -> np.ndarray:
@@ -184,14 +220,15 @@ def _as_labels_or_array(y, where: str) -> np.ndarray:
 
 
 def _check_xy(x, y, where: str, labels: bool = False):
-    x = check_x(x, where, None, np.float64)
-    if x.ndim != 2 or x.shape[1] == 0:
-        raise ValueError(f"{where}: x must be 2-D (n_samples, n_features) with at least one "
-                         f"feature; received shape {x.shape}.")
+    x = check_feature_matrix(x, where)
     if y is None:
         raise ValueError(f"{where}: requires y to be passed, but the target y is None. Pass "
                          f"the targets, (n_samples,) or (n_samples, n_outputs).")
-    y = _as_labels_or_array(y, where) if labels else as_array(y, "y", where)
+    if labels:
+        y = _as_labels_or_array(y, where)
+    else:  # real targets; numbers in an object array (as pandas gives) are converted
+        y = np.asarray(y)
+        y = as_array(y.astype(np.float64) if y.dtype == object else y, "y", where)
     if y.dtype.kind in "US":
         check_same_length(x, y, where)
         return x, y
@@ -207,7 +244,8 @@ class _ClassifierMixin:
     """Targets for a layer of threshold-like units with outputs low/high (0/1 or -1/+1).
 
     ``y`` may be
-    - 1-D labels (or a single column) with two classes: one unit, t = high for ``classes_[1]``;
+    - 1-D labels with two classes: one unit, t = high for ``classes_[1]``; a single column
+      is taken as 1-D labels with a DataConversionWarning (as scikit-learn does);
     - 1-D labels with k > 2 classes: one unit per class (one-vs-rest), the winner by argmax;
     - a 2-D one-hot matrix (0/1) or the lectures' bipolar one-hot (-1/+1): one unit per column;
       ``predict`` answers in the same coding.
@@ -220,9 +258,10 @@ class _ClassifierMixin:
 
         The state is returned, not set, so that a fit that fails leaves the model as it was.
         """
-        # A single column (as load_logic_gate gives) holds labels; predict answers in a column.
-        column = y.ndim == 2 and y.shape[1] == 1
-        if column:
+        if y.ndim == 2 and y.shape[1] == 1:  # labels in a column, as load_logic_gate gives
+            warnings.warn(sklearn_compatible(DataConversionWarning)(
+                "A column-vector y was passed when a 1d array was expected. Please change the "
+                "shape of y to (n_samples, ), for example using ravel()."), stacklevel=3)
             y = y[:, 0]
         if y.ndim == 1:
             if y.dtype.kind == "f" and np.any(y != np.round(y)):
@@ -234,7 +273,7 @@ class _ClassifierMixin:
                                  f"(y > 0).astype(int).")
             classes = np.unique(y)
             if len(classes) < 2:
-                raise ValueError(f"{where}: y has a single class ({classes[0]}); a classifier "
+                raise ValueError(f"{where}: y has one class ({classes[0]}); a classifier "
                                  f"needs at least two.")
             index = np.searchsorted(classes, y)
             if len(classes) == 2 and not force_units:
@@ -242,7 +281,7 @@ class _ClassifierMixin:
             else:
                 T = np.full((len(y), len(classes)), low)
                 T[np.arange(len(y)), index] = 1.0
-            return T, {"classes_": classes, "_target_kind_": "labels", "_y_column_": column}
+            return T, {"classes_": classes, "_target_kind_": "labels"}
         values = np.unique(y)
         if not (set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {-1, 1}):
             raise ValueError(f"{where}: a 2-D y must be one-hot coded with 0/1 or -1/+1 "
@@ -253,8 +292,7 @@ class _ClassifierMixin:
             raise ValueError(f"{where}: each row of a 2-D y must mark exactly one class (one-hot);"
                              f" for independent outputs fit one model per column.")
         return np.where(y > y_low, 1.0, low), {"classes_": np.arange(y.shape[1]),
-                                               "_target_kind_": "onehot", "_y_low_": y_low,
-                                               "_y_column_": False}
+                                               "_target_kind_": "onehot", "_y_low_": y_low}
 
     def _decode(self, xi: np.ndarray, threshold: float, inclusive: bool = False) -> np.ndarray:
         """Labels from the net inputs / outputs (n_samples, n_units).
@@ -264,37 +302,47 @@ class _ClassifierMixin:
         """
         if xi.shape[1] == 1:
             high = xi[:, 0] >= threshold if inclusive else xi[:, 0] > threshold
-            labels = self.classes_[high.astype(np.intp)]
-        elif self._target_kind_ == "labels":
-            labels = self.classes_[np.argmax(xi, axis=1)]
-        else:
-            out = np.full(xi.shape, self._y_low_)
-            out[np.arange(len(xi)), np.argmax(xi, axis=1)] = 1.0
-            return out
-        return labels.reshape(-1, 1) if self._y_column_ else labels
+            return self.classes_[high.astype(np.intp)]
+        if self._target_kind_ == "labels":
+            return self.classes_[np.argmax(xi, axis=1)]
+        out = np.full(xi.shape, self._y_low_)
+        out[np.arange(len(xi)), np.argmax(xi, axis=1)] = 1.0
+        return out
 
-    def score(self, x, y) -> float:
-        """Accuracy: the fraction of samples whose predicted class (or one-hot row) is right."""
+    def score(self, x, y, sample_weight=None) -> float:
+        """Accuracy: the (weighted) fraction of samples whose predicted class (or one-hot row)
+        is right."""
         where = self._where("score")
         y = _as_labels_or_array(y, where)
         pred = self.predict(x)
         check_same_length(pred, y, where, "x", "y")
         if pred.ndim == 2 and pred.shape[1] > 1:
-            return float(np.mean(np.all(pred == y, axis=1)))
-        return float(np.mean(pred.ravel() == y.ravel()))
+            right = np.all(pred == y, axis=1)
+        else:
+            right = pred.ravel() == y.ravel()
+        return _weighted_mean(right, sample_weight, where)
 
 
-def _r2_score(y, pred) -> float:
-    """R^2 = 1 - SS_res / SS_tot, averaged over the outputs (scikit-learn's default)."""
+def _weighted_mean(values: np.ndarray, sample_weight, where: str) -> float:
+    if sample_weight is None:
+        return float(np.mean(values))
+    w = as_array(sample_weight, "sample_weight", where, dtype=np.float64).ravel()
+    check_same_length(values, w, where, "x", "sample_weight")
+    return float(np.average(values, weights=w))
+
+
+def _r2_score(y, pred, w=None) -> float:
+    """R^2 = 1 - SS_res / SS_tot, averaged over the outputs (scikit-learn's default); ``w``
+    weights the samples."""
     y = y.reshape(len(y), -1)
     pred = pred.reshape(len(pred), -1)
-    ss_res = ((y - pred) ** 2).sum(axis=0)
-    ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    w = np.ones((len(y), 1)) if w is None else w.reshape(-1, 1)
+    ss_res = (w * (y - pred) ** 2).sum(axis=0)
+    ss_tot = (w * (y - np.average(y, axis=0, weights=w[:, 0])) ** 2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0),
                       np.where(ss_res == 0, 1.0, 0.0))
     return float(np.mean(r2))
-
 
 
 class _RegressorMixin:
@@ -309,12 +357,17 @@ class _RegressorMixin:
 
     def predict(self, x) -> np.ndarray:
         """The linear output Y = X W + w_0: (n_samples,) or (n_samples, n_outputs)."""
-        return self.net_input(x)
+        return self.net_input(x, "predict")
 
-    def score(self, x, y) -> float:
-        """R^2 = 1 - sum (d - y)^2 / sum (d - mean d)^2, averaged over outputs."""
+    def score(self, x, y, sample_weight=None) -> float:
+        """R^2 = 1 - sum (d - y)^2 / sum (d - mean d)^2, averaged over outputs (each sum
+        weighted by ``sample_weight`` if given)."""
         where = self._where("score")
         y = as_array(y, "y", where, dtype=np.float64)
         pred = self.predict(x)
         check_same_length(pred, y, where, "x", "y")
-        return _r2_score(y, pred)
+        w = None
+        if sample_weight is not None:
+            w = as_array(sample_weight, "sample_weight", where, dtype=np.float64).ravel()
+            check_same_length(y, w, where, "y", "sample_weight")
+        return _r2_score(y, pred, w)

@@ -7,24 +7,25 @@ import numbers
 
 import numpy as np
 
+from .. import activations, losses
 from .._validation import check_positive_float, check_positive_int
 from ._base import _Estimator, _with_bias
 
 
 def _cost(loss: str, f, Xi: np.ndarray, Y: np.ndarray, D: np.ndarray) -> float:
-    """The lectures' training error E over all samples (a sum, not a mean)."""
+    """The lectures' training error E over all samples (a sum, not a mean), by
+    ``mlplab.losses``: SSE, or the cross-entropy from the logits for sigmoid and softmax; tanh
+    units are read as p = (1 + y) / 2 = sigmoid(2 lambda xi) against d' = (1 + d) / 2."""
     if loss == "sse":
-        return 0.5 * float(((D - Y) ** 2).sum())
+        return float(losses.SumSquaredError().per_sample(Y, D).sum())
+    if f.name == "softmax":  # -sum d log softmax(xi)
+        return float(losses.CategoricalCrossentropy().per_sample_from_logits(Xi, D, f).sum())
     slope = getattr(f, "slope", 1.0)
-    if f.name == "softmax":  # -sum d log softmax(xi), from the logits
-        m = Xi.max(axis=1, keepdims=True)
-        lse = m[:, 0] + np.log(np.exp(Xi - m).sum(axis=1))
-        return float((lse * D.sum(axis=1) - (D * Xi).sum(axis=1)).sum())
-    if f.name == "sigmoid":  # -sum [d log y + (1 - d) log(1 - y)] with y = sigmoid(z)
-        z, d = slope * Xi, D
-    else:  # tanh: the same on p = (1 + y) / 2 = sigmoid(2 lambda xi), d' = (1 + d) / 2
-        z, d = 2.0 * slope * Xi, (1.0 + D) / 2.0
-    return float((np.logaddexp(0.0, z) - d * z).sum())
+    if f.name == "tanh":
+        f, D = activations.Sigmoid(slope=2.0 * slope), (1.0 + D) / 2.0
+    # -sum [d log y + (1 - d) log(1 - y)]; the loss averages over the K outputs
+    per_sample = losses.BinaryCrossentropy().per_sample_from_logits(Xi, D, f)
+    return float(per_sample.sum()) * D.shape[1]
 
 
 class _DeltaRule(_Estimator):
@@ -148,8 +149,9 @@ _GD_DOC = """
         Learning-rate decay: epoch e uses alpha / (1 + decay e).
     shuffle : bool, default={shuffle}
         Present the samples in a new random order each epoch.
-    seed : int or None, default=None
-        Seeds the shuffling and the "random" initialization.
+    random_state : int, numpy Generator or RandomState, or None, default=None
+        Seeds the shuffling and the "random" initialization (``seed``, its old name, is
+        deprecated).
     init : {{"zeros", "random"}}, default="zeros"
         Initial weights: zeros, or uniform in [-0.1, 0.1].
 """

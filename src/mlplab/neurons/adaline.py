@@ -5,16 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations
-from ._base import _check_xy, _ClassifierMixin, _RegressorMixin, _with_bias
+from ._base import _check_xy, _seed_renamed, _ClassifierMixin, _RegressorMixin
 from ._delta_rule import _GD_ATTRS, _GD_DOC, _DeltaRule
 
 
 class _Adaline(_DeltaRule):
     """What Adaline and AdalineRegressor share: the hyperparameters and the normalized rule."""
 
+    @_seed_renamed
     def __init__(self, learning_rate: float = 0.01, max_epochs: int = 100, batch_size=1,
                  normalized: bool = False, tol=1e-6, decay: float = 0.0, shuffle: bool = False,
-                 seed=None, init: str = "zeros"):
+                 random_state=None, init: str = "zeros"):
         self._store(locals())
 
     @property
@@ -55,11 +56,11 @@ class Adaline(_ClassifierMixin, _Adaline):
 
     def decision_function(self, x) -> np.ndarray:
         """The linear output y = x w + w_0."""
-        return self.net_input(x)
+        return self.net_input(x, "decision_function")
 
     def predict(self, x) -> np.ndarray:
         """Class labels: the sign of the linear output, or the unit with the largest output."""
-        xi = _with_bias(self._check_predict_x(x, "predict")) @ self.W_
+        xi = self._xi(x, "predict")
         return self._decode(xi, 0.0, inclusive=True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_positive_float, check_positive_int
-from ._base import _check_xy, _ClassifierMixin, _Estimator, _with_bias
+from ._base import _check_xy, _seed_renamed, _ClassifierMixin, _Estimator, _with_bias
 
 
 class Madaline(_ClassifierMixin, _Estimator):
@@ -20,7 +20,7 @@ class Madaline(_ClassifierMixin, _Estimator):
 
     (alpha = 1 moves xi_j exactly to d_j.) Epochs run until none misclassifies a sample or
     ``max_epochs``; unlike the perceptron rule, MRI is a heuristic with no convergence
-    guarantee, so a different ``seed`` may help.
+    guarantee, so a different ``random_state`` may help.
 
     Parameters
     ----------
@@ -30,7 +30,8 @@ class Madaline(_ClassifierMixin, _Estimator):
         alpha of the normalized rule, 0 < alpha <= 1 flips to at most d_j.
     max_epochs : int, default=100
     shuffle : bool, default=True
-    seed : int or None, default=None
+    random_state : int, numpy Generator or RandomState, or None, default=None
+        Seeds the initial weights and the shuffling (``seed``, its old name, is deprecated).
     init : {"random", "zeros"}, default="random"
         Random weights break the symmetry between the Adalines.
 
@@ -43,8 +44,12 @@ class Madaline(_ClassifierMixin, _Estimator):
     n_epochs_, converged_
     """
 
+    _multi_class = False
+
+    @_seed_renamed
     def __init__(self, n_adalines: int = 2, logic: str = "or", learning_rate: float = 1.0,
-                 max_epochs: int = 100, shuffle: bool = True, seed=None, init: str = "random"):
+                 max_epochs: int = 100, shuffle: bool = True, random_state=None,
+                 init: str = "random"):
         self._store(locals())
 
     def _needed(self) -> int:
@@ -65,9 +70,10 @@ class Madaline(_ClassifierMixin, _Estimator):
         x, y = _check_xy(x, y, where, labels=True)
         T, state = self._encode(y, -1.0, where)
         if T.shape[1] != 1:
-            raise ValueError(f"{where}: Madaline has one logic output unit, so y must have two "
-                             f"classes; received {T.shape[1]}. Use Adaline or "
-                             f"SingleLayerNetwork for several classes.")
+            raise ValueError(f"{where}: Only binary classification is supported. Madaline has "
+                             f"one logic output unit, so y must have two classes; received "
+                             f"{T.shape[1]}. Use Adaline or SingleLayerNetwork for several "
+                             f"classes.")
         X = _with_bias(x)
         rng = self._rng()
         W = self._initial_weights((X.shape[1], n), rng)
@@ -102,14 +108,19 @@ class Madaline(_ClassifierMixin, _Estimator):
         if not converged:
             self._warn_not_converged(
                 max_epochs, f"{errors[-1]} samples were misclassified in the last epoch. MRI has "
-                f"no convergence guarantee; try another seed, more Adalines or a larger "
+                f"no convergence guarantee; try another random_state, more Adalines or a larger "
                 f"max_epochs.")
         return self
 
     def transform(self, x) -> np.ndarray:
         """The Adalines' sign outputs s (n_samples, n_adalines), the logic unit's inputs."""
-        xi = _with_bias(self._check_predict_x(x, "transform")) @ self.W_
+        xi = self._xi(x, "transform")
         return np.where(xi >= 0, 1.0, -1.0)
+
+    def fit_transform(self, x, y) -> np.ndarray:
+        """``fit(x, y)``, then the Adalines' sign outputs on x (scikit-learn's
+        TransformerMixin)."""
+        return self.fit(x, y).transform(x)
 
     def predict(self, x) -> np.ndarray:
         out = self._logic_unit(self.transform(x))

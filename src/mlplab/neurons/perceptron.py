@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import activations
 from .._validation import check_positive_float, check_positive_int
-from ._base import _check_xy, _ClassifierMixin, _Estimator, _with_bias
+from ._base import _check_xy, _seed_renamed, _ClassifierMixin, _Estimator, _with_bias
 
 
 class Perceptron(_ClassifierMixin, _Estimator):
@@ -30,8 +30,9 @@ class Perceptron(_ClassifierMixin, _Estimator):
         Unit outputs and internal targets 0/1 or -1/+1 (any two labels are accepted in y).
     shuffle : bool, default=False
         Present the samples in a new random order each epoch.
-    seed : int or None, default=None
-        Seeds the shuffling and the "random" initialization.
+    random_state : int, numpy Generator or RandomState, or None, default=None
+        Seeds the shuffling and the "random" initialization (``seed``, its old name, is
+        deprecated).
     init : {"zeros", "random"}, default="zeros"
         Initial weights: zeros, or uniform in [-0.1, 0.1].
     record : {"updates", "epochs", None}, default="updates"
@@ -51,13 +52,14 @@ class Perceptron(_ClassifierMixin, _Estimator):
 
     >>> from mlplab.datasets import load_logic_gate
     >>> x, y = load_logic_gate("and")
-    >>> p = Perceptron().fit(x, y)
-    >>> p.predict(x).ravel(), p.converged_, p.n_epochs_
+    >>> p = Perceptron().fit(x, y.ravel())
+    >>> p.predict(x), p.converged_, p.n_epochs_
     (array([0., 0., 0., 1.], dtype=float32), True, 6)
     """
 
+    @_seed_renamed
     def __init__(self, learning_rate: float = 1.0, max_epochs: int = 100, coding: str = "binary",
-                 shuffle: bool = False, seed=None, init: str = "zeros", record="updates"):
+                 shuffle: bool = False, random_state=None, init: str = "zeros", record="updates"):
         self._store(locals())
 
     def fit(self, x, y) -> "Perceptron":
@@ -110,9 +112,9 @@ class Perceptron(_ClassifierMixin, _Estimator):
 
     def predict(self, x) -> np.ndarray:
         """Class labels: the unit's threshold output, or the unit with the largest net input."""
-        xi = _with_bias(self._check_predict_x(x, "predict")) @ self.W_
+        xi = self._xi(x, "predict")
         return self._decode(xi, 0.0, inclusive=self.coding == "bipolar")
 
     def decision_function(self, x) -> np.ndarray:
         """The net input xi = x w + w_0 (its sign decides the class)."""
-        return self.net_input(x)
+        return self.net_input(x, "decision_function")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations
-from ._base import _check_xy, _ClassifierMixin, _RegressorMixin, _with_bias
+from ._base import _check_xy, _seed_renamed, _ClassifierMixin, _RegressorMixin, _with_bias
 from ._delta_rule import _GD_ATTRS, _GD_DOC, _cost, _DeltaRule
 
 
@@ -29,9 +29,10 @@ class LinearNetwork(_RegressorMixin, _DeltaRule):
     rank_, singular_values_ : from lstsq (solver="lstsq")
 """
 
+    @_seed_renamed
     def __init__(self, solver: str = "lstsq", learning_rate: float = 0.001,
                  max_epochs: int = 1000, batch_size=None, tol=1e-10, decay: float = 0.0,
-                 shuffle: bool = False, seed=None, init: str = "zeros"):
+                 shuffle: bool = False, random_state=None, init: str = "zeros"):
         self._store(locals())
 
     def fit(self, x, y) -> "LinearNetwork":
@@ -78,9 +79,10 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
     loss : {"cross_entropy", "sse"}, default="cross_entropy"
 """ + _GD_DOC.format(lr=0.1, epochs=200, bs=None, tol=1e-4, shuffle=False) + _GD_ATTRS
 
+    @_seed_renamed
     def __init__(self, activation="sigmoid", loss: str = "cross_entropy",
                  learning_rate: float = 0.1, max_epochs: int = 200, batch_size=None, tol=1e-4,
-                 decay: float = 0.0, shuffle: bool = False, seed=None, init: str = "zeros"):
+                 decay: float = 0.0, shuffle: bool = False, random_state=None, init: str = "zeros"):
         self._store(locals())
 
     def _f(self):
@@ -108,12 +110,36 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
         self._single_output_ = D.shape[1] == 1
         return self
 
+    def output(self, x) -> np.ndarray:
+        """The unit outputs Y = f(X W), the lectures' Y: (n_samples, n_units)."""
+        return self._f()(self._xi(x, "output"))
+
+    def decision_function(self, x) -> np.ndarray:
+        """The net inputs Xi = X W: (n_samples, n_units), or (n_samples,) for two classes
+        (softmax's two units: xi_1 - xi_0, whose sign decides as its argmax does)."""
+        xi = self._xi(x, "decision_function")
+        if xi.shape[1] == 1:
+            return xi[:, 0]
+        return xi[:, 1] - xi[:, 0] if len(self.classes_) == 2 else xi
+
     def predict_proba(self, x) -> np.ndarray:
-        """The unit outputs Y = f(X W): (n_samples, n_units)."""
-        xi = _with_bias(self._check_predict_x(x, "predict_proba")) @ self.W_
-        return self._f()(xi)
+        """Class probabilities (n_samples, n_classes), rows summing to 1, as scikit-learn's.
+
+        Softmax gives them directly. A sigmoid unit's output is p = P(class 1), so one unit
+        gives [1 - p, p] and one unit per class gives p normalized over the row (scikit-learn's
+        one-vs-rest rule); a tanh unit is read as p = (1 + y) / 2.
+        """
+        f = self._f()
+        Y = f(self._xi(x, "predict_proba"))
+        if f.name == "softmax":
+            return Y
+        p = (1.0 + Y) / 2.0 if f.name == "tanh" else Y
+        if p.shape[1] == 1:
+            return np.hstack([1.0 - p, p])
+        total = p.sum(axis=1, keepdims=True)
+        return np.divide(p, total, out=np.full_like(p, 1.0 / p.shape[1]), where=total > 0)
 
     def predict(self, x) -> np.ndarray:
         """Class labels (or one-hot rows in y's coding): argmax of the outputs."""
-        Y = self.predict_proba(x)
+        Y = self._f()(self._xi(x, "predict"))
         return self._decode(Y, 0.0 if self._f().name == "tanh" else 0.5)

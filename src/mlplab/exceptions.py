@@ -1,0 +1,58 @@
+"""mlplab's warning and error classes, named as scikit-learn's (``sklearn.exceptions``).
+
+scikit-learn is optional, so these classes do not subclass its ones. Instead, the objects
+mlplab raises or warns with are made by :func:`sklearn_compatible`: once ``sklearn.exceptions``
+has been imported (by the user's ``except sklearn.exceptions.NotFittedError``, a
+``warnings.filterwarnings(..., category=sklearn.exceptions.ConvergenceWarning)``, or any use
+of scikit-learn), they are instances of a subclass of both, so both ``except
+mlplab.NotFittedError`` and ``except sklearn.exceptions.NotFittedError`` catch them. Checking
+``sys.modules`` costs nothing and never imports scikit-learn: a program that does not use
+scikit-learn cannot name its classes, so it cannot miss them.
+"""
+from __future__ import annotations
+
+import sys
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A learned attribute or ``predict`` was used before ``fit`` (as scikit-learn's)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """Training stopped at its epoch limit before its stopping condition was met."""
+
+
+class DataConversionWarning(UserWarning):
+    """The input was converted, e.g. a column vector y to 1-D (as scikit-learn's)."""
+
+
+_CLASSES = {cls.__name__: cls for cls in (NotFittedError, ConvergenceWarning,
+                                          DataConversionWarning)}
+_BOTH: dict[str, type] = {}
+_PREFIX = "_WithSklearn"
+
+
+def _both(name: str, sklearn_exceptions) -> type:
+    """The subclass of mlplab's ``name`` and scikit-learn's, made once."""
+    cls = _BOTH.get(name)
+    if cls is None:
+        ours = _CLASSES[name]
+        cls = _BOTH[name] = type(name, (ours, getattr(sklearn_exceptions, name)), {
+            "__module__": __name__, "__qualname__": _PREFIX + name, "__doc__": ours.__doc__})
+    return cls
+
+
+def sklearn_compatible(cls: type) -> type:
+    """``cls``, or its subclass that is also scikit-learn's class of that name when
+    ``sklearn.exceptions`` is imported already (never importing it)."""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    return cls if sklearn_exceptions is None else _both(cls.__name__, sklearn_exceptions)
+
+
+def __getattr__(name: str):
+    # pickle finds a class by module and __qualname__: the combined classes are made on demand.
+    if name.startswith(_PREFIX) and name[len(_PREFIX):] in _CLASSES:
+        import sklearn.exceptions
+
+        return _both(name[len(_PREFIX):], sklearn.exceptions)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
