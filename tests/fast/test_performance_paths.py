@@ -296,7 +296,8 @@ def test_gemm_update_is_c_plus_alpha_at_b(K, M, N, dtype):
     A, B, C = (rng.normal(size=s).astype(dtype) for s in ((K, M), (K, N), (M, N)))
     expected = C - dtype(0.25) * (A.T @ B)
     done = blas.gemm_update(C, A, B, dtype(-0.25))
-    assert done  # whether it pays is table.folds_update's decision, not gemm_update's
+    assert done  # whether it pays is table.folds_update's decision, not gemm_update's:
+    assert table.folds_update(K, C) == (K == 1 or C.size >= table.MIN_GEMM_SIZE)  # small C: no
     if done:
         assert C.dtype == dtype
         np.testing.assert_allclose(C, expected, rtol=10 * np.finfo(dtype).eps, atol=1e-6)
