@@ -202,3 +202,26 @@ class LayerRecorder(Callback):
     def to_csv(self, path=None):
         """``history.to_csv(path)``."""
         return self.history.to_csv(path)
+
+
+class WeightSnapshots(Callback):
+    """Keep a copy of the weights before training and after every ``every_epochs`` epochs:
+    ``weights[r]`` (``get_weights()`` order) after ``epochs[r]`` epochs. For replaying the
+    training, e.g. ``mlplab.plots.training_frames(model, snapshots)``."""
+
+    def __init__(self, every_epochs: int = 1):
+        super().__init__()
+        if not isinstance(every_epochs, (int, np.integer)) or every_epochs < 1:
+            raise ValueError(f"WeightSnapshots: every_epochs must be a positive int; received "
+                             f"{every_epochs!r}.")
+        self.every_epochs = int(every_epochs)
+        self.epochs: list[int] = []
+        self.weights: list[list[np.ndarray]] = []
+
+    def on_train_begin(self, logs=None):
+        self.epochs, self.weights = [0], [self.model.get_weights()]
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_epochs == 0:
+            self.epochs.append(epoch + 1)
+            self.weights.append(self.model.get_weights())
