@@ -4,16 +4,18 @@ The MLP side follows Keras (``Sequential``, ``Dense``, ``compile``, ``fit``); th
 neurons (``Perceptron``, ``Adaline``, ...) follow scikit-learn's estimators.
 """
 from . import activations, autodiff, callbacks, config_check, constraints, datasets, \
-    initializers, layers, losses, metrics, neurons, optimizers, plots, preprocessing, \
-    regularizers, saving, schedules
+    initializers, layers, live, losses, metrics, neurons, optimizers, plots, preprocessing, \
+    recorder, regularizers, saving, schedules
 from .config_check import ConfigWarning
 from .gradcheck import gradcheck
 from .layers import Activation, CustomLayer, Dense, Dropout, Flatten, Input, InputLayer, Lambda
+from .live import LivePlot
 from .models import FULL_BATCH, Sequential
 from .neurons import (Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork, Madaline,
                       McCullochPitts, McCullochPittsNetwork, NotFittedError, Perceptron,
                       SingleLayerNetwork, truth_table)
 from .optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
+from .recorder import LayerHistory, LayerRecorder, WeightSnapshots
 from .saving import load_model
 
 __version__ = "0.1.0"
@@ -22,6 +24,8 @@ __all__ = [
     # multilayer perceptrons
     "Sequential", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Dropout", "Lambda",
     "CustomLayer", "FULL_BATCH", "gradcheck", "load_model", "ConfigWarning",
+    # seeing learning
+    "LayerRecorder", "LayerHistory", "WeightSnapshots", "LivePlot",
     # optimizers
     "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam",
     # the classic neurons
@@ -30,6 +34,6 @@ __all__ = [
     "ConvergenceWarning", "NotFittedError",
     # modules
     "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
-    "initializers", "layers", "losses", "metrics", "neurons", "optimizers", "plots",
-    "preprocessing", "regularizers", "saving", "schedules",
+    "initializers", "layers", "live", "losses", "metrics", "neurons", "optimizers", "plots",
+    "preprocessing", "recorder", "regularizers", "saving", "schedules",
 ]
