@@ -3,6 +3,7 @@
     mlplab train                      # MNIST 784-512-10, sigmoid hidden, softmax, SGD
     mlplab train --epochs 5 --hidden 128 --activation relu --optimizer adam --learning-rate 1e-3
     mlplab datasets                   # the data sets mlplab can load
+    mlplab plot log.csv -o curves.png # curves of a CSVLogger file or a saved model; --network
 """
 from __future__ import annotations
 
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ds = sub.add_parser("datasets", help="list the data sets mlplab can load")
     ds.set_defaults(func=_datasets)
+
+    from .plots.command import add_parser as add_plot_parser
+    add_plot_parser(sub)
     return parser
 
 
