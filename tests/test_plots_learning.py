@@ -168,7 +168,7 @@ def test_layer_stats_panels_hold_the_recorded_arrays():
     for j, line in enumerate(axes[0].get_lines()):
         np.testing.assert_array_equal(line.get_xdata(), [0, 1, 2, 3])
         np.testing.assert_array_equal(line.get_ydata(), rec.history["grad_norm"][:, j])
-    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == rec.history.layers
+    assert [t.get_text() for t in axes[-1].get_legend().get_texts()] == rec.history.layers
     fig, axes = plots.plot_layer_stats(rec.history, stats="act_mean", x="step")
     assert axes[0].get_lines()[0].get_xdata().tolist() == rec.history.step
     with pytest.raises(ValueError, match="unknown statistic"):

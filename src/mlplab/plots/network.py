@@ -70,8 +70,9 @@ def plot_network(model, ax=None, *, max_units: int = 24, max_width: float = 4.0,
     ax.set_xticks(range(len(shown)), [f"{name}\n({n})" for name, n in zip(names, sizes)],
                   fontsize=8)
     ax.set_yticks([])
+    ax.tick_params(axis="x", length=0)
     ax.set(xlim=(-0.5, len(shown) - 0.5), ylim=(-1, height))
-    for side in ("top", "right", "left"):
+    for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
     if title is not None:
         ax.set_title(title)

@@ -100,8 +100,10 @@ def plot_layer_stats(layer_history, stats=("grad_norm", "update_ratio", "act_mea
 
     Returns (fig, axes), axes a 1-D array in the order of ``stats``.
     """
-    from ._base import pyplot
+    from matplotlib.ticker import MaxNLocator
+
     from ..recorder import STATS
+    from ._base import pyplot
 
     where = "plot_layer_stats()"
     h = getattr(layer_history, "history", None)
@@ -133,7 +135,8 @@ def plot_layer_stats(layer_history, stats=("grad_norm", "update_ratio", "act_mea
         elif stat in logy:
             ax.set_yscale("log")
         ax.set(title=stat, xlabel=x)
-    axes[0].legend(fontsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return fig, axes
 
 

@@ -47,10 +47,18 @@ def plot_weights(source, layer=None, ax=None, *, cmap="RdBu_r", colorbar: bool =
     im = ax.imshow(W, cmap=cmap, vmin=-m, vmax=m, aspect="auto", interpolation="nearest")
     if colorbar:
         ax.figure.colorbar(im, ax=ax, label="w")
+    _integer_ticks(ax)
     ax.set(xlabel="unit j", ylabel="input i")
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def _integer_ticks(ax):
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def plot_hinton(source, layer=None, ax=None, *, max_weight: float | None = None,
@@ -72,6 +80,7 @@ def plot_hinton(source, layer=None, ax=None, *, max_weight: float | None = None,
                                facecolor="white" if w > 0 else "black", edgecolor="none"))
     ax.set(xlim=(-0.5, W.shape[1] - 0.5), ylim=(W.shape[0] - 0.5, -0.5), aspect="equal",
            xlabel="unit j", ylabel="input i")
+    _integer_ticks(ax)
     if title is not None:
         ax.set_title(title)
     return ax
