@@ -78,14 +78,15 @@ def test_recorded_numbers_equal_a_pass_by_hand():
     assert (ratio[1:] > 0).all()  # the weights did move
 
 
-def test_recording_leaves_training_unchanged_and_every_batches():
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])  # sgd: the fused/compiled step
+def test_recording_leaves_training_unchanged_and_every_batches(optimizer):
     rng = np.random.default_rng(2)
     x, d = rng.normal(size=(32, 3)), (rng.uniform(size=(32, 2)) > 0.5).astype(float)
 
     def run(callbacks):
         model = mlplab.Sequential([Input((3,)), Dense(6, activation="relu"), Dropout(0.3, seed=3),
                                    Dense(2, activation="sigmoid")], seed=4)
-        model.compile("adam", "binary_crossentropy")
+        model.compile(optimizer, "binary_crossentropy")
         model.fit(x, d, epochs=2, batch_size=8, verbose=0, callbacks=callbacks)
         return model.get_weights()
 

@@ -20,7 +20,9 @@ fixed probe batch (x_p, y_p) given to the constructor:
 
 The gradients come from ``model.compute_gradients(x_p, y_p)``, which changes no weight; random
 layers (Dropout) have their generators restored afterwards, so a recorded run trains exactly as
-an unrecorded one. The first record is taken before training (``epoch`` 0, ``step`` 0).
+an unrecorded one. After a record the layers' ``Y_prev``, ``xi``, ``Y`` and ``delta`` hold the
+probe batch's arrays (the next training step overwrites them). The first record is taken before
+training (``epoch`` 0, ``step`` 0).
 
     rec = LayerRecorder(x[:256], y[:256])
     model.fit(x, y, epochs=5, callbacks=[rec])
