@@ -3,26 +3,24 @@
 For each weighted layer l (Dense), at every record (each epoch end, or every k batches), on a
 fixed probe batch (x_p, y_p) given to the constructor:
 
-=====================  ==========================================================================
-``act_mean``           mean of the outputs Y_l = f(Xi_l) over probe samples and units
-``act_std``            their standard deviation (the spread)
-``saturated``          sigmoid / tanh layers: fraction of outputs within ``saturation_eps`` of
-                       the function's bounds (sigmoid: Y < eps or Y > 1 - eps; tanh:
-                       \\|Y\\| > 1 - 2 eps, the same Xi as tanh(x) = 2 sigmoid(2x) - 1); NaN for others
-``dead``               ReLU layers: fraction of units with Xi <= 0 on every probe sample (their
-                       gradient is zero, so they never recover); NaN for others
-``delta_norm``         \\|delta_l\\| = \\|dE/dXi_l\\| (Frobenius), backpropagated from the probe loss
-``grad_norm``          \\|dE/dW_l\\| = \\|Y_{l-1}^T delta_l\\| (``model.compute_gradients``)
-``weight_norm``        \\|W_l\\|
-``update_ratio``       \\|W_l - W_l'\\| / \\|W_l'\\|, W_l' the weights at the previous record (NaN at the
-                       first): how far one record's worth of training moved the weights
-=====================  ==========================================================================
+- ``act_mean``, ``act_std``: mean and standard deviation of Y_l = f(Xi_l) over probe samples
+  and units;
+- ``saturated``: sigmoid / tanh layers, the fraction of outputs within ``saturation_eps`` of
+  the bounds (sigmoid: Y < eps or Y > 1 - eps; tanh: |Y| > 1 - 2 eps, the same Xi since
+  tanh(x) = 2 sigmoid(2x) - 1); NaN for other activations;
+- ``dead``: ReLU layers, the fraction of units with Xi <= 0 on every probe sample (their
+  gradient is zero, so they do not recover); NaN for others;
+- ``delta_norm``: ||delta_l|| = ||dE/dXi_l|| (Frobenius), backpropagated from the probe loss;
+- ``grad_norm``: ||dE/dW_l|| = ||Y_{l-1}^T delta_l|| (``model.compute_gradients``);
+- ``weight_norm``: ||W_l||;
+- ``update_ratio``: ||W_l - W_l'|| / ||W_l'||, W_l' the weights at the previous record (NaN
+  at the first): how far one record's worth of training moved the weights.
 
 The gradients come from ``model.compute_gradients(x_p, y_p)``, which changes no weight; random
 layers (Dropout) have their generators restored afterwards, so a recorded run trains exactly as
-an unrecorded one. After a record the layers' ``Y_prev``, ``xi``, ``Y`` and ``delta`` hold the
-probe batch's arrays (the next training step overwrites them). The first record is taken before
-training (``epoch`` 0, ``step`` 0).
+an unrecorded one (the probe pass drops units as training does). After a record the layers'
+``Y_prev``, ``xi``, ``Y`` and ``delta`` hold the probe batch's arrays (the next training step
+overwrites them). The first record is taken before training (``epoch`` 0, ``step`` 0).
 
     rec = LayerRecorder(x[:256], y[:256])
     model.fit(x, y, epochs=5, callbacks=[rec])
