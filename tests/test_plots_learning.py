@@ -221,3 +221,16 @@ def test_frames_of_an_mlp_and_the_gif(rng, tmp_path):
         assert gif.format == "GIF" and gif.n_frames == 3
     with pytest.raises(ValueError, match="pass snapshots=WeightSnapshots"):
         plots.training_frames(model)
+
+
+@pytest.mark.parametrize("name", [n for n in mlplab.activations.REGISTRY.names()
+                                  if n != "softmax"])
+def test_every_registered_activation_draws_its_own_derivative(name):
+    """The dashed curve is f' of the solid one: it matches central differences of the plotted
+    f away from the kinks (step, sign and relu-like functions at 0)."""
+    ax = plots.plot_activation(name, xlim=(-3, 3), num=601)
+    f, df = ax.get_lines()[:2]
+    xi, y, dy = f.get_xdata(), f.get_ydata(), df.get_ydata()
+    numeric = (y[2:] - y[:-2]) / (xi[2:] - xi[:-2])
+    smooth = np.abs(xi[1:-1]) > 0.05
+    np.testing.assert_allclose(dy[1:-1][smooth], numeric[smooth], atol=2e-3)
