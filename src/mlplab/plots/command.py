@@ -82,14 +82,15 @@ def add_parser(subparsers) -> None:
     import argparse
 
     p = subparsers.add_parser("plot", help="draw training curves or a model's network to a PNG",
-                              description=__doc__.splitlines()[0],
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                              description="Draw training curves from a CSVLogger file or a "
+                                          "saved model's history, or a saved model's network, "
+                                          "to an image file.")
     p.add_argument("source", help="a CSVLogger file (.csv) or a saved model (model.save)")
     p.add_argument("-o", "--output", default="plot.png",
-                   help="the image to write (format from the suffix)")
+                   help="the image to write, format from the suffix (default: plot.png)")
     p.add_argument("--network", action="store_true",
                    help="draw the saved model's network instead of its curves")
     p.add_argument("--keys", nargs="+", help="the curves to draw (default loss, val_loss)")
     p.add_argument("--logy", action="store_true", help="logarithmic y axis")
-    p.add_argument("--dpi", type=int, default=110)
+    p.add_argument("--dpi", type=int, default=110, help="resolution (default: 110)")
     p.set_defaults(func=_run)
