@@ -1,5 +1,6 @@
 """docs/plots.md: its figure command writes every picture the page shows, and its code blocks
 run as written (python blocks in order in one namespace, then the `mlplab plot` commands)."""
+import os
 import re
 import shlex
 import subprocess
@@ -19,7 +20,7 @@ PAGE = (ROOT / "docs" / "plots.md").read_text()
 def test_make_figures_writes_every_picture_of_the_page(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "docs" / "make_figures.py"), "--out",
                           str(tmp_path)], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin",
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src"),
                               "MPLBACKEND": "Agg"})
     shown = re.findall(r"!\[[^]]*\]\(img/([^)]+)\)", PAGE)
     assert len(shown) == 11
