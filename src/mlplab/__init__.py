@@ -4,17 +4,19 @@ The MLP side follows Keras (``Sequential``, ``Dense``, ``compile``, ``fit``); th
 neurons (``Perceptron``, ``Adaline``, ...) follow scikit-learn's estimators.
 """
 from . import activations, autodiff, callbacks, config_check, constraints, datasets, \
-    exceptions, fast, initializers, layers, losses, metrics, neurons, optimizers, plots, \
-    preprocessing, regularizers, saving, schedules, training
+    exceptions, fast, initializers, layers, live, losses, metrics, neurons, optimizers, plots, \
+    preprocessing, recorder, regularizers, saving, schedules, training
 from .autodiff import functional as _functional  # noqa: F401 (mlplab.autodiff.functional)
 from .config_check import ConfigWarning
 from .gradcheck import gradcheck
 from .layers import Activation, CustomLayer, Dense, Dropout, Flatten, Input, InputLayer, Lambda
+from .live import LivePlot
 from .models import FULL_BATCH, Sequential, load_model
 from .neurons import (Adaline, AdalineRegressor, ConvergenceWarning, LinearNetwork, Madaline,
                       McCullochPitts, McCullochPittsNetwork, NotFittedError, Perceptron,
                       SingleLayerNetwork, truth_table)
 from .optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
+from .recorder import LayerHistory, LayerRecorder, WeightSnapshots
 
 training.set_accelerator(fast)  # the trainer asks mlplab.fast for its steps (None: NumPy only)
 
@@ -24,6 +26,8 @@ __all__ = [
     # multilayer perceptrons
     "Sequential", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Dropout", "Lambda",
     "CustomLayer", "FULL_BATCH", "gradcheck", "load_model", "ConfigWarning",
+    # seeing learning
+    "LayerRecorder", "LayerHistory", "WeightSnapshots", "LivePlot",
     # optimizers
     "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam",
     # the classic neurons
@@ -32,6 +36,7 @@ __all__ = [
     "ConvergenceWarning", "NotFittedError",
     # modules
     "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
-    "exceptions", "fast", "initializers", "layers", "losses", "metrics", "neurons", "optimizers",
-    "plots", "preprocessing", "regularizers", "saving", "schedules", "training",
+    "exceptions", "fast", "initializers", "layers", "live", "losses", "metrics", "neurons",
+    "optimizers", "plots", "preprocessing", "recorder", "regularizers", "saving", "schedules",
+    "training",
 ]

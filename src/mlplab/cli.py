@@ -4,6 +4,7 @@
     mlplab train --epochs 5 --hidden 128 --activation relu --optimizer adam --learning-rate 1e-3
     mlplab datasets                   # the data sets mlplab can load
     mlplab playground                 # the interactive page (pip install "mlplab[playground]")
+    mlplab plot log.csv -o curves.png # curves of a CSVLogger file or a saved model; --network
 """
 from __future__ import annotations
 
@@ -100,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     pg = sub.add_parser("playground", help="start the interactive playground page")
     playground.add_arguments(pg)
     pg.set_defaults(func=playground.main)
+    from .plots.command import add_parser as add_plot_parser
+    add_plot_parser(sub)
     return parser
 
 

@@ -18,6 +18,8 @@ import tempfile
 
 import numpy as np
 
+from .callbacks import History
+
 FORMAT = "mlplab-model"
 VERSION = 1
 
@@ -78,6 +80,15 @@ def _compile_config(model):
         "metrics": _json_ready(config["metrics"], "metrics")}
 
 
+def _history_config(history):
+    """The last fit's History as JSON: logs per epoch, epochs run, why it stopped."""
+    if history is None or not getattr(history, "history", None):
+        return None
+    return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "epoch": [int(e) for e in history.epoch], "stop_reason": history.stop_reason,
+            "stopped_epoch": history.stopped_epoch}
+
+
 def save_model(model, path) -> None:
     """Write ``model`` (configuration, weights, compile settings, optimizer state) to ``path``.
 
@@ -87,7 +98,8 @@ def save_model(model, path) -> None:
     config = {"format": FORMAT, "version": VERSION,
               "model": _json_ready(model.get_config(), "model configuration"),
               "built": bool(model.built), "compile": _compile_config(model),
-              "rng": model.get_rng_state(), "optimizer_state": None}
+              "rng": model.get_rng_state(), "optimizer_state": None,
+              "history": _history_config(getattr(model, "history", None))}
     if model.built:
         for i, w in enumerate(model.get_weights()):
             arrays[f"weight_{i}"] = w
@@ -129,6 +141,10 @@ def load(cls, path, compile: bool = True):
                 state[key] = [arrays[f"opt_{key}_{i}"] for i in range(n)]
             model.optimizer.set_state(state, model.trainable_params)
     model.set_rng_state(config.get("rng", {}))
+    if config.get("history"):
+        model.history = History()
+        for key, value in config["history"].items():
+            setattr(model.history, key, value)
     return model
 
 

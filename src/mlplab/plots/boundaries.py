@@ -1,43 +1,11 @@
-"""Pictures of learning: decision boundaries of 2-D classifiers, training curves, and saving.
-
-matplotlib is optional (``pip install mlplab[plot]``); it is imported when one of these
-functions runs, never by ``import mlplab``. Every function draws on ``ax`` when given, else on
-a new figure, and returns the axes, so several calls can share one figure:
-
->>> fig, (left, right) = pyplot().subplots(1, 2)            # doctest: +SKIP
->>> plot_decision_boundary(model, x, y, ax=left)            # doctest: +SKIP
->>> plot_history(history, ax=right)                         # doctest: +SKIP
->>> save_figure(fig, "out/run.png")                         # doctest: +SKIP
-
-Without a display matplotlib draws with its Agg backend, so saving works on a server too.
-"""
+"""Decision regions and boundaries of 2-D classifiers, and how they move during training."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_decision_boundary", "plot_history", "save_figure", "pyplot"]
+from ._base import _axes, pyplot
 
 _MARKERS = ("o", "x", "s", "^", "v", "D", "P", "*")
-
-
-def pyplot():
-    """``matplotlib.pyplot``, imported on first use, or an ImportError that says how to get it."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("mlplab.plots needs matplotlib, which is not installed. Install the "
-                          "plot extra: pip install mlplab[plot] (or pip install matplotlib)."
-                          ) from None
-    return plt
-
-
-def _axes(ax, figsize):
-    if ax is not None:
-        return ax
-    _, ax = pyplot().subplots(figsize=figsize)
-    return ax
 
 
 # ---------------------------------------------------------------------------- decision boundary
@@ -185,74 +153,107 @@ def plot_decision_boundary(model_or_predict_fn, x, y=None, ax=None, *, bounds=No
     return ax
 
 
-# ------------------------------------------------------------------------------------- history
-def plot_history(history, keys=None, ax=None, *, title: str | None = None, logy: bool = False,
-                 figsize=(6.5, 4.2)):
-    """Draw training curves: one line per key against the epoch (1, 2, ...).
 
-    Parameters
-    ----------
-    history : History or dict
-        What ``fit`` returns (``history.history``), or a dict of name -> values per epoch.
-    keys : sequence of str, optional
-        The curves to draw, e.g. ``("loss", "val_loss")`` or ``("accuracy",
-        "val_accuracy")``. Default: "loss" and "val_loss", those recorded.
-    ax : matplotlib Axes, optional
-    title : str, optional
-    logy : bool, default=False
-        A logarithmic y axis.
 
-    Raises
-    ------
-    ValueError
-        A key that the history does not hold; the message lists those it does.
+# ------------------------------------------------------------------------ boundary over training
+def _pick(n: int, n_frames: int) -> list[int]:
+    """``n_frames`` indices spread evenly over range(n), first and last included."""
+    return sorted(set(np.linspace(0, n - 1, min(n_frames, n)).round().astype(int).tolist()))
 
-    Returns
-    -------
-    The matplotlib Axes.
+
+def training_frames(model, snapshots=None, n_frames: int = 6):
+    """The stages of a training run to draw: a list of (title, score function, threshold).
+
+    - A fitted Perceptron, Adaline or SingleLayerNetwork: from its ``weights_history_``
+      (W before training and after each update or epoch); the score is the net input
+      xi = x w + w_0, the boundary xi = 0.
+    - A Sequential: from a ``mlplab.recorder.WeightSnapshots`` passed to ``fit``
+      (``snapshots``); the score is the model's output with those weights.
+
+    ``n_frames`` stages are picked evenly, the first (before training) and the last included.
     """
-    where = "plot_history()"
-    logs = getattr(history, "history", history)
-    if not isinstance(logs, dict):
-        raise TypeError(f"{where}: history must be a History (what fit returns) or a dict of "
-                        f"name -> values per epoch; received {type(history).__name__}.")
-    if not logs:
-        raise ValueError(f"{where}: the history is empty; fit() records one value per epoch.")
-    if keys is None:
-        keys = [k for k in ("loss", "val_loss") if k in logs] or list(logs)[:1]
-    elif isinstance(keys, str):
-        keys = [keys]
-    missing = [k for k in keys if k not in logs]
-    if missing:
-        hint = " (val_ keys need validation_data or validation_split in fit())" \
-            if any(k.startswith("val_") for k in missing) else ""
-        raise ValueError(f"{where}: the history has no {', '.join(map(repr, missing))}{hint}; "
-                         f"it records: {', '.join(map(repr, logs))}.")
-    ax = _axes(ax, figsize)
-    for key in keys:
-        values = np.asarray(logs[key], dtype=np.float64)
-        ax.plot(np.arange(1, len(values) + 1), values, label=key)
-    ax.set(xlabel="epoch", ylabel=keys[0] if len(keys) == 1 else "value")
-    if logy:
-        ax.set_yscale("log")
-    if title is not None:
-        ax.set_title(title)
-    ax.legend()
-    return ax
+    where = "training_frames()"
+    history = getattr(model, "weights_history_", None)
+    if history is not None:
+        label = "update" if getattr(model, "record", "epochs") == "updates" else "epoch"
+        frames = []
+        for k in _pick(len(history), n_frames):
+            W = np.array(history[k], dtype=np.float64)
+
+            def score(g, W=W):
+                xi = np.hstack([np.ones((len(g), 1)), g]) @ W
+                return xi[:, 0] if xi.shape[1] == 1 else xi
+            frames.append((f"{label} {k}", score, 0.0))
+        return frames
+    if hasattr(model, "layers"):
+        if snapshots is None or not getattr(snapshots, "weights", None):
+            raise ValueError(f"{where}: a Sequential keeps no past weights; pass "
+                             f"snapshots=WeightSnapshots() to fit(callbacks=[...]) and then "
+                             f"here.")
+        replay = model.clone()
+        frames = []
+        for k in _pick(len(snapshots.weights), n_frames):
+            def score(g, weights=snapshots.weights[k]):
+                replay.set_weights(weights)
+                return replay.predict(g)
+            frames.append((f"epoch {snapshots.epochs[k]}", score, None))
+        return frames
+    raise TypeError(f"{where}: expected a fitted Perceptron/Adaline/SingleLayerNetwork (with "
+                    f"weights_history_) or a Sequential with WeightSnapshots; received "
+                    f"{type(model).__name__}.")
 
 
-# -------------------------------------------------------------------------------------- saving
-def save_figure(fig, path, *, dpi: int = 110, tight: bool = True, close: bool = True) -> Path:
-    """Write ``fig`` to ``path`` (format from the suffix), creating the folder.
+def plot_boundary_evolution(frames, x, y=None, *, ncols: int = 3, resolution: int = 100,
+                            bounds=None, figsize=None, **kwargs):
+    """Small multiples: the decision boundary at each stage of ``training_frames``.
 
-    ``tight`` applies ``fig.tight_layout()`` first; ``close`` releases the figure from pyplot
-    afterwards (figures are otherwise kept until closed). Returns the path.
+    Returns (fig, axes), axes a 1-D array with one Axes per frame (spare panels removed).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if tight:
-        fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    if close:
-        pyplot().close(fig)
-    return path
+    plt = pyplot()
+    if not frames:
+        raise ValueError("plot_boundary_evolution(): no frames; build them with "
+                         "training_frames(model, ...).")
+    nrows = -(-len(frames) // ncols)
+    ncols = min(ncols, len(frames))
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=figsize or (3.0 * ncols, 3.0 * nrows))
+    axes = axes.ravel()
+    for ax in axes[len(frames):]:
+        fig.delaxes(ax)
+    for ax, (title, score, threshold) in zip(axes, frames):
+        plot_decision_boundary(score, x, y, ax=ax, threshold=threshold, resolution=resolution,
+                               bounds=bounds, title=title, **kwargs)
+        if ax.get_legend() is not None and ax is not axes[0]:
+            ax.get_legend().remove()
+    return fig, axes[:len(frames)]
+
+
+def animate_boundary_evolution(frames, x, y=None, path=None, *, fps: float = 2.0,
+                               resolution: int = 100, bounds=None, figsize=(4.5, 4.5),
+                               dpi: int = 80, **kwargs):
+    """An animation with one frame per stage of ``training_frames``; written to ``path`` as
+    an animated GIF (matplotlib's PillowWriter) when a path is given.
+
+    Returns the ``matplotlib.animation.FuncAnimation``.
+    """
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    if not frames:
+        raise ValueError("animate_boundary_evolution(): no frames; build them with "
+                         "training_frames(model, ...).")
+    fig, ax = pyplot().subplots(figsize=figsize)
+
+    def draw(k):
+        ax.clear()
+        title, score, threshold = frames[k]
+        plot_decision_boundary(score, x, y, ax=ax, threshold=threshold, resolution=resolution,
+                               bounds=bounds, title=title, **kwargs)
+        return []
+
+    anim = FuncAnimation(fig, draw, frames=len(frames), interval=1000.0 / fps, blit=False)
+    if path is not None:
+        from pathlib import Path
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
+    return anim
