@@ -304,7 +304,20 @@ class Sequential:
         return step
 
     def _train_batch(self, X, D):
-        """One step of backpropagation; returns (per-sample losses, outputs)."""
+        """One step of backpropagation; returns (per-sample losses, outputs).
+
+        Layers with ``trainable = False`` keep their weights: the step runs as usual and
+        their arrays are written back from a copy taken before it."""
+        frozen = [p.copy() for layer in self.layers if not layer.trainable for p in layer.params]
+        if frozen:
+            out = self._train_step(X, D)
+            for p, kept in zip((p for layer in self.layers if not layer.trainable
+                                for p in layer.params), frozen):
+                p[...] = kept
+            return out
+        return self._train_step(X, D)
+
+    def _train_step(self, X, D):
         rate = self._fused_sgd_rate()
         step = self._compiled_step(len(X))
         e = None if step is None else step(X, D, rate)  # the two lines below, in one C call
