@@ -11,6 +11,7 @@ import math
 import numbers
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -133,6 +134,89 @@ class Sequential:
     def trainable_grads(self) -> list[np.ndarray]:
         return [g for layer in self.layers for g in layer.grads]
 
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Remove and return the last layer (Keras's ``Sequential.pop``)."""
+        if not self.layers:
+            raise TypeError("Sequential.pop(): there are no layers in the model.")
+        layer = self.layers.pop()
+        self._steps = {}
+        if not self.layers:
+            self.built = False
+        elif rebuild and self.input_shape is not None:
+            self.build(self.input_shape)
+        if self.compiled and self.layers and self.built:
+            self._resolve_metrics()
+        return layer
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` (Keras's ``get_layer``)."""
+        if name is not None and index is not None:
+            raise ValueError(f"get_layer(): provide only a layer name or a layer index; "
+                             f"received index={index}, name={name!r}.")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer(index={index}): the model has only "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            import difflib
+
+            names = [layer.name for layer in self.layers]
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"get_layer(name={name!r}): no such layer. Existing layers are: "
+                             f"{names}.{hint}")
+        raise ValueError("get_layer(): provide either a layer name or a layer index.")
+
+    @property
+    def trainable(self) -> bool:
+        """False when every layer is frozen; setting it sets every layer's ``trainable``."""
+        return any(layer.trainable for layer in self.layers) or not self.layers
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        for layer in self.layers:
+            layer.trainable = bool(value)
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Every weight array (the live arrays, in ``get_weights()`` order)."""
+        self._require_built("weights")
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        self._require_built("trainable_weights")
+        return [p for layer in self.layers for p in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        self._require_built("non_trainable_weights")
+        return [p for layer in self.layers for p in layer.non_trainable_weights]
+
+    @property
+    def inputs(self) -> list[TensorSpec]:
+        """[the input's shape and dtype] (Keras gives symbolic tensors; here descriptions)."""
+        self._require_built("inputs")
+        return [TensorSpec((None,) + tuple(self.input_shape), self.dtype.name, "input")]
+
+    @property
+    def outputs(self) -> list[TensorSpec]:
+        self._require_built("outputs")
+        return [TensorSpec((None,) + tuple(self.output_shape), self.dtype.name,
+                           self.layers[-1].name)]
+
+    @property
+    def input(self) -> TensorSpec:
+        return self.inputs[0]
+
+    @property
+    def output(self) -> TensorSpec:
+        return self.outputs[0]
+
     def count_params(self) -> int:
         self._require_built("count_params()")
         return sum(layer.count_params() for layer in self.layers)
@@ -162,18 +246,36 @@ class Sequential:
         for p, w in zip(params, new):
             p[...] = w
 
-    def summary(self, print_fn=print) -> None:
-        """Print a table of layers, output shapes and parameter counts, with totals."""
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None) -> None:
+        """Print Keras's table: layer (type), output shape, parameter count (and with
+        ``show_trainable=True`` a Trainable column), then the total, trainable and
+        non-trainable parameter counts with their size in memory."""
         from tabulate import tabulate
 
         self._require_built("summary()")
+        layers = self.layers
+        if layer_range is not None:
+            names = [layer.name for layer in layers]
+            first, last = (names.index(self.get_layer(n).name) for n in layer_range)
+            layers = layers[first:last + 1]
+        headers = ["Layer (type)", "Output Shape", "Param #"] + \
+            (["Trainable"] if show_trainable else [])
         rows = [[f"{layer.name} ({type(layer).__name__})", str((None,) + layer.output_shape),
-                 f"{layer.count_params():,}"] for layer in self.layers]
-        table = tabulate(rows, headers=["Layer (type)", "Output Shape", "Param #"],
-                         tablefmt="simple")
-        total = self.count_params()
-        print_fn(f'Model: "{self.name}"\n{table}\nTotal params: {total:,}\n'
-                 f"Trainable params: {total:,}\nNon-trainable params: 0")
+                 f"{layer.count_params():,}"] + (["Y" if layer.trainable else "N"]
+                                                  if show_trainable else [])
+                for layer in layers]
+        table = tabulate(rows, headers=headers, tablefmt="simple")
+        sizes = {}
+        for key, arrays in (("total", self.weights), ("trainable", self.trainable_weights),
+                            ("non", self.non_trainable_weights)):
+            sizes[key] = (sum(a.size for a in arrays), sum(a.nbytes for a in arrays))
+        lines = [f'Model: "{self.name}"', table]
+        for label, key in (("Total", "total"), ("Trainable", "trainable"),
+                           ("Non-trainable", "non")):
+            count, nbytes = sizes[key]
+            lines.append(f"{label} params: {count:,} ({_readable_size(nbytes)})")
+        (print_fn or print)("\n".join(lines))
 
     def _require_built(self, what: str) -> None:
         if not self.built:
@@ -765,6 +867,22 @@ class Sequential:
 
     def __repr__(self):
         return f"<Sequential name={self.name!r} layers={len(self.layers)}>"
+
+
+class TensorSpec(NamedTuple):
+    """The shape (None: any batch size), dtype and name of a model's input or output."""
+    shape: tuple
+    dtype: str
+    name: str
+
+
+def _readable_size(nbytes: int) -> str:
+    """Keras's summary form: 164.00 B, 198.79 KB, 1.55 MB."""
+    size = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.2f} {unit}"
+        size /= 1024
 
 
 def _refuse_weighting(where, **weights) -> None:
