@@ -42,8 +42,19 @@ class Loss:
     def _scale(self, n: int) -> float:
         return 1.0 / n if self.reduction == "mean" else 1.0
 
-    def __call__(self, Y, D) -> float:
-        """The batch loss: mean (or sum, for ``sse``) of the per-sample losses."""
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+        """The batch loss, in Keras's order ``loss(y_true, y_pred)``: the mean (or sum, for
+        ``sse``) of the per-sample losses. A 1-D y_pred is one sample, as in Keras. (The
+        methods below take the lectures' order (Y, D) = (y_pred, y_true).)"""
+        if sample_weight is not None:
+            raise ValueError(f"{type(self).__name__}(): sample_weight is not supported; pass "
+                             f"sample_weight=None.")
+        Y = np.atleast_2d(np.asarray(y_pred, dtype=np.float64))
+        D = np.asarray(y_true)
+        if not self.sparse_targets:
+            D = np.atleast_2d(D.astype(np.float64))
+            if D.shape != Y.shape and D.size == Y.size:
+                D = D.reshape(Y.shape)
         e = self.per_sample(Y, D)
         return float(e.sum(dtype=np.float64) * self._scale(len(e)))
 
