@@ -319,7 +319,8 @@ class Sequential:
 
     def _resolve_metrics(self) -> None:
         n_out = self.output_shape[-1] if self.built else None
-        self.metrics = [_metrics.get(m, loss=self.loss, n_outputs=n_out)
+        act = getattr(self._output_activation, "name", None) if self.layers else None
+        self.metrics = [_metrics.get(m, loss=self.loss, n_outputs=n_out, output_activation=act)
                         for m in self._metric_ids]
 
     def _require_compiled(self, what: str) -> None:
