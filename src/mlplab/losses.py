@@ -31,6 +31,8 @@ class Loss:
     fused_activation: str | None = None
     #: True for losses that take class labels (integers) rather than a target per output.
     sparse_targets = False
+    #: True for the regression losses: one target column is broadcast over several outputs.
+    broadcasts_targets = False
 
     def per_sample(self, Y: np.ndarray, D: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -82,6 +84,9 @@ class Loss:
         """Validate D against the model's output width; return it shaped (n, n_outputs)."""
         if D.ndim == 1 and n_outputs == 1:
             D = D.reshape(-1, 1)
+        if self.broadcasts_targets and n_outputs > 1 and (D.ndim == 1 or D.shape[1:] == (1,)):
+            # Keras's rule: one target column counts for every output (mse(y, Y) broadcasts).
+            D = np.repeat(D.reshape(-1, 1), n_outputs, axis=1)
         if D.ndim != 2 or D.shape[1] != n_outputs:
             hint = ""
             if D.ndim == 1 and n_outputs > 1:
@@ -123,6 +128,7 @@ class MeanSquaredError(Loss):
     """e_p = mean_k (y_pk - d_pk)^2; de_p/dy_pk = 2 (y_pk - d_pk) / K."""
 
     name = "mean_squared_error"
+    broadcasts_targets = True
 
     def per_sample(self, Y, D):
         return np.mean((Y - D) ** 2, axis=-1)
@@ -139,6 +145,7 @@ class SumSquaredError(Loss):
     """
 
     name = "sse"
+    broadcasts_targets = True
     reduction = "sum"
 
     def per_sample(self, Y, D):
@@ -153,6 +160,7 @@ class MeanAbsoluteError(Loss):
     """e_p = mean_k |y_pk - d_pk|; de_p/dy_pk = sign(y_pk - d_pk) / K (0 at the kink)."""
 
     name = "mean_absolute_error"
+    broadcasts_targets = True
 
     def per_sample(self, Y, D):
         return np.mean(np.abs(Y - D), axis=-1)
