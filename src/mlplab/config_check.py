@@ -165,6 +165,14 @@ def check_data(model, X, D) -> list[str]:
                 "The targets are coded 0/1 but the output activation is tanh, whose outputs "
                 "lie in (-1, 1): 0 is its midpoint, not a class. Use activation='sigmoid' for "
                 "0/1 targets, or recode them as -1/+1 with 2 * y - 1.")
+        D2 = np.asarray(D)
+        if D2.ndim == 2 and D2.shape[1] > 1 and len(D2) > 1 and \
+                np.all(D2[:200] == D2[:200, :1]):
+            messages.append(
+                f"Every row of y holds one value repeated over the {D2.shape[1]} outputs: a "
+                f"single target column was broadcast to all of them (Keras's rule for "
+                f"'{loss_name}'). If y holds class labels, use "
+                f"loss='sparse_categorical_crossentropy' with a softmax output.")
         low, high = OUTPUT_RANGES.get(out_act, (-np.inf, np.inf))
         bipolar_sigmoid = out_act == "sigmoid" and values.size == 2 and values[0] == -1
         if values.size and (values[0] < low or values[-1] > high) and not bipolar_sigmoid:
