@@ -5,7 +5,7 @@ neurons (``Perceptron``, ``Adaline``, ...) follow scikit-learn's estimators.
 """
 from . import activations, autodiff, callbacks, config_check, constraints, datasets, \
     initializers, layers, losses, metrics, neurons, optimizers, plots, preprocessing, \
-    regularizers, saving, schedules
+    regularizers, saving, schedules, utils
 from .config_check import ConfigWarning
 from .gradcheck import gradcheck
 from .layers import Activation, CustomLayer, Dense, Dropout, Flatten, Input, InputLayer, Lambda
@@ -31,5 +31,5 @@ __all__ = [
     # modules
     "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
     "initializers", "layers", "losses", "metrics", "neurons", "optimizers", "plots",
-    "preprocessing", "regularizers", "saving", "schedules",
+    "preprocessing", "regularizers", "saving", "schedules", "utils",
 ]
