@@ -279,6 +279,8 @@ def _output_and_loss(args, y):
         units, act, loss = y.shape[1], "softmax", "categorical_crossentropy"
     elif y.ndim == 2 and y.shape[1] == 1 and np.isin(y, (0, 1)).all():
         units, act, loss = 1, "sigmoid", "binary_crossentropy"
+    elif y.ndim == 2 and np.isin(y, (-1, 1)).all():  # bipolar (one-hot) targets: the lectures'
+        units, act, loss = y.shape[1], "tanh", "mse"  # tanh units with squared error
     else:
         units, act, loss = (1 if y.ndim == 1 else y.shape[1]), "linear", "mse"
     return units, args.output_activation or act, args.loss or loss
@@ -329,7 +331,8 @@ def _train(args) -> int:
     model = Sequential(layers, seed=args.seed)
     optimizer = type(optimizers.get(args.optimizer))(learning_rate=args.learning_rate)
     is_classes = loss in ("sparse_categorical_crossentropy", "categorical_crossentropy",
-                          "binary_crossentropy", "hinge")
+                          "binary_crossentropy", "hinge") or \
+        (y_train.ndim == 2 and np.isin(y_train, (-1, 1)).all())
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"] if is_classes else [])
     model.summary()
     arch = "-".join(str(n) for n in [x_train.shape[1], *args.hidden, units])
