@@ -15,6 +15,7 @@ How the blocks run:
   test command literally); here the venv/pip prefix is dropped and the rest of the line
   (``mlplab train --data ...``) is run. The test command (``... && python -m pytest -q``)
   is this very suite and is not run again from inside it (SETUP_BLOCKS).
+- examples/mnist.py runs with --epochs 1 (EXAMPLE_ARGS); the others exactly as listed;
 - a block preceded by ``<!-- skip-test: reason -->`` is not run (long benchmarks only);
   the skips are listed by test_skips_are_few_and_listed.
 """
@@ -35,6 +36,9 @@ SETUP = re.compile(r"^python -m venv \.venv && \. \.venv/bin/activate && pip ins
                    r"(?: && (?P<rest>.*))?$")
 SETUP_BLOCKS = {"python -m pytest -q": ".ci/run runs it: this suite"}
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+#: Arguments for the one slow example: one epoch of the 10, to keep CI short (its full run is
+#: the README's main job, the same network, which runs as written above).
+EXAMPLE_ARGS = {"mnist.py": ["--epochs", "1"]}
 
 
 def blocks(page: Path):
@@ -136,7 +140,24 @@ def test_python_blocks(page, checkout, tmp_path):
 @pytest.mark.parametrize("script", EXAMPLES, ids=[s.name for s in EXAMPLES])
 def test_example_script(script, checkout):
     work, env = checkout
-    run([sys.executable, f"examples/{script.name}"], work, env, script.name)
+    run([sys.executable, f"examples/{script.name}", *EXAMPLE_ARGS.get(script.name, [])], work,
+        env, script.name)
+
+
+PLOTTING = ["perceptron_learning.py", "neurons_adaline.py", "neurons_madaline.py",
+            "neurons_single_layer.py"]
+
+
+@pytest.mark.parametrize("name", PLOTTING)
+def test_example_without_matplotlib(name, checkout, tmp_path):
+    """Without the [plot] extra the examples still run: the figure is skipped, with a note."""
+    work, env = checkout
+    stub = tmp_path / "matplotlib"
+    stub.mkdir()
+    (stub / "__init__.py").write_text("raise ImportError('no matplotlib here')\n")
+    env = {**env, "PYTHONPATH": f"{tmp_path}{os.pathsep}{env['PYTHONPATH']}"}
+    out = run([sys.executable, f"examples/{name}"], work, env, name)
+    assert "skipped: matplotlib is not installed" in out and "mlplab[plot]" in out
 
 
 def test_skips_are_few_and_listed():

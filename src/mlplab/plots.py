@@ -17,9 +17,21 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_decision_boundary", "plot_history", "save_figure", "pyplot"]
+__all__ = ["plot_decision_boundary", "plot_history", "save_figure", "pyplot", "available"]
 
 _MARKERS = ("o", "x", "s", "^", "v", "D", "P", "*")
+
+
+def available(what: str = "the plot") -> bool:
+    """True when matplotlib can be imported; else False, after printing that ``what`` is
+    skipped and how to get matplotlib (for scripts whose plot is an extra)."""
+    try:
+        import matplotlib  # noqa: F401
+        return True
+    except ImportError:
+        pass
+    print(f"({what} skipped: matplotlib is not installed; pip install \"mlplab[plot]\")")
+    return False
 
 
 def pyplot():
