@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+import mlplab
+
+SRC = str(Path(mlplab.__file__).resolve().parents[1])  # the mlplab this test imports
 SCRIPT = """
 import numpy as np, mlplab
 rng = np.random.default_rng(0)
