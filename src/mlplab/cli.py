@@ -215,12 +215,14 @@ def _train_arguments(p) -> None:
                           "categorical_crossentropy for one-hot rows, mse for regression): "
                           + ", ".join(loss_names))
     train = p.add_argument_group("training")
-    train.add_argument("--optimizer", default="sgd", choices=sorted(optimizers.REGISTRY.names()))
-    train.add_argument("--learning-rate", type=float, default=0.5)
+    train.add_argument("--optimizer", default="sgd", choices=sorted(optimizers.REGISTRY.names()),
+                       help="the optimizer, with Keras's defaults but the learning rate")
+    train.add_argument("--learning-rate", type=float, default=0.5, help="alpha")
     train.add_argument("--batch-size", type=_batch_size, default=32, metavar="N|full",
                        help="1: online, N: mini-batch, full: one update per epoch")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--epochs", type=int, default=10, help="passes over the training set")
+    train.add_argument("--seed", type=int, default=0,
+                       help="fixes the initial weights, the shuffling and the splits")
     train.add_argument("--threads", type=int, metavar="N",
                        help="BLAS threads (threadpoolctl, else OPENBLAS/OMP_NUM_THREADS)")
     train.add_argument("--validate", action="store_true",
@@ -228,7 +230,8 @@ def _train_arguments(p) -> None:
                             "(as test_loss, test_accuracy)")
     train.add_argument("--save", metavar="FILE", help="write the trained model to this file "
                        "(checked before training; Ctrl-C saves the last finished epoch)")
-    train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                       help="0 silent, 1 a progress bar per epoch, 2 one line per epoch")
 
 
 def _load_training_data(args):
