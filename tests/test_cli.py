@@ -22,6 +22,7 @@ def test_train_without_data_offline_explains_where_to_put_files(tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 2
     assert "MNIST files not found" in err and "MLPLAB_DATA" in err
+    assert "--data FOLDER" in err and "load_mnist(" not in err   # advice for the shell
 
 
 def test_console_script_help():

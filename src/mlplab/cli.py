@@ -249,7 +249,11 @@ def _load_training_data(args):
             raise CommandError("--target names a column of --csv FILE; it needs --csv.")
         if args.dataset in ("mnist", "fashion-mnist") and args.data is not None:
             _check_folder(args.data, "--data")
-        train, test = cli_data.load_registered(args.dataset, args.data, args.offline)
+        try:
+            train, test = cli_data.load_registered(args.dataset, args.data, args.offline)
+        except FileNotFoundError as exc:  # the loader's advice, said for the command line
+            raise CommandError(str(exc).replace("load_mnist(path=FOLDER)", "--data FOLDER")
+                               .replace("load_fashion_mnist(path=FOLDER)", "--data FOLDER"))
         what = args.dataset
     if test is None:
         x, y = train
