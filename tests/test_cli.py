@@ -185,3 +185,20 @@ def test_ctrl_c_saves_the_last_finished_epoch(tmp_path):
     assert last >= 2
     model = mlplab.load_model(saved)
     assert model.count_params() == 2 * 64 + 64 + 64 * 2 + 2   # circle: 2 classes, softmax
+
+
+def test_threads_limits_blas_while_the_command_runs(capsys):
+    threadpoolctl = pytest.importorskip("threadpoolctl")  # in the dev extra, so CI has it
+    from mlplab.cli import _limit_threads
+
+    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    limiter = _limit_threads(1, [])
+    try:
+        inside = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        assert inside and all(p["num_threads"] == 1 for p in inside)
+    finally:
+        limiter.restore_original_limits()
+    after = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    assert [p["num_threads"] for p in after] == [p["num_threads"] for p in blas]
+    assert main(["train", "--dataset", "iris", "--hidden", "4", "--epochs", "2",
+                 "--threads", "1", "--verbose", "0"]) == 0
