@@ -63,7 +63,8 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
     """Defaults in the help, but not "(default: None)"."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+        if action.default is None or action.default is False or \
+                action.default is argparse.SUPPRESS:
             return action.help
         return super()._get_help_string(action)
 
@@ -192,7 +193,7 @@ def _train_arguments(p) -> None:
     data.add_argument("--csv", metavar="FILE", help="train on a CSV table with a header row "
                       "(numeric columns standardized, text columns one-hot encoded)")
     data.add_argument("--target", metavar="COLUMN", help="the CSV's target column")
-    data.add_argument("--samples", type=int, default=0,
+    data.add_argument("--samples", type=int, default=0, metavar="N",
                       help="train on the first N training samples only (0: all)")
     data.add_argument("--validation-split", type=_fraction, default=0.0, metavar="FRACTION",
                       help="fraction of the training data held out for val_* metrics")
@@ -204,16 +205,18 @@ def _train_arguments(p) -> None:
     net.add_argument("--hidden", type=int, nargs="*", default=[512], metavar="UNITS",
                      help="hidden layer widths (none: a single-layer network)")
     act_names = sorted(activations.REGISTRY.names())
+    act_shown = ", ".join(sorted({activations.get(n).name for n in act_names}))
     net.add_argument("--activation", default="sigmoid", choices=act_names, metavar="NAME",
-                     help="hidden activation: " + ", ".join(act_names))
+                     help="hidden activation: " + act_shown)
     net.add_argument("--output-activation", choices=act_names, metavar="NAME",
                      help="output activation (default: softmax for classes, linear for "
                           "regression)")
     loss_names = sorted(losses.REGISTRY.names())
     net.add_argument("--loss", choices=loss_names, metavar="NAME",
                      help="loss (default: sparse_categorical_crossentropy for class labels, "
-                          "categorical_crossentropy for one-hot rows, mse for regression): "
-                          + ", ".join(loss_names))
+                          "categorical_crossentropy for one-hot rows, binary_crossentropy for "
+                          "one 0/1 column, mse for -1/+1 rows and regression): "
+                          + ", ".join(sorted({losses.get(n).name for n in loss_names})))
     train = p.add_argument_group("training")
     train.add_argument("--optimizer", default="sgd", choices=sorted(optimizers.REGISTRY.names()),
                        help="the optimizer, with Keras's defaults but the learning rate")
