@@ -900,7 +900,7 @@ def _check_verbose(verbose, where, auto):
     """Keras's verbose: "auto" (here ``auto``), 0, 1 or 2."""
     if verbose == "auto":
         return auto
-    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+    if verbose not in (0, 1, 2):  # (False and True count as 0 and 1, as before)
         raise ValueError(f"{where}: verbose must be 'auto', 0, 1 or 2; received {verbose!r}.")
     return int(verbose)
 
