@@ -65,6 +65,10 @@ def test_train_on_a_registered_data_set_with_full_batch(capsys, tmp_path):
     assert code == 0 and "batch_size=full" in out and "on 120 samples of iris" in out
     assert float(re.search(r"Test accuracy: (\d+\.\d+)%", out).group(1)) > 85
     assert mlplab.load_model(tmp_path / "m.npz").count_params() == 4 * 8 + 8 + 8 * 3 + 3
+    assert (tmp_path / "m.npz.inputs.json").is_file()      # the standardization it trained on
+    assert main(["evaluate", str(tmp_path / "m.npz"), "--dataset", "iris"]) == 0
+    acc = float(re.search(r"accuracy: (\d\.\d+)", capsys.readouterr().out).group(1))
+    assert acc > 0.85                                       # all 150 rows, coded as in training
 
 
 def test_csv_train_evaluate_predict_summary(tmp_path, capsys):

@@ -238,7 +238,8 @@ def _train_arguments(p) -> None:
 
 
 def _load_training_data(args):
-    """(x_train, y_train), (x_test, y_test), a description, the CSV coding or None."""
+    """(x_train, y_train), (x_test, y_test), a description, and how the inputs were coded:
+    a CSV's TableCoding, a registered set's Standardization, or None (MNIST, tiny sets)."""
     from . import cli_data
     from .preprocessing import train_test_split
 
@@ -260,7 +261,7 @@ def _load_training_data(args):
         what = args.dataset
     if test is None:
         x, y = train
-        classes = y if coding is None or coding.classes else None
+        classes = y if coding is None or coding.classes is not None else None
         if len(x) < 20 or not args.test_split:
             test = train
             what += ", tested on its training rows" if len(x) < 20 else ", no test split"
@@ -270,12 +271,10 @@ def _load_training_data(args):
             x_train, x_test, y_train, y_test = train_test_split(
                 x, y, test_size=args.test_split, stratify=stratify, seed=args.seed)
             train, test = (x_train, y_train), (x_test, y_test)
-            from .preprocessing import StandardScaler
-
             if coding is None and args.dataset not in ("mnist", "fashion-mnist"):
-                scaler = StandardScaler().fit(train[0])  # fitted on the training rows only
-                train = (scaler.transform(train[0]).astype(np.float32), train[1])
-                test = (scaler.transform(test[0]).astype(np.float32), test[1])
+                coding = cli_data.Standardization.fit(train[0])  # on the training rows only
+                train = (coding.apply(train[0]), train[1])
+                test = (coding.apply(test[0]), test[1])
     if args.samples:
         train = (train[0][:args.samples], train[1][:args.samples])
     return train, test, what, coding
@@ -386,8 +385,10 @@ def _save(model, path, coding) -> None:
     from . import cli_data
 
     model.save(path)
-    if coding is not None:
+    if isinstance(coding, cli_data.TableCoding):
         coding.save(cli_data.coding_path(path))
+    elif coding is not None:
+        coding.save(cli_data.inputs_path(path))
 
 
 # ---------------------------------------------------------------------- saved models
@@ -432,7 +433,10 @@ def _read_rows(args, need_targets: bool):
     if args.data is not None:
         _check_folder(args.data, "--data")
     train, test = cli_data.load_registered(args.dataset, args.data, True)
-    x, y = test if test is not None else train
+    x, y = test if test is not None else train  # a set without a test part: all its rows
+    scaled = cli_data.inputs_path(args.model)
+    if scaled.is_file():  # standardized as in training
+        x = cli_data.Standardization.load(scaled).apply(x)
     return x, y, None
 
 

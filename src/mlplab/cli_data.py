@@ -85,6 +85,35 @@ class TableCoding:
         return cls(**json.loads(Path(path).read_text()))
 
 
+@dataclass
+class Standardization:
+    """The per-feature mean and scale a registered data set's inputs were standardized with
+    (fitted on the training rows), saved beside the model as ``MODEL.inputs.json``."""
+    mean: list
+    scale: list
+
+    @classmethod
+    def fit(cls, x) -> "Standardization":
+        scaler = StandardScaler().fit(x)
+        return cls([float(v) for v in scaler.mean_], [float(v) for v in scaler.scale_])
+
+    def apply(self, x) -> np.ndarray:
+        scale = np.where(np.asarray(self.scale) == 0, 1.0, self.scale)
+        return ((np.asarray(x, dtype=np.float64) - self.mean) / scale).astype(np.float32)
+
+    def save(self, path) -> None:
+        Path(path).write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, path) -> "Standardization":
+        return cls(**json.loads(Path(path).read_text()))
+
+
+def inputs_path(model_path) -> Path:
+    """Where the standardization of a model trained on a registered set is kept."""
+    return Path(str(model_path) + ".inputs.json")
+
+
 def _number(v):
     v = float(v)
     return int(v) if v == int(v) else v
