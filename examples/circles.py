@@ -46,6 +46,8 @@ def main(argv=None):
 
 
 def plot(model, x, y, path):
+    if not plots.available(f"the plot {path}"):
+        return
     ax = plots.plot_decision_boundary(model, x, y, bounds=(-2.5, 2.5, -2.5, 2.5),
                                       title="[2, 4, 4, 1] ReLU network: P(inner circle)")
     print(f"decision boundary saved to {plots.save_figure(ax.figure, path, dpi=100)}")

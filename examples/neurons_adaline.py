@@ -63,6 +63,8 @@ def main(out=DEFAULT_OUT, seed: int = 0) -> dict:
 
 
 def plot(out, runs, w_lstsq, E_min):
+    if not plots.available(f"the plot {out}"):
+        return
     plt = plots.pyplot()
     fig, (ax_e, ax_w) = plt.subplots(1, 2, figsize=(11, 4.5))
     for name, model in runs.items():

@@ -48,6 +48,8 @@ def main(out=DEFAULT_OUT, seed: int = 0):
 
 
 def plot(out, panels):
+    if not plots.available(f"the plot {out}"):
+        return
     plt = plots.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.8))
     for ax, (model, x, y, title) in zip(axes, panels):

@@ -72,6 +72,8 @@ def main(out=DEFAULT_OUT, seed: int = 0) -> dict:
 
 
 def plot(out, curves):
+    if not plots.available(f"the plot {out}"):
+        return
     ax = plots.plot_history(curves, keys=list(curves))
     ax.set(xlabel="epoch (batch gradient descent, alpha = 0.01)", ylabel="training accuracy",
            title="Iris, one layer of 3 units: accuracy after each epoch", ylim=(0.5, 1.0))

@@ -62,6 +62,8 @@ def main(out=DEFAULT_OUT, seed: int = 0):
 
 
 def plot(out, p2, x2, y2, p5, p_xor):
+    if not plots.available(f"the plot {out}"):
+        return
     plt = plots.pyplot()
     fig, (ax, ax_err) = plt.subplots(1, 2, figsize=(11, 4.8))
     ax.scatter(*x2[y2 == 1].T, marker="o", c="tab:blue", label="class 1", zorder=3)

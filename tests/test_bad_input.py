@@ -51,7 +51,9 @@ def test_regression_targets_must_match_output_width():
     with pytest.raises(ValueError, match=r"y must have shape \(n_samples, 2\).*received shape "
                                          r"\(10, 3\)"):
         m.fit(X, np.zeros((10, 3)), verbose=0)
-    with pytest.raises(ValueError, match="sparse_categorical_crossentropy"):
+    # One target column is broadcast over the outputs (Keras's rule for mse), with a warning
+    # that names the likely mistake (class labels meant for a softmax).
+    with pytest.warns(mlplab.ConfigWarning, match="sparse_categorical_crossentropy"):
         m.fit(X, np.zeros(10), verbose=0)
 
 
@@ -100,7 +102,7 @@ def test_unknown_names_list_the_known_ones():
     ({"batch_size": 0}, "batch_size must be a positive integer"),
     ({"batch_size": "all"}, "batch_size must be a positive integer"),
     ({"validation_split": 1.0}, r"validation_split must be a number in \[0, 1\)"),
-    ({"verbose": 3}, "verbose must be 0, 1 or 2"),
+    ({"verbose": 3}, "verbose must be 'auto', 0, 1 or 2"),
     ({"validation_data": (X,)}, r"validation_data must be a tuple \(x_val, y_val\)"),
 ])
 def test_fit_arguments(model, kwargs, match):

@@ -377,12 +377,17 @@ def test_progress_bar_on_a_terminal(monkeypatch):
     model.compile(mlplab.SGD(0.5), "binary_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=2, batch_size=8, verbose=1, validation_data=(x[:8], y[:8]))
     text = out.getvalue()
-    assert "\r" in text and text.count("\n") == 2          # one finished bar per epoch
-    last = text.split("\n")[0].split("\r")[-1]              # epoch 1, as finally drawn
-    assert last.startswith("Epoch 1/2: 100%") and "4/4 [" in last
-    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", last)        # elapsed<ETA
-    for key in ("loss=", "accuracy=", "val_loss=", "val_accuracy="):
-        assert key in last, key
+    assert "\r" in text                                     # the bar is redrawn in place
+    drawn = [part for part in re.split(r"[\r\n]", text) if part.startswith("Epoch 1/2 ")]
+    bar = next(part for part in drawn if "4/4 [" in part)   # epoch 1's bar, at its last batch
+    assert bar.startswith("Epoch 1/2 100%|")
+    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d\]", bar)       # elapsed<ETA
+    assert "loss=" in bar and "acc=" in bar
+    lines = [line.split("\r")[-1] for line in text.split("\n")]
+    final = [line for line in lines if re.match(r"Epoch \d/2 - \d+\.\ds - loss: ", line)]
+    assert len(final) == 2                                  # one full line per epoch stays
+    for key in ("loss: ", "accuracy: ", "val_loss: ", "val_accuracy: "):
+        assert key in final[0], key
 
 
 def test_keras_defaults_of_callbacks():

@@ -69,9 +69,9 @@ def test_losses_on_saturated_probabilities_are_finite(name):
     loss = losses.get(name)
     Y = np.array([[1.0, 0.0], [0.0, 1.0]])
     D = np.array([[0.0, 1.0], [0.0, 1.0]])
-    assert np.isfinite(loss(Y, D))
+    assert np.isfinite(loss(D, Y))
     assert np.isfinite(loss.gradient(Y, D)).all()
-    assert np.isfinite(loss(np.zeros((2, 2)), D))
+    assert np.isfinite(loss(D, np.zeros((2, 2))))
     assert np.isfinite(loss.gradient(np.zeros((2, 2)), D)).all()
 
 

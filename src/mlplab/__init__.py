@@ -5,7 +5,7 @@ neurons (``Perceptron``, ``Adaline``, ...) follow scikit-learn's estimators.
 """
 from . import activations, autodiff, callbacks, config_check, constraints, datasets, \
     exceptions, fast, initializers, layers, live, losses, metrics, neurons, optimizers, plots, \
-    preprocessing, recorder, regularizers, saving, schedules, training
+    preprocessing, recorder, regularizers, saving, schedules, training, utils
 from .autodiff import functional as _functional  # noqa: F401 (mlplab.autodiff.functional)
 from .config_check import ConfigWarning
 from .gradcheck import gradcheck
@@ -38,5 +38,5 @@ __all__ = [
     "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
     "exceptions", "fast", "initializers", "layers", "live", "losses", "metrics", "neurons",
     "optimizers", "plots", "preprocessing", "recorder", "regularizers", "saving", "schedules",
-    "training",
+    "training", "utils",
 ]

@@ -41,6 +41,10 @@ class Callback:
     def on_test_end(self, logs=None): ...
     def on_predict_begin(self, logs=None): ...
     def on_predict_end(self, logs=None): ...
+    def on_test_batch_begin(self, batch, logs=None): ...
+    def on_test_batch_end(self, batch, logs=None): ...
+    def on_predict_batch_begin(self, batch, logs=None): ...
+    def on_predict_batch_end(self, batch, logs=None): ...
 
     # Keras's older names for the training-batch hooks.
     def on_batch_begin(self, batch, logs=None):
@@ -75,6 +79,10 @@ class CallbackList:
     @property
     def wants_batch_logs(self) -> bool:
         return bool(self._batch_begin or self._batch_end)
+
+    def overrides(self, *hooks) -> bool:
+        """True when some callback defines one of ``hooks`` itself."""
+        return any(_overrides(cb, hook) for cb in self.callbacks for hook in hooks)
 
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
@@ -154,6 +162,12 @@ class ProgbarLogger(Callback):
         self.epochs = self.params.get("epochs", 0)
         self.steps = self.params.get("steps", 0)
 
+    #: Fixed parts kept short so that at 80 columns the bar keeps >= 10 characters with the
+    #: loss and a metric beside it; no rate ("batch/s"), which says little here.
+    BAR_FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]" \
+        "{postfix}"
+    SHORT_NAMES = {"accuracy": "acc", "loss": "loss"}
+
     def on_epoch_begin(self, epoch, logs=None):
         self.t0 = time.perf_counter()
         self.bar = None
@@ -161,9 +175,13 @@ class ProgbarLogger(Callback):
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=self.steps, desc=f"Epoch {epoch + 1}/{self.epochs}",
-                            unit="batch", file=self._out(), leave=True, dynamic_ncols=True,
-                            mininterval=0.1)
+                            file=self._out(), leave=False, dynamic_ncols=True,
+                            mininterval=0.1, bar_format=self.BAR_FORMAT)
             self._last_step = 0
+
+    def _postfix(self, logs):
+        return ", ".join(f"{self.SHORT_NAMES.get(k, k)}={v:.4f}" for k, v in logs.items()
+                         if isinstance(v, float))
 
     def on_train_batch_end(self, batch, logs=None):
         if self.bar is None:
@@ -171,14 +189,13 @@ class ProgbarLogger(Callback):
         self.bar.update(batch + 1 - self._last_step)
         self._last_step = batch + 1
         if logs and (batch % 16 == 0 or batch + 1 == self.steps):
-            self.bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+            self.bar.set_postfix_str(self._postfix(logs), refresh=False)
 
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self.t0
-        if self.bar is not None:
-            self.bar.set_postfix({k: f"{v:.4f}" for k, v in (logs or {}).items()}, refresh=False)
+        if self.bar is not None:  # the bar goes; the epoch's full line stays (any width)
+            self.bar.refresh()    # its final state, drawn at least once however fast
             self.bar.close()
-            return
         if self.verbose in (1, 2):
             print(f"Epoch {epoch + 1}/{self.epochs} - {elapsed:.1f}s - {format_logs(logs or {})}",
                   file=self._out(), flush=True)

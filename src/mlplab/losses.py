@@ -33,6 +33,8 @@ class Loss:
     fused_activation: type | None = None
     #: True for losses that take class labels (integers) rather than a target per output.
     sparse_targets = False
+    #: True for the regression losses: one target column is broadcast over several outputs.
+    broadcasts_targets = False
 
     def per_sample(self, Y: np.ndarray, D: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -46,8 +48,19 @@ class Loss:
         1 for a sum. The 1/N of the mean lives here and nowhere else."""
         return 1.0 / n if self.reduction == "mean" else 1.0
 
-    def __call__(self, Y, D) -> float:
-        """The batch loss: mean (or sum, for ``sse``) of the per-sample losses."""
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+        """The batch loss, in Keras's order ``loss(y_true, y_pred)``: the mean (or sum, for
+        ``sse``) of the per-sample losses. A 1-D y_pred is one sample, as in Keras. (The
+        methods below take the lectures' order (Y, D) = (y_pred, y_true).)"""
+        if sample_weight is not None:
+            raise ValueError(f"{type(self).__name__}(): sample_weight is not supported; pass "
+                             f"sample_weight=None.")
+        Y = np.atleast_2d(np.asarray(y_pred, dtype=np.float64))
+        D = np.asarray(y_true)
+        if not self.sparse_targets:
+            D = np.atleast_2d(D.astype(np.float64))
+            if D.shape != Y.shape and D.size == Y.size:
+                D = D.reshape(Y.shape)
         e = self.per_sample(Y, D)
         return float(e.sum(dtype=np.float64) * self.scale(len(e)))
 
@@ -75,6 +88,9 @@ class Loss:
         """Validate D against the model's output width; return it shaped (n, n_outputs)."""
         if D.ndim == 1 and n_outputs == 1:
             D = D.reshape(-1, 1)
+        if self.broadcasts_targets and n_outputs > 1 and (D.ndim == 1 or D.shape[1:] == (1,)):
+            # Keras's rule: one target column counts for every output (mse(y, Y) broadcasts).
+            D = np.repeat(D.reshape(-1, 1), n_outputs, axis=1)
         if D.ndim != 2 or D.shape[1] != n_outputs:
             hint = ""
             if D.ndim == 1 and n_outputs > 1:
@@ -114,6 +130,7 @@ class MeanSquaredError(Loss):
     """e_p = mean_k (y_pk - d_pk)^2; de_p/dy_pk = 2 (y_pk - d_pk) / K."""
 
     name = "mean_squared_error"
+    broadcasts_targets = True
 
     def per_sample(self, Y, D):
         return np.mean((Y - D) ** 2, axis=-1)
@@ -130,6 +147,7 @@ class SumSquaredError(Loss):
     """
 
     name = "sse"
+    broadcasts_targets = True
     reduction = "sum"
 
     def per_sample(self, Y, D):
@@ -144,6 +162,7 @@ class MeanAbsoluteError(Loss):
     """e_p = mean_k |y_pk - d_pk|; de_p/dy_pk = sign(y_pk - d_pk) / K (0 at the kink)."""
 
     name = "mean_absolute_error"
+    broadcasts_targets = True
 
     def per_sample(self, Y, D):
         return np.mean(np.abs(Y - D), axis=-1)

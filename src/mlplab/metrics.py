@@ -34,10 +34,21 @@ class Metric:
     def result(self) -> float:
         return self.total / self.count if self.count else float("nan")
 
-    def __call__(self, Y, D) -> float:
-        """Stateless value on one batch."""
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Keras's form of ``update``: targets first."""
+        if sample_weight is not None:
+            raise ValueError(f"{type(self).__name__}.update_state(): sample_weight is not "
+                             f"supported; pass sample_weight=None.")
+        Y = np.asarray(y_pred, dtype=np.float64)
+        self.update(Y.reshape(-1, 1) if Y.ndim == 1 else Y, np.asarray(y_true))
+
+    def reset_state(self) -> None:
         self.reset()
-        self.update(Y, D)
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+        """Stateless value on one batch, in Keras's order ``metric(y_true, y_pred)``."""
+        self.reset()
+        self.update_state(y_true, y_pred, sample_weight)
         value = self.result()
         self.reset()
         return value
@@ -46,18 +57,38 @@ class Metric:
         return {"name": self.name}
 
 
-def get(identifier, loss=None, n_outputs=None) -> Metric:
-    """A Metric; ``"accuracy"``/``"acc"`` resolves against the loss and output width."""
+#: Output activations whose range is symmetric about 0: their outputs code classes as -1/+1.
+BIPOLAR_ACTIVATIONS = ("tanh", "sign", "softsign")
+#: Losses that take -1/+1 targets.
+BIPOLAR_LOSSES = ("hinge",)
+
+
+def bipolar_coding(output_activation=None, loss=None) -> bool:
+    """True when one output codes its two classes as -1/+1 (threshold 0), not 0/1 (0.5):
+    the output activation is tanh, sign or softsign, or the loss is hinge."""
+    return output_activation in BIPOLAR_ACTIVATIONS or getattr(loss, "name", None) in \
+        BIPOLAR_LOSSES
+
+
+def get(identifier, loss=None, n_outputs=None, output_activation=None) -> Metric:
+    """A Metric; ``"accuracy"``/``"acc"`` resolves against the loss, the output width and the
+    output activation: sparse labels -> SparseCategoricalAccuracy, several outputs ->
+    CategoricalAccuracy (argmax: right for 0/1 and -1/+1 rows alike), one output ->
+    BinaryAccuracy with threshold 0 for -1/+1 coding (``bipolar_coding``), else 0.5.
+    A metric named by a string reports under that string, as in Keras."""
     if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
         if loss is not None and getattr(loss, "sparse_targets", False):
             metric = SparseCategoricalAccuracy()
         elif n_outputs is not None and n_outputs > 1:
             metric = CategoricalAccuracy()
         else:
-            metric = BinaryAccuracy()
+            metric = BinaryAccuracy(0.0 if bipolar_coding(output_activation, loss) else 0.5)
         metric.name = "accuracy"
         return metric
-    return REGISTRY.get(identifier, base=Metric)
+    metric = REGISTRY.get(identifier, base=Metric)
+    if isinstance(identifier, str):
+        metric.name = identifier
+    return metric
 
 
 def _binary_accuracy(Y, D, threshold):
@@ -66,7 +97,8 @@ def _binary_accuracy(Y, D, threshold):
 
 @REGISTRY.register("binary_accuracy")
 class BinaryAccuracy(Metric):
-    """Fraction of outputs on the right side of ``threshold`` (0.5; targets coded 0/1)."""
+    """Fraction of outputs on the right side of ``threshold``: 0.5 for targets coded 0/1
+    (Keras's default), 0 for -1/+1 (``"accuracy"`` picks it for tanh/sign outputs)."""
 
     name = "binary_accuracy"
 
@@ -100,7 +132,7 @@ class SparseCategoricalAccuracy(Metric):
 
 @REGISTRY.register("mean_squared_error", "mse")
 class MeanSquaredError(Metric):
-    name = "mse"
+    name = "mean_squared_error"
 
     def per_sample(self, Y, D):
         return np.mean((Y - D.reshape(Y.shape)) ** 2, axis=-1)
@@ -108,7 +140,7 @@ class MeanSquaredError(Metric):
 
 @REGISTRY.register("mean_absolute_error", "mae")
 class MeanAbsoluteError(Metric):
-    name = "mae"
+    name = "mean_absolute_error"
 
     def per_sample(self, Y, D):
         return np.mean(np.abs(Y - D.reshape(Y.shape)), axis=-1)
@@ -118,7 +150,7 @@ class MeanAbsoluteError(Metric):
 class RootMeanSquaredError(Metric):
     """sqrt(mean over samples and outputs of (y - d)^2), accumulated over batches."""
 
-    name = "rmse"
+    name = "root_mean_squared_error"
 
     def per_sample(self, Y, D):
         return np.mean((Y - D.reshape(Y.shape)) ** 2, axis=-1)

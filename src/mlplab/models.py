@@ -9,7 +9,9 @@ predict come from the trainer (``mlplab.training.Trainer``), the model file from
 from __future__ import annotations
 
 import copy
+import difflib
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,7 +21,15 @@ from .layers import Input, Layer
 from .layers import deserialize as _deserialize_layer
 from .layers import serialize as _serialize_layer
 from .preprocessing import FULL_BATCH  # noqa: F401 (fit(batch_size="full"), re-exported)
+from .summary import summary_text
 from .training import Trainer
+
+
+class TensorSpec(NamedTuple):
+    """The shape (None: any batch size), dtype and name of a model's input or output."""
+    shape: tuple
+    dtype: str
+    name: str
 
 class Sequential(Trainer):
     """A linear stack of layers.
@@ -146,18 +156,92 @@ class Sequential(Trainer):
         for p, w in zip(params, new):
             p[...] = w
 
-    def summary(self, print_fn=print) -> None:
-        """Print a table of layers, output shapes and parameter counts, with totals."""
-        from tabulate import tabulate
-
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None) -> None:
+        """Print Keras's table: layer (type), output shape, parameter count (a Trainable
+        column with ``show_trainable=True``), then the total, trainable and non-trainable
+        parameter counts with their size in memory. ``layer_range``: (first, last) names."""
         self._require_built("summary()")
-        rows = [[f"{layer.name} ({type(layer).__name__})", str((None,) + layer.output_shape),
-                 f"{layer.count_params():,}"] for layer in self.layers]
-        table = tabulate(rows, headers=["Layer (type)", "Output Shape", "Param #"],
-                         tablefmt="simple")
-        total = self.count_params()
-        print_fn(f'Model: "{self.name}"\n{table}\nTotal params: {total:,}\n'
-                 f"Trainable params: {total:,}\nNon-trainable params: 0")
+        layers = self.layers
+        if layer_range is not None:
+            first, last = (self.layers.index(self.get_layer(n)) for n in layer_range)
+            layers = layers[first:last + 1]
+        (print_fn or print)(summary_text(self, layers, show_trainable))
+
+    # ------------------------------------------------------------------ Keras's attributes
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Remove and return the last layer (Keras's ``Sequential.pop``)."""
+        if not self.layers:
+            raise TypeError("Sequential.pop(): there are no layers in the model.")
+        layer = self.layers.pop()
+        self._steps = {}
+        if not self.layers:
+            self.built = False
+        elif rebuild and self.input_shape is not None:
+            self.build(self.input_shape)
+        if self.compiled and self.layers and self.built:
+            self._resolve_metrics()
+        return layer
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` (Keras's ``get_layer``)."""
+        if name is not None and index is not None:
+            raise ValueError(f"get_layer(): provide only a layer name or a layer index; "
+                             f"received index={index}, name={name!r}.")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer(index={index}): the model has only "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        if name is None:
+            raise ValueError("get_layer(): provide either a layer name or a layer index.")
+        names = [layer.name for layer in self.layers]
+        if name in names:
+            return self.layers[names.index(name)]
+        close = difflib.get_close_matches(name, names, n=1)
+        raise ValueError(f"get_layer(name={name!r}): no such layer. Existing layers are: "
+                         f"{names}." + (f" Did you mean {close[0]!r}?" if close else ""))
+
+    @property
+    def trainable(self) -> bool:
+        """False when every layer is frozen; setting it sets every layer's ``trainable``."""
+        return any(layer.trainable for layer in self.layers) or not self.layers
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        for layer in self.layers:
+            layer.trainable = bool(value)
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Every weight array (the live arrays, in ``get_weights()`` order)."""
+        self._require_built("weights")
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        self._require_built("trainable_weights")
+        return [p for layer in self.layers for p in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        self._require_built("non_trainable_weights")
+        return [p for layer in self.layers for p in layer.non_trainable_weights]
+
+    @property
+    def inputs(self) -> list[TensorSpec]:
+        """[the input's shape and dtype] (Keras gives symbolic tensors; here descriptions)."""
+        self._require_built("inputs")
+        return [TensorSpec((None,) + tuple(self.input_shape), self.dtype.name, "input")]
+
+    @property
+    def outputs(self) -> list[TensorSpec]:
+        self._require_built("outputs")
+        return [TensorSpec((None,) + tuple(self.output_shape), self.dtype.name,
+                           self.layers[-1].name)]
+
+    input = property(lambda self: self.inputs[0])
+    output = property(lambda self: self.outputs[0])
 
     # ------------------------------------------------------------------ forward / backward
     def forward(self, X, training=False, below=None):

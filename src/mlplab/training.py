@@ -100,7 +100,9 @@ class Trainer:
 
     def _resolve_metrics(self) -> None:
         n_out = self.output_shape[-1] if self.built else None
-        self.metrics = [_metrics.get(m, loss=self.loss, n_outputs=n_out)
+        act = getattr(getattr(self.layers[-1], "activation", None), "name", None) \
+            if self.layers else None
+        self.metrics = [_metrics.get(m, loss=self.loss, n_outputs=n_out, output_activation=act)
                         for m in self._metric_ids]
 
     def get_compile_config(self) -> dict | None:
@@ -145,7 +147,12 @@ class Trainer:
 
     def _train_batch(self, X, D):
         """One training step: the accelerator's plan for this batch size, or the reference
-        step; then the optimizer's update. Returns (per-sample losses, outputs)."""
+        step; then the optimizer's update. Returns (per-sample losses, outputs).
+
+        Layers with ``trainable = False`` keep their weights: the step runs as usual and
+        their arrays are written back from a copy taken before it."""
+        frozen = [p for layer in self.layers if not layer.trainable for p in layer.params]
+        kept = [p.copy() for p in frozen]
         plan = self._steps.get(len(X), False)
         if plan is False or (plan is not None and not plan.current(self)):
             plan = self._steps[len(X)] = _accelerator and _accelerator.plan(self, len(X))
@@ -154,6 +161,8 @@ class Trainer:
                              update_step=plan and plan.update_step)
         for layer in self.layers:
             layer.apply_constraints()
+        for p, k in zip(frozen, kept):
+            p[...] = k
         return e, Y
 
     def _batch_loss(self, e) -> float:
@@ -222,11 +231,16 @@ class Trainer:
                 )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, x=None, y=None, epochs: int = 1, batch_size=32, shuffle: bool = True,
-            validation_data=None, validation_split: float = 0.0,
-            validation_split_mode: str = "stratified", verbose: int = 1,
-            callbacks=None, initial_epoch: int = 0) -> History:
+    def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
+            callbacks=None, validation_split: float = 0.0, validation_data=None,
+            shuffle: bool = True, class_weight=None, sample_weight=None,
+            initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq: int = 1, *,
+            validation_split_mode: str = "stratified") -> History:
         """Train for ``epochs`` passes over (x, y); returns a History.
+
+        Keras's signature and argument order (``fit(x, y, 32, 10)`` is batch_size=32,
+        epochs=10); ``validation_split_mode`` is mlplab's own, keyword-only.
 
         Parameters
         ----------
@@ -234,36 +248,51 @@ class Trainer:
         y : array
             Targets (n_samples, n_outputs); integer labels (n_samples,) for
             sparse_categorical_crossentropy.
-        epochs : int, default=1
-        batch_size : int or "full", default=32
+        batch_size : int or "full", default=None (32)
             1 is online learning (an update after every sample), k is mini-batch, and
             ``"full"`` (``mlplab.FULL_BATCH``) is batch learning: one update per epoch.
-        shuffle : bool, default=True
-            Present the samples in a new random order each epoch.
-        validation_data : (x_val, y_val), optional
+        epochs : int, default=1
+        verbose : {"auto", 0, 1, 2}, default="auto" (1)
+            0 silent, 1 a progress bar per epoch (one line per epoch when the output is not a
+            terminal), 2 one line per epoch.
+        callbacks : list of Callback, optional
         validation_split : float in [0, 1), default=0.0
             Fraction of (x, y) held out for validation, drawn before training.
+        validation_data : (x_val, y_val), optional
+        shuffle : bool, default=True
+            Present the samples in a new random order each epoch.
+        class_weight, sample_weight : not supported (None); a value raises ValueError.
+        initial_epoch : int, default=0
+        steps_per_epoch : int, optional
+            Batches per epoch (at most one pass over x); None: one full pass.
+        validation_steps : int, optional
+            Validation batches (of ``validation_batch_size``) per evaluation; None: all.
+        validation_batch_size : int, optional
+        validation_freq : int, default=1
+            Validate after every ``validation_freq``-th epoch.
         validation_split_mode : {"stratified", "random", "last"}, default="stratified"
             "stratified" draws a shuffled split that keeps the class proportions when y holds
             class labels (falls back to "random" for regression targets); "last" takes the last
             rows, as Keras does (useless on data sorted by class).
-        verbose : {0, 1, 2}, default=1
-            0 silent, 1 a progress bar per epoch (one line per epoch when the output is not a
-            terminal), 2 one line per epoch.
-        callbacks : list of Callback, optional
         """
         where = "fit()"
         self._require_compiled(where)
+        _refuse_weighting(where, class_weight=class_weight, sample_weight=sample_weight)
         epochs = check_positive_int(epochs, "epochs", where)
         check_positive_int(initial_epoch, "initial_epoch", where, allow_zero=True)
         if not (batch_size == FULL_BATCH or batch_size is None):
             check_positive_int(batch_size, "batch_size", where + " (or 'full')")
+        for name, value in (("steps_per_epoch", steps_per_epoch),
+                            ("validation_steps", validation_steps),
+                            ("validation_batch_size", validation_batch_size)):
+            if value is not None:
+                check_positive_int(value, name, where)
+        check_positive_int(validation_freq, "validation_freq", where)
         check_fraction(validation_split, "validation_split", where)
         if validation_split_mode not in SPLIT_MODES:
             raise ValueError(f"{where}: validation_split_mode must be one of {SPLIT_MODES}; "
                              f"received {validation_split_mode!r}.")
-        if verbose not in (0, 1, 2) and not isinstance(verbose, bool):
-            raise ValueError(f"{where}: verbose must be 0, 1 or 2; received {verbose!r}.")
+        verbose = _check_verbose(verbose, where, auto=1)
         X, D = self._prepare(x, y, where)
         self.check_trainable(where)
         if self.check_config:
@@ -275,30 +304,40 @@ class Trainer:
             val = self._prepare(validation_data[0], validation_data[1], where + " validation_data")
         elif validation_split:
             X, D, val = self._split(X, D, validation_split, validation_split_mode, where)
+        if val is not None and validation_steps is not None:
+            rows = validation_steps * (validation_batch_size or 32)
+            val = (val[0][:rows], val[1][:rows])
         callbacks = list(callbacks or [])
         for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"{where}: callbacks must be Callback instances; received "
                                 f"{cb!r}.")
-        # -- all checks passed: from here on the model changes
-        if not self.built or self.input_shape != tuple(X.shape[1:]):
-            self.build(X.shape[1:])
-        self._resolve_metrics()
-        self._steps = {}  # planned again: the accelerator may have been switched since
         n = len(X)
         # Shuffled batches are gathered into one reused buffer: no copy of x per epoch.
         batches = BatchIterator(X, D, batch_size=batch_size or 32, shuffle=shuffle,
                                 seed=self._shuffle_rng)
         bs, steps = batches.batch_size, len(batches)
+        if steps_per_epoch is not None:
+            if steps_per_epoch > steps:
+                raise ValueError(f"{where}: steps_per_epoch={steps_per_epoch} exceeds the "
+                                 f"{steps} batches of {bs} that one pass over the {n} samples "
+                                 f"gives; pass at most {steps}, or None for one full pass.")
+            steps = steps_per_epoch
+        # -- all checks passed: from here on the model changes
+        if not self.built or self.input_shape != tuple(X.shape[1:]):
+            self.build(X.shape[1:])
+        self._resolve_metrics()
+        self._steps = {}  # planned again: the accelerator may have been switched since
         self.history = History()
         progress = [ProgbarLogger(verbose)] if verbose else []  # silent: no batch hook to pay
         cb_list = CallbackList(callbacks + [self.history] + progress, self,
                                {"epochs": epochs, "steps": steps, "verbose": verbose,
                                 "batch_size": bs, "samples": n})
         self.stop_training, self.stop_reason = False, None
-        cb_list.on_train_begin()
+        cb_list.on_train_begin({})
+        logs = {}
         for epoch in range(initial_epoch, epochs):
-            cb_list.on_epoch_begin(epoch)
+            cb_list.on_epoch_begin(epoch, {})
             start_weights = [p.copy() for p in self.trainable_params]  # restored on NaN
             for m in self.metrics:
                 m.reset()
@@ -309,8 +348,10 @@ class Trainer:
             # repeat that (set once per epoch: the context costs ~1 us, an online step ~50 us).
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for step, (xb, db) in enumerate(batches):
+                    if step == steps:
+                        break
                     if batch_hooks:
-                        cb_list.on_train_batch_begin(step)
+                        cb_list.on_train_batch_begin(step, {})
                     e, Y = self._train_batch(xb, db)
                     loss_sum += float(np.add.reduce(e, dtype=np.float64))
                     seen += len(xb)
@@ -331,14 +372,15 @@ class Trainer:
                     f"weights were restored to those at the start of that epoch. Try a smaller "
                     f"learning_rate (now {self.optimizer.current_learning_rate:g}) or scale the "
                     f"inputs.", RuntimeWarning, stacklevel=2)
-            elif val is not None:
-                for key, value in self._evaluate_arrays(*val).items():
+            elif val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(*val, validation_batch_size, cb_list)
+                for key, value in val_logs.items():
                     logs["val_" + key] = value
             cb_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 self.stop_reason = self.stop_reason or "callback"
                 break
-        cb_list.on_train_end()
+        cb_list.on_train_end(dict(logs))
         return self.history
 
     def _logs(self, loss_sum: float, seen: int) -> dict:
@@ -370,19 +412,26 @@ class Trainer:
         return X[~val], D[~val], (X[val], D[val])
 
     # ------------------------------------------------------------------ evaluate / predict
-    def _evaluate_arrays(self, X, D, batch_size=None) -> dict:
+    def _evaluate_arrays(self, X, D, batch_size=None, cb_list=None) -> dict:
+        """Loss and metrics on (X, D), in batches; ``cb_list`` gets the on_test_* hooks."""
         total, count = 0.0, 0
         for m in self.metrics:
             m.reset()
-        bs = len(X) if batch_size is None else batch_size
-        fused = self._fuses()
-        for start in range(0, len(X), bs):
-            xb, db = X[start:start + bs], D[start:start + bs]
+        if batch_size is None:  # 32 (Keras's) only for callbacks that watch test batches
+            watched = cb_list is not None and cb_list.overrides("on_test_batch_begin",
+                                                                 "on_test_batch_end")
+            batch_size = 32 if watched else max(len(X), 1)
+        if cb_list is not None:
+            cb_list.on_test_begin({})
+        fused, last = self._fuses(), self.layers[-1]
+        for step, start in enumerate(range(0, len(X), batch_size)):
+            xb, db = X[start:start + batch_size], D[start:start + batch_size]
+            if cb_list is not None:
+                cb_list.on_test_batch_begin(step, {})
             if fused:  # the loss from the logits, as in training
-                last = self.layers[-1]
                 xi = last.logits(self.forward(xb, training=False, below=last))
-                Y, e = last.activation(xi), self.loss.per_sample_from_logits(xi, db,
-                                                                              last.activation)
+                Y, e = last.activation(xi), self.loss.per_sample_from_logits(
+                    xi, db, last.activation)
             else:
                 Y = self.forward(xb, training=False)
                 e = self.loss.per_sample(Y, db)
@@ -390,40 +439,99 @@ class Trainer:
             count += len(e)
             for m in self.metrics:
                 m.update(Y, db)
+            if cb_list is not None:
+                cb_list.on_test_batch_end(step, self._test_logs(total, count))
+        logs = self._test_logs(total, count)
+        if cb_list is not None:
+            cb_list.on_test_end(dict(logs))
+        return logs
+
+    def _test_logs(self, total, count) -> dict:
         logs = {"loss": total * self.loss.scale(count) + self.regularization_penalty()}
         for m in self.metrics:
             logs[m.name] = m.result()
         return logs
 
-    def evaluate(self, x=None, y=None, batch_size: int | None = 1024, verbose: int = 0,
-                 return_dict: bool = False):
-        """Loss (and metrics) on (x, y): a float without metrics, else [loss, *metrics]."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict: bool = False):
+        """Loss (and metrics) on (x, y): a float without metrics, else [loss, *metrics]
+        (a dict with ``return_dict=True``). Keras's signature.
+
+        ``batch_size=None`` evaluates in chunks of 1024 (32 when callbacks are given, for
+        their batch hooks): the values do not depend on it. ``verbose="auto"`` is silent
+        (1 prints the logs in one line); ``steps`` limits the evaluation to that many batches.
+        """
         where = "evaluate()"
         self._require_compiled(where)
         self._require_built(where)
+        _refuse_weighting(where, sample_weight=sample_weight)
+        verbose = _check_verbose(verbose, where, auto=0)
+        for name, value in (("batch_size", batch_size), ("steps", steps)):
+            if value is not None:
+                check_positive_int(value, name, where)
         X, D = self._prepare(x, y, where)
-        logs = self._evaluate_arrays(X, D, batch_size)
+        cb_list = self._callback_list(callbacks, where, verbose)
+        if batch_size is None and cb_list is None:
+            batch_size = 1024
+        if steps is not None:
+            rows = steps * (batch_size or 32)
+            X, D = X[:rows], D[:rows]
+        logs = self._evaluate_arrays(X, D, batch_size, cb_list)
         if verbose:
             print(format_logs(logs))
         if return_dict:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
 
-    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
-        """The network's outputs Y_L for x (no dropout)."""
+    def _callback_list(self, callbacks, where, verbose):
+        """A CallbackList for evaluate/predict, or None without callbacks."""
+        if not callbacks:
+            return None
+        callbacks = list(callbacks)
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"{where}: callbacks must be Callback instances; received "
+                                f"{cb!r}.")
+        return CallbackList(callbacks, self, {"verbose": verbose})
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None,
+                callbacks=None) -> np.ndarray:
+        """The network's outputs Y_L for x (no dropout). Keras's signature; ``verbose`` is
+        accepted and silent, ``steps`` limits the prediction to that many batches. An
+        unbuilt model is built on x's sample shape, as in Keras."""
         where = "predict()"
+        _check_verbose(verbose, where, auto=0)
+        for name, value in (("batch_size", batch_size), ("steps", steps)):
+            if value is not None:
+                check_positive_int(value, name, where)
+        if not self.built and self.layers:
+            self.build(check_x(x, where, None, self.dtype).shape[1:])
         self._require_built(where)
-        # A few samples: the accelerator's one compiled call checks x's values itself; what
-        # it declines (a list, another dtype, NaN, an unknown layer) takes the checked path.
-        if _accelerator is not None and type(x) is np.ndarray:
+        cb_list = self._callback_list(callbacks, where, 0)
+        if cb_list is None and steps is None and _accelerator is not None and \
+                type(x) is np.ndarray:
+            # A few samples: the accelerator's one compiled call checks x's values itself;
+            # what it declines (another dtype, NaN, an unknown layer) takes the checked path.
             Y = _accelerator.forward(self, x, checked=False)
             if Y is not None:
                 return Y
         X = check_x(x, where, self.input_shape, self.dtype)
-        if batch_size is None or batch_size >= len(X):
-            return self._predict_batch(X)
-        return np.concatenate([self._predict_batch(X[i:i + batch_size])
-                               for i in range(0, len(X), batch_size)])
+        if steps is not None:
+            X = X[:steps * (batch_size or 32)]
+        if cb_list is None:
+            if batch_size is None or batch_size >= len(X):
+                return self._predict_batch(X)
+            return np.concatenate([self._predict_batch(X[i:i + batch_size])
+                                   for i in range(0, len(X), batch_size)])
+        bs = batch_size or 32
+        cb_list.on_predict_begin({})
+        outputs = []
+        for step, start in enumerate(range(0, len(X), bs)):
+            cb_list.on_predict_batch_begin(step, {})
+            outputs.append(self._predict_batch(X[start:start + bs]))
+            cb_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        cb_list.on_predict_end({})
+        return np.concatenate(outputs) if outputs else self._predict_batch(X)
 
     def _predict_batch(self, X):
         Y = None if _accelerator is None else _accelerator.forward(self, X, checked=True)
@@ -436,3 +544,22 @@ class Trainer:
         state = self.__dict__.copy()
         state["_steps"] = {}  # they hold this model's arrays by address: a copy makes its own
         return state
+
+
+def _refuse_weighting(where, **weights) -> None:
+    """Keras's per-sample and per-class loss weights are not implemented: say so."""
+    for name, value in weights.items():
+        if value is not None:
+            raise ValueError(
+                f"{where}: {name} is not supported by mlplab (received {type(value).__name__}); "
+                f"pass {name}=None. To weight classes, resample the training set (e.g. repeat "
+                f"the rows of the rarer class).")
+
+
+def _check_verbose(verbose, where, auto):
+    """Keras's verbose: "auto" (here ``auto``), 0, 1 or 2."""
+    if verbose == "auto":
+        return auto
+    if verbose not in (0, 1, 2):  # (False and True count as 0 and 1, as before)
+        raise ValueError(f"{where}: verbose must be 'auto', 0, 1 or 2; received {verbose!r}.")
+    return int(verbose)

@@ -157,6 +157,17 @@ def load_mnist(path=None, flatten: bool = False, normalize: bool = False,
     return _split_arrays(out, flatten, normalize)
 
 
+def load_data(path=None):
+    """Keras's form, ``keras.datasets.mnist.load_data()``: ``(x_train, y_train), (x_test,
+    y_test)`` with images uint8 (n, 28, 28) and labels uint8 (n,).
+
+    ``path`` is the folder of the IDX files (Keras's is a file name in its cache); by default
+    ``MLPLAB_DATA``, then ``~/.cache/mlplab/mnist``, as :func:`load_mnist`.
+    """
+    (x_train, y_train), (x_test, y_test) = load_mnist(path)
+    return (x_train, y_train.astype(np.uint8)), (x_test, y_test.astype(np.uint8))
+
+
 def _split_arrays(out: dict, flatten: bool, normalize: bool):
     """((x_train, y_train), (x_test, y_test)) from the four parsed IDX arrays."""
     x_train, x_test = out["train_images"], out["test_images"]

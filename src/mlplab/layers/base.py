@@ -24,7 +24,8 @@ class Layer:
 
     _counter: dict[str, int] = {}
 
-    def __init__(self, name: str | None = None, input_shape=None, input_dim=None):
+    def __init__(self, name: str | None = None, input_shape=None, input_dim=None,
+                 trainable: bool = True):
         base = type(self).__name__.lower()
         if name is None:
             n = Layer._counter.get(base, 0)
@@ -39,6 +40,8 @@ class Layer:
         self.grads: list[np.ndarray] = []
         self.param_names: list[str] = []
         self.need_input_grad = True
+        #: False freezes the layer: ``fit`` leaves its weights unchanged (Keras's attribute).
+        self.trainable = bool(trainable)
         self.input_shape: tuple | None = None
         self.output_shape: tuple | None = None
 
@@ -55,6 +58,28 @@ class Layer:
 
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params))
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The layer's weight arrays (the live arrays, not copies); [] before it is built."""
+        return list(self.params)
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        return list(self.params) if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        return [] if self.trainable else list(self.params)
+
+    def __call__(self, x):
+        """The layer on a batch x, built on x's sample shape at the first call (Keras's
+        ``layer(x)``; the weights are drawn from a fresh, unseeded generator)."""
+        X = np.asarray(x)
+        if not self.built:
+            dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float32
+            self.build(X.shape[1:], np.random.default_rng(), dtype)
+        return self.forward(X.astype(self.dtype, copy=False), training=False)
 
     # -- computation -------------------------------------------------------------------------
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
@@ -73,6 +98,8 @@ class Layer:
     # -- configuration -----------------------------------------------------------------------
     def get_config(self) -> dict:
         config = {"name": self.name}
+        if not self.trainable:
+            config["trainable"] = False
         if self.declared_input_shape is not None:
             config["input_shape"] = list(self.declared_input_shape)
         return config
@@ -82,7 +109,7 @@ class Layer:
         return cls(**config)
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self.name!r}>"
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
 class Input:

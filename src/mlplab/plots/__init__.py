@@ -14,7 +14,7 @@ restyle what is drawn:
 
 Without a display matplotlib draws with its Agg backend, so saving works on a server too.
 """
-from ._base import pyplot, save_figure
+from ._base import available, pyplot, save_figure
 from .activations import plot_activation
 from .boundaries import (animate_boundary_evolution, plot_boundary_evolution,
                          plot_decision_boundary, training_frames)
@@ -23,7 +23,7 @@ from .network import network_graph, plot_network
 from .training import plot_history, plot_layer_stats
 from .weights import plot_hinton, plot_weights
 
-__all__ = ["plot_decision_boundary", "training_frames", "plot_boundary_evolution",
+__all__ = ["available", "plot_decision_boundary", "training_frames", "plot_boundary_evolution",
            "animate_boundary_evolution", "plot_history", "plot_layer_stats", "plot_activation",
            "plot_weights", "plot_hinton", "plot_network", "network_graph",
            "plot_confusion_matrix", "save_figure", "pyplot"]

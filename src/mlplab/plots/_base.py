@@ -5,6 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def available(what: str = "the plot") -> bool:
+    """True when matplotlib can be imported; else False, after printing that ``what`` is
+    skipped and how to get matplotlib (for scripts whose plot is an extra)."""
+    try:
+        import matplotlib  # noqa: F401
+        return True
+    except ImportError:
+        pass
+    print(f"({what} skipped: matplotlib is not installed; pip install \"mlplab[plot]\")")
+    return False
+
+
 def pyplot():
     """``matplotlib.pyplot``, imported on first use, or an ImportError that says how to get it."""
     try:

@@ -51,7 +51,7 @@ def plot_source(source, output, *, network: bool = False, keys=None, logy: bool 
                              f"CSV log, which holds curves only.")
         ax = plot_history(read_csv_log(source), keys=keys, logy=logy, title=str(source))
     else:
-        from ..saving import load_model
+        from ..models import load_model
 
         model = load_model(source, compile=False)
         if network:
@@ -77,14 +77,8 @@ def _run(args) -> int:
     return 0
 
 
-def add_parser(subparsers) -> None:
-    """Register the ``plot`` subcommand on the CLI's subparsers."""
-    import argparse
-
-    p = subparsers.add_parser("plot", help="draw training curves or a model's network to a PNG",
-                              description="Draw training curves from a CSVLogger file or a "
-                                          "saved model's history, or a saved model's network, "
-                                          "to an image file.")
+def add_arguments(p) -> None:
+    """The ``plot`` subcommand's options."""
     p.add_argument("source", help="a CSVLogger file (.csv) or a saved model (model.save)")
     p.add_argument("-o", "--output", default="plot.png",
                    help="the image to write, format from the suffix (default: plot.png)")
@@ -93,4 +87,6 @@ def add_parser(subparsers) -> None:
     p.add_argument("--keys", nargs="+", help="the curves to draw (default loss, val_loss)")
     p.add_argument("--logy", action="store_true", help="logarithmic y axis")
     p.add_argument("--dpi", type=int, default=110, help="resolution (default: 110)")
-    p.set_defaults(func=_run)
+
+
+main = _run
