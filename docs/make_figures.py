@@ -96,7 +96,7 @@ def boundaries(out: Path):
     x = x + [2.0, 2.0]  # off the origin: the bias must be learned too
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mlplab.ConvergenceWarning)
-        perceptron = Perceptron(learning_rate=0.1, max_epochs=20, shuffle=True, seed=0,
+        perceptron = Perceptron(learning_rate=0.1, max_epochs=20, shuffle=True, random_state=0,
                                 init="random").fit(x, y)
     fig, _ = plots.plot_boundary_evolution(plots.training_frames(perceptron, n_frames=6), x, y)
     fig.suptitle("Perceptron: the line after updates")

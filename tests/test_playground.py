@@ -156,7 +156,7 @@ def test_the_perceptron_replays_its_run_and_stops_when_it_converges():
     frames = [s.train() for _ in range(20)]
     last = frames[-1]
     assert "converged" in last["stopReason"] and last["trainLoss"] == 0.0
-    p = mlplab.Perceptron(max_epochs=last["epoch"], coding="bipolar", shuffle=True, seed=1,
+    p = mlplab.Perceptron(max_epochs=last["epoch"], coding="bipolar", shuffle=True, random_state=1,
                           learning_rate=0.03).fit(s.X_train, s.y[:s.n_train_])
     np.testing.assert_allclose(np.array(last["weights"][0])[:, 0], p.W_[1:, 0], atol=1e-4)
     with pytest.raises(SetupError, match="weights replay its recorded run"):

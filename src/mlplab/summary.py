@@ -1,8 +1,6 @@
 """``model.summary()``: Keras's table of layers, output shapes and parameter counts."""
 from __future__ import annotations
 
-from tabulate import tabulate
-
 
 def readable_size(nbytes: int) -> str:
     """Keras's summary form: 164.00 B, 198.79 KB, 1.55 MB."""
@@ -16,6 +14,8 @@ def readable_size(nbytes: int) -> str:
 def summary_text(model, layers, show_trainable=False) -> str:
     """The table of ``layers`` (a Trainable column with ``show_trainable``), then the total,
     trainable and non-trainable parameter counts with their size in memory."""
+    from tabulate import tabulate  # a small dependency, imported when a table is printed
+
     headers = ["Layer (type)", "Output Shape", "Param #"] + \
         (["Trainable"] if show_trainable else [])
     rows = [[f"{layer.name} ({type(layer).__name__})", str((None,) + layer.output_shape),

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from .setup import SetupError
+from .errors import SetupError
 
 CLASSIC_EPOCHS = 300
 
@@ -29,23 +29,24 @@ def _estimator(s: dict, max_epochs: int):
 
     if s["model"] == "perceptron":
         return mlplab.Perceptron(learning_rate=s["learningRate"], max_epochs=max_epochs,
-                                 coding="bipolar", shuffle=True, seed=s["seed"],
+                                 coding="bipolar", shuffle=True, random_state=s["seed"],
                                  record="epochs")
     return mlplab.Adaline(learning_rate=s["learningRate"], max_epochs=max_epochs,
-                          batch_size=s["batchSize"], tol=None, shuffle=True, seed=s["seed"])
+                          batch_size=s["batchSize"], tol=None, shuffle=True,
+                          random_state=s["seed"])
 
 
 def estimator_code(s: dict, epochs: int) -> list[str]:
     """The snippet's lines that make and fit the estimator for ``epochs`` epochs."""
     if s["model"] == "perceptron":
         make = (f"model = mlplab.Perceptron(learning_rate={s['learningRate']!r}, "
-                f"max_epochs={epochs}, coding='bipolar', shuffle=True, seed={s['seed']}, "
+                f"max_epochs={epochs}, coding='bipolar', shuffle=True, random_state={s['seed']}, "
                 f"record='epochs')")
         loss = "np.mean(model.predict(x) != y)  # the fraction misclassified"
     else:
         make = (f"model = mlplab.Adaline(learning_rate={s['learningRate']!r}, "
                 f"max_epochs={epochs}, batch_size={s['batchSize']}, tol=None, shuffle=True, "
-                f"seed={s['seed']})")
+                f"random_state={s['seed']})")
         loss = "np.mean((model.decision_function(x) - np.where(y > 0, 1.0, -1.0)) ** 2)"
     return [make, "model.fit(x_train, y_train)", "", "def loss(x, y):", f"    return {loss}",
             "", "print(f'Epoch {model.n_epochs_}')",

@@ -17,6 +17,8 @@ import numbers
 import numpy as np
 
 from .. import datasets, optimizers
+from .classic import estimator_code
+from .errors import SetupError
 
 # -- limits: each one refused with a message that names it
 MAX_LAYERS = 8          # hidden layers
@@ -61,10 +63,6 @@ DEFAULTS = {
     "maxEpochs": 0, "lossThreshold": 0.0, "patience": 0, "epochsPerFrame": 1, "model": "mlp",
 }
 MODELS = ("mlp", "perceptron", "adaline")  # a Sequential, or a classic neuron (classic.py)
-
-
-class SetupError(ValueError):
-    """A set-up value out of range or of the wrong kind; the message is shown on the page."""
 
 
 # ------------------------------------------------------------------------------ checking
@@ -384,8 +382,6 @@ def snippet(s: dict, epochs: int, upload: dict | None = None) -> str:
               "x_train, y_train, x_test, y_test = x[:n_train], y[:n_train], x[n_train:], "
               "y[n_train:]", ""]
     if s["model"] != "mlp":
-        from .classic import estimator_code
-
         return "\n".join(lines + estimator_code(s, epochs))
     lines += model_code(s, n_classes, len(s["features"]))
     lines += ["", f"for epoch in range({epochs}):  # one epoch per frame, as on the page",
