@@ -16,7 +16,8 @@ How the blocks run:
   (``mlplab train --data ...``) is run. The test command (``... && python -m pytest -q``)
   is this very suite and is not run again from inside it (SETUP_BLOCKS).
 - examples/mnist.py runs with --epochs 1 (EXAMPLE_ARGS); the others exactly as listed;
-- a block preceded by ``<!-- skip-test: reason -->`` is not run (long benchmarks only);
+- a block preceded by ``<!-- skip-test: reason -->`` is not run (long benchmarks, the
+  playground's server, which runs until Ctrl-C and has its own browser tests, the suite);
   the skips are listed by test_skips_are_few_and_listed.
 """
 import os
@@ -118,23 +119,25 @@ BASH = [(p, code, line) for p, lang, code, line, skip in all_blocks()
 PYTHON_PAGES = sorted({p for p, lang, _, _, skip in all_blocks() if lang == "python"})
 
 
-@pytest.mark.parametrize("page, code, line", BASH,
-                         ids=[f"{p.name}:{line}" for p, _, line in BASH])
-def test_bash_block(page, code, line, checkout):
-    work, env = checkout
-    for command in shell_lines(code):
-        run(["bash", "-e", "-c", command], work, env, f"{page.name}:{line}: {command}")
-
-
+# The python blocks run first: a page's shell lines may use the files its code wrote.
 @pytest.mark.parametrize("page", PYTHON_PAGES, ids=[p.name for p in PYTHON_PAGES])
 def test_python_blocks(page, checkout, tmp_path):
     work, env = checkout
     found = [(code, line) for lang, code, line, skip in blocks(page)
              if lang == "python" and not skip]
     driver = tmp_path / "driver.py"
-    driver.write_text(DRIVER + "".join(f"block({code!r}, {f'{page.name}:{line}'!r}, {line})\n"
-                                       for code, line in found))
+    driver.write_text(DRIVER + 'if __name__ == "__main__":  # not in a spawned worker (Dask)\n' +
+                      "".join(f"    block({code!r}, {f'{page.name}:{line}'!r}, {line})\n"
+                              for code, line in found))
     run([sys.executable, str(driver)], work, env, page.name)
+
+
+@pytest.mark.parametrize("page, code, line", BASH,
+                         ids=[f"{p.name}:{line}" for p, _, line in BASH])
+def test_bash_block(page, code, line, checkout):
+    work, env = checkout
+    for command in shell_lines(code):
+        run(["bash", "-e", "-c", command], work, env, f"{page.name}:{line}: {command}")
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[s.name for s in EXAMPLES])
@@ -163,6 +166,7 @@ def test_example_without_matplotlib(name, checkout, tmp_path):
 def test_skips_are_few_and_listed():
     skipped = [f"{p.name}:{line} ({skip})" for p, _, _, line, skip in all_blocks() if skip]
     print("blocks not run:", *skipped, sep="\n  ")
-    assert len(skipped) <= 3, skipped
-    for entry in skipped:
-        assert re.search(r"\((?:.*minute|.*benchmark).*\)", entry), entry
+    assert len(skipped) <= 8, skipped
+    for entry in skipped:  # benchmarks, a server that runs until stopped, the suite itself
+        assert re.search(r"\((?:.*minute|.*benchmark|.*server that runs until|.*part of the "
+                         r"suite).*\)", entry), entry
