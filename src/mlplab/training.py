@@ -499,6 +499,13 @@ class Trainer:
         """The network's outputs Y_L for x (no dropout). Keras's signature; ``verbose`` is
         accepted and silent, ``steps`` limits the prediction to that many batches. An
         unbuilt model is built on x's sample shape, as in Keras."""
+        if _accelerator is not None and type(x) is np.ndarray and batch_size is None and \
+                steps is None and callbacks is None and verbose == "auto" and self.built:
+            # A few samples: the accelerator's one compiled call checks x's values itself;
+            # what it declines (another dtype, NaN, an unknown layer) takes the checked path.
+            Y = _accelerator.forward(self, x, checked=False)
+            if Y is not None:
+                return Y
         where = "predict()"
         _check_verbose(verbose, where, auto=0)
         for name, value in (("batch_size", batch_size), ("steps", steps)):
@@ -508,13 +515,6 @@ class Trainer:
             self.build(check_x(x, where, None, self.dtype).shape[1:])
         self._require_built(where)
         cb_list = self._callback_list(callbacks, where, 0)
-        if cb_list is None and steps is None and _accelerator is not None and \
-                type(x) is np.ndarray:
-            # A few samples: the accelerator's one compiled call checks x's values itself;
-            # what it declines (another dtype, NaN, an unknown layer) takes the checked path.
-            Y = _accelerator.forward(self, x, checked=False)
-            if Y is not None:
-                return Y
         X = check_x(x, where, self.input_shape, self.dtype)
         if steps is not None:
             X = X[:steps * (batch_size or 32)]
