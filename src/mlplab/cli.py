@@ -5,6 +5,7 @@
     mlplab datasets                   # the data sets mlplab can load
     mlplab playground                 # the interactive page (pip install "mlplab[playground]")
     mlplab plot log.csv -o curves.png # curves of a CSVLogger file or a saved model; --network
+    mlplab tutorial [NAME]            # the lecture notebooks; copy one here as NAME.ipynb
 """
 from __future__ import annotations
 
@@ -67,6 +68,16 @@ def _datasets(args) -> int:
     return 0
 
 
+def _tutorial(args) -> int:
+    from . import tutorials
+
+    try:
+        return tutorials.main(args.name, args.dest, force=args.force)
+    except FileExistsError as exc:
+        print(f"mlplab tutorial: {exc}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlplab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     pg.set_defaults(func=playground.main)
     from .plots.command import add_parser as add_plot_parser
     add_plot_parser(sub)
+
+    tut = sub.add_parser("tutorial", help="list the lecture notebooks, or copy one here")
+    tut.add_argument("name", nargs="?", help="tutorial name or unique prefix (lecture_004)")
+    tut.add_argument("--dest", default=".", help="folder to write NAME.ipynb into")
+    tut.add_argument("--force", action="store_true", help="replace an existing copy")
+    tut.set_defaults(func=_tutorial)
     return parser
 
 
