@@ -118,8 +118,13 @@ def on_files(files, config):
         if path.is_file():
             files.append(File.generated(config, f"assets/katex/{path.relative_to(katex).as_posix()}",
                                         abs_src_path=str(path)))
+    staged = BUILD / "docs-notebooks"          # mkdocs-jupyter wants real files under a src_dir
+    shutil.rmtree(staged, ignore_errors=True)
+    (staged / "tutorials").mkdir(parents=True)
     for path in sorted(notebooks_dir().glob("lecture_*.ipynb")):
-        files.append(File.generated(config, f"tutorials/{path.name}", abs_src_path=str(path)))
+        shutil.copyfile(path, staged / "tutorials" / path.name)
+        files.append(File(f"tutorials/{path.name}", src_dir=str(staged),
+                          dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls))
     for folder, prefix in SOURCE_TREES:
         for path in sorted((ROOT / folder).rglob("*.py")):
             if "notebooks" in path.parts:

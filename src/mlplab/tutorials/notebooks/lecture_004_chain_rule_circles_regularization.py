@@ -52,7 +52,7 @@ print("finite-difference check:", report)
 assert np.allclose(by_hand, [float(g.ravel()[0]) for g in grads])
 
 # %% [markdown]
-# ## Two concentric circles: the lecture's `SimpleMLP`, redone with mlplab
+# ## Two concentric circles: the lecture's SimpleMLP, redone with mlplab
 #
 # The lecture: `make_circles(n_samples=200, factor=0.5, noise=0.08, random_state=1)`, a 70/30
 # stratified split, standardized, `SimpleMLP([2, 4, 4, 1], lr=0.3, seed=42, relu, l2=0.0,
