@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import html
 import os
 import re
@@ -64,11 +65,14 @@ def notebooks_dir() -> Path:
 
     out = BUILD / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
-    for name in tutorials.names():
+    for name in tutorials.names():            # re-run a notebook when its source changed
         path = out / f"{name}.ipynb"
-        if not path.exists():
-            nb = tutorials.execute(tutorials.notebook(name), fast=True, cwd=out)
-            nbformat.write(nb, path)
+        digest = hashlib.sha256(tutorials.source(name).encode()).hexdigest()
+        if path.exists() and nbformat.read(path, as_version=4).metadata.get("mlplab_source") == digest:
+            continue
+        nb = tutorials.execute(tutorials.notebook(name), fast=True, cwd=out)
+        nb.metadata["mlplab_source"] = digest
+        nbformat.write(nb, path)
     return out
 
 
