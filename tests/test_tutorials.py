@@ -92,3 +92,15 @@ def test_unknown_or_ambiguous_name_is_a_clear_error(capsys):
     assert "'lecture_9' matches none" in err and "lecture_000_backprop_keras_xor" in err
     with pytest.raises(ValueError, match="matches lecture_000"):
         tutorials.resolve("lecture_")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_fast_mode_and_this_mlplab_reach_the_kernel(fast, tmp_path, monkeypatch):
+    monkeypatch.delenv(tutorials.FAST_ENV, raising=False)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, mlplab; print(os.environ['MLPLAB_TUTORIAL_FAST'], mlplab.__file__)")])
+    out = "".join(o.get("text", "") for o in
+                  tutorials.execute(nb, timeout=60, fast=fast, cwd=tmp_path).cells[0].outputs)
+    flag, path = out.split()
+    assert flag == ("1" if fast else "0")
+    assert path == tutorials.__file__.replace("tutorials/__init__.py", "__init__.py")

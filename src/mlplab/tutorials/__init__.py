@@ -104,13 +104,7 @@ def execute(nb, timeout: int = 600, fast: bool | None = None, cwd=None):
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd or os.getcwd())}})
-    old = dict(os.environ)
-    os.environ.update(env)          # the kernel inherits the environment it is started in
-    try:
-        client.execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    client.execute(env=env)         # the kernel's environment (jupyter_client start_kernel)
     return nb
 
 
