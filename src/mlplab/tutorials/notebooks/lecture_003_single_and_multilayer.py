@@ -116,7 +116,9 @@ print("matrix backward pass by hand == mlplab's layer.delta and gradients, all t
 # ## Stopping conditions
 #
 # Maximum epochs, a time limit, $E < E_{min}$, early stopping on the validation error, and
-# $|\Delta w| < \Delta_{min}$: one callback each.
+# $|\Delta w| < \Delta_{min}$: one callback each. (On this task the weights keep growing by
+# about 0.08 per epoch long after the error has settled, so $\Delta_{min} = 0.1$; the time
+# limit's epoch count depends on the machine.)
 
 # %%
 x_c, y_c = mlplab.datasets.make_circle(400, noise=0.1, seed=0)
@@ -133,7 +135,7 @@ rules = {"max epochs (300)": [],
          "time limit (0.5 s)": [callbacks.TimeLimit(0.5)],
          "E < E_min = 0.1": [callbacks.LossThreshold(0.1)],
          "early stopping (val_loss, patience 10)": [callbacks.EarlyStopping(patience=10, restore_best_weights=True)],
-         "|delta w| < 0.05": [callbacks.MinWeightChange(0.05)]}
+         "|delta w| < 0.1": [callbacks.MinWeightChange(0.1)]}
 for name, cbs in rules.items():
     m = circle_model()
     t0 = time.perf_counter()
