@@ -193,3 +193,13 @@ def test_in_chromium_formulas_render_figures_show_and_links_resolve(site, browse
         page.locator("article img").nth(0).scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "notebook.png"))
         page.close()
+
+
+def test_api_reference_documents_sequential_with_its_inherited_training_methods(site):
+    out, _ = site
+    ids = parse(out / "api" / "index.html").ids
+    for name in ["compile", "fit", "evaluate", "predict", "train_on_batch", "compute_gradients",
+                 "add", "summary", "get_weights"]:
+        assert f"mlplab.Sequential.{name}" in ids, name
+    assert {"mlplab.layers.Dense", "mlplab.activations", "mlplab.losses",
+            "mlplab.optimizers"} <= ids
