@@ -23,3 +23,32 @@ def mnist_dir():
             not (MNIST_DIR / "train-images-idx3-ubyte").exists():
         pytest.fail(f"MNIST files not found in {MNIST_DIR}; set MLPLAB_DATA to their folder.")
     return MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(tmp_path_factory, mnist_dir):
+    """Run each lecture notebook once per session in fast mode (MNIST on the documented
+    subset): a function name -> executed notebook, written also as <dir>/<name>.ipynb for the
+    docs build (``executed_notebooks.folder``)."""
+    pytest.importorskip("nbclient")          # the dev extra installs it; CI never skips
+    import nbformat
+
+    from mlplab import tutorials
+
+    folder = tmp_path_factory.mktemp("executed_notebooks")
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            nb = tutorials.execute(tutorials.notebook(name), fast=True, cwd=folder)
+            nbformat.write(nb, folder / f"{name}.ipynb")
+            cache[name] = nb
+        return cache[name]
+
+    def all_of_them():
+        for name in tutorials.names():
+            get(name)
+        return folder
+
+    get.folder = all_of_them
+    return get

@@ -9,6 +9,7 @@
     mlplab datasets                               # the data sets mlplab can load
     mlplab playground                             # the interactive page ([playground])
     mlplab plot log.csv -o curves.png             # curves of a CSVLogger file or a model
+    mlplab tutorial [NAME]                        # the lecture notebooks; copy one as NAME.ipynb
 
 Each subcommand is one ``register(name, help, arguments, run)`` block at the end of this file.
 """
@@ -522,6 +523,22 @@ def _datasets(args) -> int:
     return 0
 
 
+def _tutorial_arguments(p) -> None:
+    p.add_argument("name", nargs="?", help="tutorial name or unique prefix (lecture_004)")
+    p.add_argument("--dest", default=".", help="folder to write NAME.ipynb into")
+    p.add_argument("--force", action="store_true", help="replace an existing copy")
+
+
+def _tutorial(args) -> int:
+    from . import tutorials
+
+    try:
+        return tutorials.main(args.name, args.dest, force=args.force)
+    except FileExistsError as exc:
+        print(f"mlplab tutorial: {exc}", file=sys.stderr)
+        return 1
+
+
 # ---------------------------------------------------------------------- the subcommands
 register("train", "train an MLP on a registered data set or a CSV and test it",
          _train_arguments, _train)
@@ -535,6 +552,8 @@ register("playground", "start the interactive playground page", _playground.add_
          _playground.main)
 register("plot", "draw training curves or a model's network to a PNG",
          _plot_command.add_arguments, _plot_command.main)
+register("tutorial", "list the lecture notebooks, or copy one here", _tutorial_arguments,
+         _tutorial)
 
 
 if __name__ == "__main__":
