@@ -8,6 +8,8 @@ from . import activations, autodiff, callbacks, config_check, constraints, datas
     preprocessing, recorder, regularizers, saving, schedules, training, utils
 from .autodiff import functional as _functional  # noqa: F401 (mlplab.autodiff.functional)
 from .config_check import ConfigWarning
+from .exceptions import (ArgumentError, ArgumentTypeError, ConcurrentUseError, DataFileError,
+                         DivergenceError, MlplabError, ModelFileError)
 from .gradcheck import gradcheck
 from .layers import Activation, CustomLayer, Dense, Dropout, Flatten, Input, InputLayer, Lambda
 from .live import LivePlot
@@ -34,6 +36,9 @@ __all__ = [
     "McCullochPitts", "McCullochPittsNetwork", "truth_table", "Perceptron", "Adaline",
     "AdalineRegressor", "Madaline", "LinearNetwork", "SingleLayerNetwork",
     "ConvergenceWarning", "NotFittedError",
+    # errors
+    "MlplabError", "ArgumentError", "ArgumentTypeError", "ModelFileError", "DataFileError",
+    "DivergenceError", "ConcurrentUseError",
     # modules
     "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
     "exceptions", "fast", "initializers", "layers", "live", "losses", "metrics", "neurons",

@@ -18,6 +18,38 @@ class NotFittedError(ValueError, AttributeError):
     """A learned attribute or ``predict`` was used before ``fit`` (as scikit-learn's)."""
 
 
+class MlplabError(Exception):
+    """Base of the errors mlplab raises itself; each also subclasses the built-in type that
+    callers already catch (ValueError, TypeError, ...)."""
+
+
+class ArgumentError(MlplabError, ValueError):
+    """An argument has a value mlplab refuses: the message names the argument, the expected
+    and the received value, and how to fix it. Nothing was changed by the refused call."""
+
+
+class ArgumentTypeError(MlplabError, TypeError):
+    """An argument has a type mlplab refuses (message as :class:`ArgumentError`)."""
+
+
+class ModelFileError(MlplabError, ValueError):
+    """A model or checkpoint file is corrupted, truncated, mismatched or from a future format
+    version. Nothing in such a file is executed or unpickled."""
+
+
+class DataFileError(MlplabError, ValueError):
+    """A data file (e.g. an MNIST gzip) is missing, corrupted or truncated."""
+
+
+class DivergenceError(MlplabError, FloatingPointError):
+    """Training produced a non-finite loss or non-finite weights."""
+
+
+class ConcurrentUseError(MlplabError, RuntimeError):
+    """A model was used from another thread in a way that cannot be made safe (e.g. ``fit``
+    while another thread trains the same model)."""
+
+
 class ConvergenceWarning(UserWarning):
     """Training stopped at its epoch limit before its stopping condition was met."""
 
