@@ -632,146 +632,176 @@ done:
     return result;
 }
 
-/* ==================================== the training step of a dense softmax classifier
- * make_step(layers, n, gemm, gemv, blas64, scale, sparse) -> plan
- * train_step(plan, X, labels, e, lr) (sparse) or train_step(plan, X, D, None, lr) (one-hot D)
+/* ==================================== the training step of a stack of dense layers
+ * make_step(layers, n, gemm, gemv, blas64, c1, c2, out) -> plan
+ * train_step(plan, X, labels, e, lr) (out OUT_SPARSE) or train_step(plan, X, D, None, lr)
  *
- * One step of backpropagation for a float32 stack of dense layers with a softmax output and
- * the (sparse) categorical cross-entropy, in one call: the same BLAS products (OpenBLAS's
- * cblas_sgemm, or cblas_sgemv for one sample as NumPy's matmul takes it; the caller found their
- * addresses) and the same elementwise loops as the Python
+ * One step of backpropagation for a float32 or float64 stack of dense layers, in one call: the
+ * same BLAS products (OpenBLAS's cblas_?gemm, or cblas_?gemv for one sample as NumPy's matmul
+ * takes it; the caller found their addresses) and the same elementwise loops as the Python
  * path (Dense.forward, backward_from_delta and the kernels above), in the same order, so the
- * weights come out bit for bit the same. What this call saves is the Python between them.
+ * weights come out bit for bit the same (float64 sigmoid and tanh: libm's exp and tanh where
+ * the Python path takes NumPy's, within a few ulp). What this call saves is the Python between.
  *   forward     Xi_l = Y_{l-1} W_l + b_l,  Y_l = f_l(Xi_l);  with labels d_p also the loss
- *               e_p = logsumexp(Xi_L,p) - Xi_L,p,d_p (with D the caller computes e from Xi_L)
- *   backward    delta_L = (Y_L - D) scale;  delta_l = f_l'(Xi_l) * dX_{l+1}
+ *               e_p = logsumexp(Xi_L,p) - Xi_L,p,d_p (else the caller computes e)
+ *   output      OUT_SPARSE    softmax + sparse cross-entropy: delta_L = (Y_L - onehot(d)) c1
+ *               OUT_FUSED     a fused pair (softmax + CE, sigmoid + BCE):
+ *                             delta_L = ((Y_L - D) c1) c2, the loss's fused_delta
+ *               OUT_GRADIENT  any other output with MSE or SSE: dE/dY_L = ((Y_L - D) c1) c2,
+ *                             the loss's gradient, then delta_L = f_L'(Xi_L) * dE/dY_L
+ *   backward    delta_l = f_l'(Xi_l) * dX_{l+1}
  *               dX_l = delta_l W_l^T (before W_l changes; none for the first layer)
  *   lr given    W_l -= lr Y_{l-1}^T delta_l (where the layer's fold flag is set: one gemm
  *               with beta 1, or the rank-1 loop for one sample; else dW_l, then W_l -= lr dW_l);
  *               b_l -= lr (column sums of delta_l)
  *   lr None     dW_l = Y_{l-1}^T delta_l and db_l only (the optimizer steps afterwards)
  * layers: tuple of (W, b or None, dW, db or None, Xi, Y, delta, dX or None, code, slope, fold) with
- * the work arrays of n rows; a linear hidden layer has Y = Xi and delta = the next layer's dX. */
-typedef void (*sgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float *,
-                           int64_t, const float *, int64_t, float, float *, int64_t);
-typedef void (*sgemm32_fn)(int, int, int, int, int, int, float, const float *, int,
-                           const float *, int, float, float *, int);
-typedef void (*sgemv64_fn)(int, int, int64_t, int64_t, float, const float *, int64_t,
-                           const float *, int64_t, float, float *, int64_t);
-typedef void (*sgemv32_fn)(int, int, int, int, float, const float *, int, const float *, int,
-                           float, float *, int);
+ * the work arrays of n rows; a linear layer has Y = Xi, a linear hidden layer delta = the next
+ * layer's dX. */
 enum { ROW_MAJOR = 101, COL_MAJOR = 102, NO_TRANS = 111, TRANS = 112, STEP_ARRAYS = 8 };
+enum { OUT_SPARSE, OUT_FUSED, OUT_GRADIENT };
 
 typedef struct {
-    float *a[STEP_ARRAYS]; /* W, b, dW, db, Xi, Y, delta, dX (NULL where None) */
+    void *a[STEP_ARRAYS]; /* W, b, dW, db, Xi, Y, delta, dX (NULL where None) */
     Py_ssize_t k, u;
     int code, fold;
-    float slope;
+    double slope;
 } step_layer_t;
 
 typedef struct {
-    int L, blas64, sparse;
+    int L, blas64, kind, out;
     Py_ssize_t n, k0;
     void *gemm, *gemv;
-    float scale;
+    double c1, c2;
     step_layer_t layer[MAX_LAYERS];
     buf_t bufs[STEP_ARRAYS * MAX_LAYERS];
 } step_t;
 
 enum { S_W, S_B, S_DW, S_DB, S_XI, S_Y, S_DELTA, S_DX };
 
-static void sgemm(const step_t *s, int ta, int tb, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
-                  float alpha, const float *A, Py_ssize_t lda, const float *B, Py_ssize_t ldb,
-                  float beta, float *C, Py_ssize_t ldc) {
-    if (s->blas64)
-        ((sgemm64_fn)s->gemm)(ROW_MAJOR, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    else
-        ((sgemm32_fn)s->gemm)(ROW_MAJOR, ta, tb, (int)M, (int)N, (int)K, alpha, A, (int)lda, B,
-                              (int)ldb, beta, C, (int)ldc);
+/* cblas_?gemm and cblas_?gemv (y = A^T x, unit strides) with 64- or 32-bit indices. */
+#define BLAS_CALLS(T, SUF)                                                                    \
+    typedef void (*gemm64_##SUF)(int, int, int, int64_t, int64_t, int64_t, T, const T *,     \
+                                 int64_t, const T *, int64_t, T, T *, int64_t);               \
+    typedef void (*gemm32_##SUF)(int, int, int, int, int, int, T, const T *, int, const T *, \
+                                 int, T, T *, int);                                           \
+    typedef void (*gemv64_##SUF)(int, int, int64_t, int64_t, T, const T *, int64_t,          \
+                                 const T *, int64_t, T, T *, int64_t);                        \
+    typedef void (*gemv32_##SUF)(int, int, int, int, T, const T *, int, const T *, int, T,   \
+                                 T *, int);                                                   \
+    static void gemm_##SUF(const step_t *s, int ta, int tb, Py_ssize_t M, Py_ssize_t N,      \
+                           Py_ssize_t K, T alpha, const T *A, Py_ssize_t lda, const T *B,    \
+                           Py_ssize_t ldb, T beta, T *C, Py_ssize_t ldc) {                    \
+        if (s->blas64)                                                                        \
+            ((gemm64_##SUF)s->gemm)(ROW_MAJOR, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, \
+                                    C, ldc);                                                  \
+        else                                                                                  \
+            ((gemm32_##SUF)s->gemm)(ROW_MAJOR, ta, tb, (int)M, (int)N, (int)K, alpha, A,     \
+                                    (int)lda, B, (int)ldb, beta, C, (int)ldc);                \
+    }                                                                                         \
+    static void gemv_t_##SUF(const step_t *s, int order, Py_ssize_t M, Py_ssize_t N,         \
+                             const T *A, Py_ssize_t lda, const T *x, T *y) {                  \
+        if (s->blas64)                                                                        \
+            ((gemv64_##SUF)s->gemv)(order, TRANS, M, N, (T)1, A, lda, x, 1, (T)0, y, 1);     \
+        else                                                                                  \
+            ((gemv32_##SUF)s->gemv)(order, TRANS, (int)M, (int)N, (T)1, A, (int)lda, x, 1,   \
+                                    (T)0, y, 1);                                              \
+    }
+BLAS_CALLS(float, f32)
+BLAS_CALLS(double, f64)
+
+/* NumPy's float64 formulas: 1 / (1 + e^(-slope xi)) and tanh(slope xi). */
+static inline void sigmoid_loop_f64(const double *x, double *y, Py_ssize_t n, double slope) {
+    for (Py_ssize_t i = 0; i < n; i++) y[i] = 1.0 / (1.0 + exp(-slope * x[i]));
 }
 
-/* y = A^T x for A (M, N) in `order` with leading dimension lda, unit strides. */
-static void sgemv_t(const step_t *s, int order, Py_ssize_t M, Py_ssize_t N, const float *A,
-                    Py_ssize_t lda, const float *x, float *y) {
-    if (s->blas64)
-        ((sgemv64_fn)s->gemv)(order, TRANS, M, N, 1.0f, A, lda, x, 1, 0.0f, y, 1);
-    else
-        ((sgemv32_fn)s->gemv)(order, TRANS, (int)M, (int)N, 1.0f, A, (int)lda, x, 1, 0.0f, y, 1);
+static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, double slope) {
+    for (Py_ssize_t i = 0; i < n; i++) y[i] = tanh(slope * x[i]);
 }
 
-MULTIVERSION static void run_step(const step_t *s, const float *X, const int64_t *d,
-                                  const float *D, float *e, int update, float lr) {
-    const Py_ssize_t n = s->n;
-    const int L = s->L;
-    const float *in = X;
-    for (int l = 0; l < L; l++) { /* forward */
-        const step_layer_t *p = &s->layer[l];
-        const Py_ssize_t k = p->k, u = p->u;
-        float *xi = p->a[S_XI], *y = p->a[S_Y];
-        const float *b = p->a[S_B];
-        if (n == 1) /* NumPy's matmul: vector @ matrix is gemv on W (k, u) row-major */
-            sgemv_t(s, ROW_MAJOR, k, u, p->a[S_W], u, in, xi);
-        else
-            sgemm(s, NO_TRANS, NO_TRANS, n, u, k, 1.0f, in, k, p->a[S_W], u, 0.0f, xi, u);
-        for (Py_ssize_t i = 0; i < n; i++) { /* bias and f, a row at a time while it is in L1 */
-            float *r = xi + i * u, *yr = y + i * u;
-            if (b)
-                for (Py_ssize_t j = 0; j < u; j++) r[j] += b[j];
-            if (p->code == ACT_SIGMOID) sigmoid_loop(r, yr, u, p->slope);
-            else if (p->code == ACT_TANH) tanh_loop(r, yr, u, p->slope);
-            else if (p->code == ACT_RELU) RELU_LOOP(float, r, yr, u)
-            else if (p->code == ACT_SOFTMAX) SOFTMAX_ROW(float, expf, r, yr, u)
-        }
-        in = y;
+#define RUN_STEP(T, SUF, EXP, LOG, SIGMOID_LOOP, TANH_LOOP)                                   \
+    MULTIVERSION static void run_step_##SUF(const step_t *s, const T *X, const int64_t *d,   \
+                                            const T *D, T *e, int update, T lr) {             \
+        const Py_ssize_t n = s->n;                                                            \
+        const int L = s->L;                                                                   \
+        const T *in = X;                                                                      \
+        for (int l = 0; l < L; l++) { /* forward */                                           \
+            const step_layer_t *p = &s->layer[l];                                             \
+            const Py_ssize_t k = p->k, u = p->u;                                              \
+            T *xi = p->a[S_XI], *y = p->a[S_Y];                                               \
+            const T *b = p->a[S_B], *W = p->a[S_W];                                           \
+            if (n == 1) /* NumPy's matmul: vector @ matrix is gemv on W (k, u) row-major */  \
+                gemv_t_##SUF(s, ROW_MAJOR, k, u, W, u, in, xi);                               \
+            else                                                                              \
+                gemm_##SUF(s, NO_TRANS, NO_TRANS, n, u, k, (T)1, in, k, W, u, (T)0, xi, u);   \
+            for (Py_ssize_t i = 0; i < n; i++) { /* bias and f, a row at a time in L1 */      \
+                T *r = xi + i * u, *yr = y + i * u;                                           \
+                if (b)                                                                        \
+                    for (Py_ssize_t j = 0; j < u; j++) r[j] += b[j];                          \
+                if (p->code == ACT_SIGMOID) SIGMOID_LOOP(r, yr, u, (T)p->slope);              \
+                else if (p->code == ACT_TANH) TANH_LOOP(r, yr, u, (T)p->slope);               \
+                else if (p->code == ACT_RELU) RELU_LOOP(T, r, yr, u)                          \
+                else if (p->code == ACT_SOFTMAX) SOFTMAX_ROW(T, EXP, r, yr, u)                \
+            }                                                                                 \
+            in = y;                                                                           \
+        }                                                                                     \
+        const step_layer_t *last = &s->layer[L - 1];                                          \
+        const Py_ssize_t K = last->u;                                                         \
+        if (s->out == OUT_SPARSE) {                                                           \
+            SPARSE_CE_LOOP(T, EXP, LOG, (const T *)last->a[S_XI], d, e, n, K)                 \
+            CE_DELTA_LOOP(T, (const T *)last->a[S_Y], d, (T *)last->a[S_DELTA], n, K, s->c1)  \
+        } else { /* ((Y - D) c1) c2, NumPy's operations one after the other */               \
+            const T *y = last->a[S_Y];                                                        \
+            T *o = last->a[S_DELTA];                                                          \
+            const T c1 = (T)s->c1, c2 = (T)s->c2;                                             \
+            for (Py_ssize_t i = 0; i < n * K; i++) o[i] = ((y[i] - D[i]) * c1) * c2;          \
+            if (s->out == OUT_GRADIENT && last->code != ACT_LINEAR) {                         \
+                const T *a = last->code == ACT_RELU ? last->a[S_XI] : last->a[S_Y];           \
+                ACT_DELTA_LOOP(T, last->code, a, o, o, n * K, last->slope)                    \
+            }                                                                                 \
+        }                                                                                     \
+        for (int l = L - 1; l >= 0; l--) { /* backward */                                     \
+            const step_layer_t *p = &s->layer[l];                                             \
+            const Py_ssize_t k = p->k, u = p->u;                                              \
+            T *W = p->a[S_W], *b = p->a[S_B], *dW = p->a[S_DW], *db = p->a[S_DB];             \
+            T *delta = p->a[S_DELTA], *dX = p->a[S_DX];                                       \
+            const T *prev = l ? (const T *)s->layer[l - 1].a[S_Y] : X;                        \
+            const int hidden = l < L - 1 && p->code != ACT_LINEAR;                            \
+            const T *dY = hidden ? (const T *)s->layer[l + 1].a[S_DX] : NULL;                 \
+            const T *a = p->code == ACT_RELU ? p->a[S_XI] : p->a[S_Y];                        \
+            if (b) /* db = column sums of delta, added row after row onto +0 as NumPy's     \
+                      add.reduce(axis=0) adds them (a column of -0 sums to +0, as there) */   \
+                for (Py_ssize_t j = 0; j < u; j++) db[j] = (T)0;                              \
+            for (Py_ssize_t i = 0; i < n; i++) { /* delta = f'(Xi) * dY and db by rows */     \
+                T *dr = delta + i * u;                                                        \
+                if (hidden) {                                                                 \
+                    const T *ar = a + i * u, *dyr = dY + i * u;                               \
+                    ACT_DELTA_LOOP(T, p->code, ar, dyr, dr, u, p->slope)                      \
+                }                                                                             \
+                if (b)                                                                        \
+                    for (Py_ssize_t j = 0; j < u; j++) db[j] += dr[j];                        \
+            }                                                                                 \
+            if (dX && n == 1) /* delta @ W^T: gemv on W^T, i.e. W read column-major */       \
+                gemv_t_##SUF(s, COL_MAJOR, u, k, W, u, delta, dX);                            \
+            else if (dX)                                                                      \
+                gemm_##SUF(s, NO_TRANS, TRANS, n, k, u, (T)1, delta, u, W, u, (T)0, dX, k);   \
+            if (update && p->fold && n == 1) OUTER_LOOP(T, W, prev, delta, k, u, lr)          \
+            else if (update && p->fold)                                                       \
+                gemm_##SUF(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, (T)1, W, u);  \
+            else { /* dW = Y_prev^T delta; plain SGD then steps W <- W - lr dW */            \
+                if (n == 1)                                                                   \
+                    for (Py_ssize_t i = 0; i < k; i++)                                        \
+                        for (Py_ssize_t j = 0; j < u; j++) dW[i * u + j] = prev[i] * delta[j];  \
+                else                                                                          \
+                    gemm_##SUF(s, TRANS, NO_TRANS, k, u, n, (T)1, prev, k, delta, u, (T)0, dW,  \
+                               u);                                                            \
+                if (update) SGD_LOOP(T, W, dW, k * u, lr)                                     \
+            }                                                                                 \
+            if (b && update) SGD_LOOP(T, b, db, u, lr)                                        \
+        }                                                                                     \
     }
-    const step_layer_t *last = &s->layer[L - 1];
-    if (d) {
-        SPARSE_CE_LOOP(float, expf, logf, last->a[S_XI], d, e, n, last->u)
-        CE_DELTA_LOOP(float, last->a[S_Y], d, last->a[S_DELTA], n, last->u, s->scale)
-    } else { /* (Y - D) * scale, NumPy's two operations */
-        const float *y = last->a[S_Y];
-        float *o = last->a[S_DELTA];
-        for (Py_ssize_t i = 0; i < n * last->u; i++) o[i] = (y[i] - D[i]) * s->scale;
-    }
-    for (int l = L - 1; l >= 0; l--) { /* backward */
-        const step_layer_t *p = &s->layer[l];
-        const Py_ssize_t k = p->k, u = p->u;
-        float *W = p->a[S_W], *b = p->a[S_B], *dW = p->a[S_DW], *db = p->a[S_DB];
-        float *delta = p->a[S_DELTA];
-        const float *prev = l ? s->layer[l - 1].a[S_Y] : X;
-        const int hidden = l < L - 1 && p->code != ACT_LINEAR;
-        const float *dY = hidden ? s->layer[l + 1].a[S_DX] : NULL;
-        const float *a = p->code == ACT_RELU ? p->a[S_XI] : p->a[S_Y];
-        if (b) /* db = column sums of delta, added row after row onto +0 as NumPy's
-                  add.reduce(axis=0) adds them (a column of -0 sums to +0, as there) */
-            for (Py_ssize_t j = 0; j < u; j++) db[j] = 0.0f;
-        for (Py_ssize_t i = 0; i < n; i++) { /* delta = f'(Xi) * dY and db, a row at a time */
-            float *dr = delta + i * u;
-            if (hidden) {
-                const float *ar = a + i * u, *dyr = dY + i * u;
-                ACT_DELTA_LOOP(float, p->code, ar, dyr, dr, u, p->slope)
-            }
-            if (b)
-                for (Py_ssize_t j = 0; j < u; j++) db[j] += dr[j];
-        }
-        if (p->a[S_DX] && n == 1) /* delta @ W^T: gemv on W^T, i.e. W read column-major */
-            sgemv_t(s, COL_MAJOR, u, k, W, u, delta, p->a[S_DX]);
-        else if (p->a[S_DX])
-            sgemm(s, NO_TRANS, TRANS, n, k, u, 1.0f, delta, u, W, u, 0.0f, p->a[S_DX], k);
-        if (update && p->fold && n == 1) OUTER_LOOP(float, W, prev, delta, k, u, lr)
-        else if (update && p->fold)
-            sgemm(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, 1.0f, W, u);
-        else { /* dW = Y_prev^T delta; plain SGD then steps W <- W - lr dW */
-            if (n == 1)
-                for (Py_ssize_t i = 0; i < k; i++)
-                    for (Py_ssize_t j = 0; j < u; j++) dW[i * u + j] = prev[i] * delta[j];
-            else
-                sgemm(s, TRANS, NO_TRANS, k, u, n, 1.0f, prev, k, delta, u, 0.0f, dW, u);
-            if (update) SGD_LOOP(float, W, dW, k * u, lr)
-        }
-        if (b && update) SGD_LOOP(float, b, db, u, lr)
-    }
-}
+RUN_STEP(float, f32, expf, logf, sigmoid_loop, tanh_loop)
+RUN_STEP(double, f64, exp, log, sigmoid_loop_f64, tanh_loop_f64)
 
 static void step_free(PyObject *capsule) {
     step_t *s = (step_t *)PyCapsule_GetPointer(capsule, "mlplab.step");
@@ -781,22 +811,26 @@ static void step_free(PyObject *capsule) {
     }
 }
 
-/* Get array i of a layer tuple as float32 with `want` entries (or None where allowed). */
+/* Get array i of a layer tuple, of the plan's float type, with `want` entries (or None where
+ * allowed). */
 static int step_array(step_t *s, PyObject *t, int l, int i, Py_ssize_t want, int optional) {
     PyObject *obj = PyTuple_GET_ITEM(t, i);
-    int kind = 1;
     if (obj == Py_None && optional) return 0;
-    if (get(obj, &s->bufs[STEP_ARRAYS * l + i], 1, &kind) < 0) return -1;
-    if (count(&s->bufs[STEP_ARRAYS * l + i], kind) != want) {
+    if (get(obj, &s->bufs[STEP_ARRAYS * l + i], 1, &s->kind) < 0) return -1;
+    if (count(&s->bufs[STEP_ARRAYS * l + i], s->kind) != want) {
         PyErr_Format(PyExc_TypeError, "layer %d: array %d must have %zd entries", l, i, want);
         return -1;
     }
-    s->layer[l].a[i] = (float *)s->bufs[STEP_ARRAYS * l + i].view.buf;
+    s->layer[l].a[i] = s->bufs[STEP_ARRAYS * l + i].view.buf;
     return 0;
 }
 
+static int hidden_code(int code) {
+    return code == ACT_LINEAR || code == ACT_SIGMOID || code == ACT_TANH || code == ACT_RELU;
+}
+
 static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args(nargs, 7, "make_step") < 0) return NULL;
+    if (check_args(nargs, 8, "make_step") < 0) return NULL;
     PyObject *layers = args[0];
     const int L = layer_count(layers);
     if (L < 0) return NULL;
@@ -812,11 +846,12 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
     s->gemm = PyLong_AsVoidPtr(args[2]);
     s->gemv = PyLong_AsVoidPtr(args[3]);
     s->blas64 = PyObject_IsTrue(args[4]);
-    s->scale = (float)PyFloat_AsDouble(args[5]);
-    s->sparse = PyObject_IsTrue(args[6]);
+    s->c1 = PyFloat_AsDouble(args[5]);
+    s->c2 = PyFloat_AsDouble(args[6]);
+    s->out = (int)PyLong_AsLong(args[7]);
     if (PyErr_Occurred()) goto fail;
-    if (s->n < 1 || !s->gemm || !s->gemv) {
-        PyErr_SetString(PyExc_ValueError, "n must be positive, gemm and gemv addresses");
+    if (s->n < 1 || !s->gemm || !s->gemv || s->out < OUT_SPARSE || s->out > OUT_GRADIENT) {
+        PyErr_SetString(PyExc_ValueError, "n must be positive, gemm and gemv addresses, out a mode");
         goto fail;
     }
     for (int l = 0; l < s->L; l++) {
@@ -826,9 +861,8 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
             PyErr_SetString(PyExc_TypeError, "each layer is a tuple of 11 items");
             goto fail;
         }
-        int kind = 1;
         buf_t *w = &s->bufs[STEP_ARRAYS * l];
-        if (get(PyTuple_GET_ITEM(t, 0), w, 1, &kind) < 0) goto fail;
+        if (get(PyTuple_GET_ITEM(t, 0), w, 1, &s->kind) < 0) goto fail;
         if (w->view.ndim != 2 || (l && w->view.shape[0] != s->layer[l - 1].u)) {
             PyErr_SetString(PyExc_TypeError, "layer shapes do not chain");
             goto fail;
@@ -839,9 +873,9 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
             PyErr_SetString(PyExc_TypeError, "layers of one input or one unit are not served");
             goto fail;
         }
-        p->a[S_W] = (float *)w->view.buf;
+        p->a[S_W] = w->view.buf;
         p->code = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 8));
-        p->slope = (float)PyFloat_AsDouble(PyTuple_GET_ITEM(t, 9));
+        p->slope = PyFloat_AsDouble(PyTuple_GET_ITEM(t, 9));
         p->fold = PyObject_IsTrue(PyTuple_GET_ITEM(t, 10));
         if (PyErr_Occurred()) goto fail;
         const Py_ssize_t ku = p->k * p->u, nu = s->n * p->u;
@@ -850,10 +884,12 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
             step_array(s, t, l, S_Y, nu, 0) < 0 || step_array(s, t, l, S_DELTA, nu, 0) < 0 ||
             step_array(s, t, l, S_DX, s->n * p->k, 1) < 0)
             goto fail;
-        const int hidden_ok = p->code == ACT_LINEAR || p->code == ACT_SIGMOID ||
-                              p->code == ACT_TANH || p->code == ACT_RELU;
-        if ((l < s->L - 1 ? !hidden_ok : p->code != ACT_SOFTMAX) ||
-            (!p->a[S_B]) != (!p->a[S_DB]) || (!p->a[S_DX]) != (l == 0) ||
+        int ok = hidden_code(p->code);
+        if (l == s->L - 1)
+            ok = s->out == OUT_SPARSE ? p->code == ACT_SOFTMAX
+                 : s->out == OUT_FUSED ? (p->code == ACT_SOFTMAX || p->code == ACT_SIGMOID)
+                                       : ok;
+        if (!ok || (!p->a[S_B]) != (!p->a[S_DB]) || (!p->a[S_DX]) != (l == 0) ||
             (p->code == ACT_LINEAR && p->a[S_Y] != p->a[S_XI])) {
             PyErr_SetString(PyExc_TypeError, "unsupported layer stack for the compiled step");
             goto fail;
@@ -879,25 +915,27 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     step_t *s = (step_t *)PyCapsule_GetPointer(args[0], "mlplab.step");
     if (!s) return NULL;
     const int update = args[4] != Py_None;
-    const float lr = update ? (float)PyFloat_AsDouble(args[4]) : 0.0f;
+    const double lr = update ? PyFloat_AsDouble(args[4]) : 0.0;
     if (PyErr_Occurred()) return NULL;
-    int kind = 1;
+    int kind = s->kind;
+    const int sparse = s->out == OUT_SPARSE;
     const Py_ssize_t n = s->n, K = s->layer[s->L - 1].u;
     if (get(args[1], &bufs[0], 0, &kind) < 0) goto done;
-    if (s->sparse ? (get(args[3], &bufs[2], 1, &kind) < 0 ||
-                     get_labels(args[2], &bufs[1], n, K) < 0)
-                  : get(args[2], &bufs[1], 0, &kind) < 0)
+    if (sparse ? (get(args[3], &bufs[2], 1, &kind) < 0 || get_labels(args[2], &bufs[1], n, K) < 0)
+               : get(args[2], &bufs[1], 0, &kind) < 0)
         goto done;
     if (count(&bufs[0], kind) != n * s->k0 ||
-        (s->sparse ? count(&bufs[2], kind) != n : count(&bufs[1], kind) != n * K)) {
+        (sparse ? count(&bufs[2], kind) != n : count(&bufs[1], kind) != n * K)) {
         PyErr_SetString(PyExc_TypeError, "X must be (n, inputs), e (n,) or D (n, outputs)");
         goto done;
     }
-    const int64_t *labels = s->sparse ? (const int64_t *)bufs[1].view.buf : NULL;
-    const float *D = s->sparse ? NULL : (const float *)bufs[1].view.buf;
-    float *e = s->sparse ? (float *)bufs[2].view.buf : NULL;
+    const int64_t *labels = sparse ? (const int64_t *)bufs[1].view.buf : NULL;
+    void *D = sparse ? NULL : bufs[1].view.buf, *e = sparse ? bufs[2].view.buf : NULL;
     Py_BEGIN_ALLOW_THREADS
-    run_step(s, (const float *)bufs[0].view.buf, labels, D, e, update, lr);
+    if (kind == 1)
+        run_step_f32(s, (const float *)bufs[0].view.buf, labels, D, e, update, (float)lr);
+    else
+        run_step_f64(s, (const double *)bufs[0].view.buf, labels, D, e, update, lr);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;
@@ -926,7 +964,7 @@ static PyMethodDef methods[] = {
     {"make_step", (PyCFunction)(void (*)(void))make_step, METH_FASTCALL,
      "the plan of a compiled training step"},
     {"train_step", (PyCFunction)(void (*)(void))train_step, METH_FASTCALL,
-     "one training step of a dense softmax classifier"},
+     "one training step of a stack of dense layers"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -941,6 +979,9 @@ PyMODINIT_FUNC PyInit__ckernels(void) {
         PyModule_AddIntConstant(m, "ACT_TANH", ACT_TANH) < 0 ||
         PyModule_AddIntConstant(m, "ACT_RELU", ACT_RELU) < 0 ||
         PyModule_AddIntConstant(m, "ACT_SOFTMAX", ACT_SOFTMAX) < 0 ||
+        PyModule_AddIntConstant(m, "OUT_SPARSE", OUT_SPARSE) < 0 ||
+        PyModule_AddIntConstant(m, "OUT_FUSED", OUT_FUSED) < 0 ||
+        PyModule_AddIntConstant(m, "OUT_GRADIENT", OUT_GRADIENT) < 0 ||
         PyModule_AddIntConstant(m, "MAX_LAYERS", MAX_LAYERS) < 0) {
         Py_DECREF(m);
         return NULL;

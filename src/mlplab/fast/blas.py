@@ -106,17 +106,19 @@ def gemm_update(C, A, B, alpha) -> bool:
     return True
 
 
-def blas_addresses():
-    """(sgemm, sgemv, 64-bit indices) of NumPy's OpenBLAS as addresses, for the compiled
-    training step, which calls them directly; or None."""
+def blas_addresses(dtype=np.float32):
+    """(?gemm, ?gemv, 64-bit indices) of NumPy's OpenBLAS for ``dtype`` (float32 or float64)
+    as addresses, for the compiled training step, which calls them directly; or None."""
     fns = gemm()
-    if fns is None:
+    dtype = np.dtype(dtype)
+    if fns is None or dtype not in fns:
         return None
-    if "addresses" not in _found:  # the sgemm _find_gemm checked, and its sgemv
-        sgemm = fns[np.dtype(np.float32)]
-        index = sgemm.argtypes[3]
-        gemv = _cblas(_openblas(), "sgemv")
-        _found["addresses"] = None if gemv is None or gemv[1] is not index else (
-            ctypes.cast(sgemm, ctypes.c_void_p).value,
+    key = ("addresses", dtype.char)
+    if key not in _found:  # the ?gemm _find_gemm checked, and its ?gemv
+        fn = fns[dtype]
+        index = fn.argtypes[3]
+        gemv = _cblas(_openblas(), ("s" if dtype.char == "f" else "d") + "gemv")
+        _found[key] = None if gemv is None or gemv[1] is not index else (
+            ctypes.cast(fn, ctypes.c_void_p).value,
             ctypes.cast(gemv[0], ctypes.c_void_p).value, index is ctypes.c_int64)
-    return _found["addresses"]
+    return _found[key]

@@ -4,8 +4,10 @@ A step object is called as ``step(X, D) -> (per-sample losses, Y_L)``; it leaves
 holding what the reference step leaves (Y_prev, Xi, Y, delta, and dE/dW, dE/db where the update
 needs them), and its ``update_step`` (or None) is handed to ``optimizer.apply``. Two kinds:
 
-- ``CompiledStep``: the whole forward and backward pass of a float32 Dense softmax classifier
-  in one C call (``_ckernels.train_step``), plain SGD's update included;
+- ``CompiledStep``: the whole forward and backward pass of a float32 or float64 Dense stack
+  (softmax + cross-entropy, sigmoid + binary cross-entropy, or MSE/SSE after a linear,
+  sigmoid, tanh or ReLU output) in one C call (``_ckernels.train_step``), plain SGD's update
+  included;
 - ``LayerStep``: the reference step's formulas for any stack, with Dense layers (exact class,
   no penalty) computing in work arrays kept from step to step, with the table's kernels.
 
@@ -18,9 +20,10 @@ import weakref
 
 import numpy as np
 
-from ..activations import Linear, Softmax
+from ..activations import Linear, ReLU, Sigmoid, Softmax, Tanh
 from ..layers import Dense, Flatten
-from ..losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
+from ..losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError, \
+    SparseCategoricalCrossentropy, SumSquaredError
 from . import blas, elementwise, kernels, table
 from .optimizers import plain_sgd, update_step_for
 
@@ -155,12 +158,32 @@ class LayerStep(_Plan):
                          out=work_array(layer, "dX", len(delta), layer.W.shape[0]))
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_SQUARED = (MeanSquaredError, SumSquaredError)
+
+
+def _output_mode(model, last):
+    """The compiled step's output mode for the model's loss and output activation, or None:
+    OUT_SPARSE (softmax + integer labels), OUT_FUSED (softmax + categorical cross-entropy,
+    sigmoid + binary cross-entropy), OUT_GRADIENT (MSE or SSE after any hidden kernel's
+    activation)."""
+    c, act, loss = kernels.load(), type(last.activation), type(model.loss)
+    if loss is SparseCategoricalCrossentropy and act is Softmax:
+        return c.OUT_SPARSE
+    if (loss is CategoricalCrossentropy and act is Softmax) or \
+            (loss is BinaryCrossentropy and act is Sigmoid):
+        return c.OUT_FUSED
+    if loss in _SQUARED and act in (Linear, Sigmoid, Tanh, ReLU):
+        return c.OUT_GRADIENT
+    return None
+
+
 def _compiled_dense(model):
-    """The model's Dense layers if the compiled step serves the model, else None: float32,
-    Dense layers (after any Flatten layers) with the table's activations, softmax output with
-    the (sparse) categorical cross-entropy, no penalties or constraints."""
-    if model.dtype != np.float32 or \
-            type(model.loss) not in (SparseCategoricalCrossentropy, CategoricalCrossentropy):
+    """(the model's Dense layers, output mode) if the compiled step serves the model, else
+    None: float32 or float64, Dense layers (after any Flatten layers) with the table's
+    activations (softmax only at the output), an output and loss ``_output_mode`` knows, no
+    penalties or constraints."""
+    if np.dtype(model.dtype) not in _FLOATS:
         return None
     lead = 0
     while lead < len(model.layers) and type(model.layers[lead]) is Flatten:
@@ -174,23 +197,38 @@ def _compiled_dense(model):
                 min(layer.W.shape) < 2:  # NumPy's matmul takes other BLAS paths there
             return None
         if table.code(layer.activation) is None or \
-                (type(layer.activation) is Softmax) != (i == len(layers) - 1):
+                (type(layer.activation) is Softmax and i < len(layers) - 1):
             return None
-    return layers
+    mode = _output_mode(model, layers[-1])
+    return None if mode is None else (layers, mode)
 
 
 def _applied(index, param, grad, lr):
     """The compiled step took plain SGD's step itself: ``apply`` only counts it."""
 
 
+def _coefficients(model, last, n, mode):
+    """(c1, c2) of the output delta ((Y - D) c1) c2, rounded to the model's dtype as the
+    loss's own formulas round them."""
+    t, loss, k = last.W.dtype.type, model.loss, last.units
+    if mode == kernels.load().OUT_GRADIENT:      # the loss's gradient: per sample, then 1/N
+        return float(t(2.0 / k)) if type(loss) is MeanSquaredError else 1.0, \
+            float(t(loss.scale(n)))
+    c1 = float(t(getattr(last.activation, "slope", 1.0) * loss.scale(n)))
+    return c1, float(t(1.0 / k)) if type(loss) is BinaryCrossentropy else 1.0
+
+
 class CompiledStep(_Plan):
     """The compiled step of ``model`` for batches of ``n`` samples (see the module's doc)."""
 
-    def __init__(self, model, dense, n: int):
+    def __init__(self, model, dense, mode, n: int):
         super().__init__(model, n)
-        self.sparse = type(model.loss) is SparseCategoricalCrossentropy
+        c = kernels.load()
+        self.mode, self.sparse = mode, mode == c.OUT_SPARSE
+        self.gradient = mode == c.OUT_GRADIENT
         self.flatten = dense[0] is not model.layers[0]
-        self.e = np.empty(n, dtype=np.float32)
+        self.dtype = dense[0].W.dtype
+        self.e = np.empty(n, dtype=self.dtype)
         self.sgd = plain_sgd(model.optimizer)
         self.update_step = _applied if self.sgd else update_step_for(model.optimizer)
         dX = [work_array(layer, "dX", n, layer.W.shape[0]) if i else None  # none for the first
@@ -200,41 +238,54 @@ class CompiledStep(_Plan):
             u = layer.units
             code, slope = table.code(layer.activation)
             xi = work_array(layer, "xi", n, u)
-            plain = type(layer.activation) is Linear and i < len(dense) - 1
-            Y = xi if plain else work_array(layer, "Y", n, u)          # linear: Y is Xi,
-            delta = dX[i + 1] if plain else work_array(layer, "delta", n, u)  # delta the next dX
+            linear = type(layer.activation) is Linear
+            hidden = linear and i < len(dense) - 1
+            Y = xi if linear else work_array(layer, "Y", n, u)          # linear: Y is Xi,
+            delta = dX[i + 1] if hidden else work_array(layer, "delta", n, u)  # delta next dX
             entries.append((layer.W, layer.b, layer.dW, layer.db, xi, Y, delta, dX[i], code,
                             slope, table.folds_update(n, layer.W)))
             self.work.append((layer, xi, Y, delta))
-        self.plan = kernels.load().make_step(tuple(entries), n, *blas.blas_addresses(),
-                                             float(np.float32(model.loss.scale(n))),
-                                             self.sparse)
+        self.last = dense[-1]
+        self.plan = c.make_step(tuple(entries), n, *blas.blas_addresses(self.dtype),
+                                *_coefficients(model, dense[-1], n, mode), mode)
+        self.train_step = c.train_step
 
     @classmethod
     def for_model(cls, model, n: int):
         """The step for batches of n samples, or None where another step must run."""
         k = kernels.load()
-        dense = None if k is None or blas.blas_addresses() is None else _compiled_dense(model)
-        if dense is None or n * dense[-1].units > kernels.MAX_ROWS_SIZE:
+        found = None if k is None or blas.blas_addresses(model.dtype) is None else \
+            _compiled_dense(model)
+        if found is None:
+            return None
+        dense, mode = found
+        if type(dense[-1].activation) is Softmax and n * dense[-1].units > kernels.MAX_ROWS_SIZE:
             return None  # above it the layer step takes NumPy's softmax, which rounds otherwise
         try:
-            return cls(model, dense, n)
+            return cls(model, dense, mode, n)
         except TypeError:  # a weight array of another dtype or layout (set by hand)
             return None
 
     def __call__(self, X, D):
         """Run the step on (X, D), plain SGD's update included; returns (e, Y_L)."""
-        X = np.ascontiguousarray(X)
-        D = np.ascontiguousarray(D, dtype=np.int64 if self.sparse else np.float32)
+        if not X.flags.c_contiguous:
+            X = np.ascontiguousarray(X)
+        if self.sparse:
+            if D.dtype != np.int64 or not D.flags.c_contiguous:
+                D = np.ascontiguousarray(D, dtype=np.int64)
+        elif D.dtype != self.dtype or not D.flags.c_contiguous:
+            D = np.ascontiguousarray(D, dtype=self.dtype)
         rate = self.optimizer.current_learning_rate if self.sgd else None
-        kernels.load().train_step(self.plan, X, D, self.e if self.sparse else None, rate)
+        self.train_step(self.plan, X, D, self.e if self.sparse else None, rate)
         prev = X.reshape(len(X), -1) if self.flatten else X   # what Flatten gives Dense
         for layer, xi, Y, delta in self.work:
             layer.Y_prev, layer.xi, layer.Y, layer.delta = prev, xi, Y, delta
             prev = Y
-        last = self.work[-1][0]
+        last = self.last
         if self.sparse:
             return self.e, last.Y
+        if self.gradient:
+            return self.loss.per_sample(last.Y, D), last.Y
         return self.loss.per_sample_from_logits(last.xi, D, last.activation), last.Y
 
 

@@ -1,0 +1,139 @@
+"""The compiled step beyond the softmax classifier: sigmoid + binary cross-entropy, MSE and SSE
+after any output the kernels know, float64 as well as float32.
+
+Each test trains the same model through ``_ckernels.train_step`` and through the layer step
+(``fast.step.LayerStep``, the compiled step switched off), and compares the weights and losses:
+bit for bit wherever both paths run the same float operations (every float32 model, float64
+without sigmoid or tanh); float64 sigmoid and tanh take libm's exp and tanh in C where the
+layer step takes NumPy's, so there the weights agree to a few ulp, not bit for bit. The layer
+step against the reference step: tests/fast/test_performance_paths.py; one check against the
+reference step (fast path off) closes the loop here.
+"""
+import os
+
+import numpy as np
+import pytest
+
+import mlplab
+from mlplab import fast, optimizers
+from mlplab.fast.step import CompiledStep
+from mlplab.layers import Dense, Input
+
+pytestmark = pytest.mark.skipif(
+    fast.kernels.load() is None and not os.environ.get("CI"),
+    reason="the compiled kernels are off or not built (no C compiler)")
+
+OUTPUTS = {"sigmoid+bce": ("sigmoid", "binary_crossentropy"),
+           "linear+mse": ("linear", "mse"), "sigmoid+mse": ("sigmoid", "mse"),
+           "tanh+sse": ("tanh", "sse"), "relu+mse": ("relu", "mse"),
+           "softmax+cce": ("softmax", "categorical_crossentropy")}
+OPTIMIZERS = {"sgd": lambda: mlplab.SGD(0.1), "momentum": lambda: mlplab.SGD(0.05, momentum=0.9),
+              "nesterov": lambda: mlplab.SGD(0.05, momentum=0.9, nesterov=True),
+              "adam": lambda: optimizers.Adam(1e-2), "rmsprop": lambda: optimizers.RMSprop(1e-3)}
+
+
+@pytest.fixture
+def layer_step(monkeypatch):
+    def off():
+        monkeypatch.setattr(CompiledStep, "for_model", classmethod(lambda cls, model, n: None))
+    return off
+
+
+def _model(hidden, output, dtype, opt, n_in=12, width=9, n_out=3):
+    act, loss = OUTPUTS[output]
+    layers = [Input((n_in,))] + [Dense(width, activation=a) for a in hidden]
+    model = mlplab.Sequential(layers + [Dense(n_out, activation=act)], seed=3, dtype=dtype)
+    model.compile(OPTIMIZERS[opt](), loss)
+    return model
+
+
+def _data(dtype, n=150, n_in=12, n_out=3):
+    rng = np.random.default_rng(5)
+    x = rng.random((n, n_in)).astype(dtype)
+    y = (rng.random((n, n_out)) < 0.4).astype(dtype)  # 0/1 targets: every loss takes them
+    return x, y
+
+
+def _train(model, x, y, batch_size, epochs=2):
+    if type(model.layers[-1].activation).__name__ == "Tanh":
+        y = 2 * y - 1                                     # tanh's targets: -1/+1
+    hist = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+    return model.get_weights(), hist.history["loss"]
+
+
+def _exact(dtype, hidden, output):
+    libm = {"sigmoid", "tanh"} & (set(hidden) | {OUTPUTS[output][0]})
+    return dtype == "float32" or not libm
+
+
+CASES = [  # (hidden, output, dtype, batch, optimizer): every value of each axis appears
+    (("sigmoid",), "sigmoid+bce", "float32", 32, "momentum"),
+    (("tanh",), "sigmoid+bce", "float32", 7, "sgd"),
+    (("relu",), "linear+mse", "float32", 1, "adam"),
+    (("relu",), "linear+mse", "float64", 32, "sgd"),
+    (("sigmoid",), "sigmoid+mse", "float64", 7, "nesterov"),
+    (("tanh", "relu"), "tanh+sse", "float32", 7, "momentum"),
+    (("relu",), "relu+mse", "float64", 1, "momentum"),
+    (("linear",), "sigmoid+bce", "float64", 32, "adam"),
+    ((), "linear+mse", "float32", 7, "sgd"),
+    (("relu",), "softmax+cce", "float64", 32, "sgd"),
+    (("tanh",), "softmax+cce", "float64", 1, "adam"),
+    (("sigmoid", "tanh"), "linear+mse", "float64", 32, "rmsprop"),
+    (("relu",), "sigmoid+bce", "float32", 32, "rmsprop"),
+]
+
+
+@pytest.mark.parametrize("hidden, output, dtype, batch_size, opt", CASES)
+def test_wide_compiled_step_equals_the_layer_step(hidden, output, dtype, batch_size, opt,
+                                                  layer_step):
+    x, y = _data(dtype)
+    model = _model(hidden, output, dtype, opt)
+    compiled = _train(model, x, y, batch_size)
+    assert isinstance(model._steps[batch_size], CompiledStep)
+    layer_step()
+    plain = _train(_model(hidden, output, dtype, opt), x, y, batch_size)
+    for a, b in zip(compiled[0], plain[0]):
+        assert a.dtype == b.dtype == np.dtype(dtype)
+        if _exact(dtype, hidden, output):
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    if _exact(dtype, hidden, output):
+        assert compiled[1] == plain[1]
+    else:
+        np.testing.assert_allclose(compiled[1], plain[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("output", ["sigmoid+bce", "linear+mse", "tanh+sse"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_wide_compiled_step_follows_the_reference_step(output, dtype):
+    """Against the teaching layers' own formulas (the fast path off): the same training."""
+    x, y = _data(dtype)
+    model = _model(("relu",), output, dtype, "momentum")
+    fast_run = _train(model, x, y, 16)
+    assert isinstance(model._steps[16], CompiledStep)
+    old = fast.use(False)
+    try:
+        ref = _train(_model(("relu",), output, dtype, "momentum"), x, y, 16)
+    finally:
+        fast.use(old)
+    tol = 2e-4 if dtype == "float32" else 1e-11
+    for a, b in zip(fast_run[0], ref[0]):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(fast_run[1], ref[1], rtol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_layers_hold_the_reference_arrays_after_a_wide_step(dtype, layer_step):
+    """Y_prev, Xi, Y, delta, dW, db after one step: what a lecture reads off the layers."""
+    x, y = _data(dtype, n=10)
+    fast_model = _model(("relu", "linear"), "sigmoid+mse", dtype, "adam")
+    fast_model.train_on_batch(x, y)
+    assert isinstance(fast_model._steps[10], CompiledStep)
+    layer_step()
+    slow = _model(("relu", "linear"), "sigmoid+mse", dtype, "adam")
+    slow.train_on_batch(x, y)
+    for a, b in zip(fast_model.layers, slow.layers):
+        for name in ("Y_prev", "xi", "Y", "delta", "dW", "db", "W", "b"):
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-6,
+                                       atol=1e-7)
