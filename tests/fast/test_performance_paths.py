@@ -228,9 +228,14 @@ def test_compiled_row_kernels_are_stable_and_equal_numpy(dtype):
 # -- optimizers: the compiled kernels are the NumPy code, bit for bit ------------------------------
 @needs_compiled
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("make", [lambda: optimizers.SGD(0.1), lambda: optimizers.Adam(1e-2),
-                                  lambda: optimizers.AdamW(1e-2)], ids=["sgd", "adam", "adamw"])
+@pytest.mark.parametrize("make", [
+    lambda: optimizers.SGD(0.1), lambda: optimizers.SGD(0.1, momentum=0.9),
+    lambda: optimizers.SGD(0.1, momentum=0.8, nesterov=True), lambda: optimizers.Adam(1e-2),
+    lambda: optimizers.AdamW(1e-2), lambda: optimizers.RMSprop(1e-2),
+    lambda: optimizers.RMSprop(1e-2, momentum=0.5, rho=0.8)],
+    ids=["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "rmsprop-momentum"])
 def test_compiled_optimizer_steps_equal_numpy_bit_for_bit(make, dtype):
+    assert mlplab.fast.optimizers.update_step_for(make()) is not None  # a kernel takes it
     rng = np.random.default_rng(3)
     shapes = [(100, 70), (70,), (3,)]
     params = [rng.normal(size=s).astype(dtype) for s in shapes]

@@ -194,6 +194,87 @@ MULTIVERSION static PyObject *adam(PyObject *self, PyObject *const *args, Py_ssi
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------- sgd_momentum(param, grad, v, lr, mu, nesterov)
+ * Keras's SGD with momentum, NumPy's operations in order: s = lr g; v = mu v - s;
+ * w += v, or (Nesterov) w = (w - s) + mu v. */
+#define MOMENTUM_LOOP(T)                                                   \
+    {                                                                      \
+        T *w = (T *)bufs[0].view.buf, *v = (T *)bufs[2].view.buf;          \
+        const T *g = (const T *)bufs[1].view.buf;                          \
+        const T a = (T)lr, m = (T)mu;                                      \
+        if (nesterov)                                                      \
+            for (Py_ssize_t i_ = 0; i_ < n; i_++) {                        \
+                const T s_ = g[i_] * a, vi = v[i_] * m - s_;               \
+                v[i_] = vi;                                                \
+                w[i_] = (w[i_] - s_) + vi * m;                             \
+            }                                                              \
+        else                                                               \
+            for (Py_ssize_t i_ = 0; i_ < n; i_++) {                        \
+                const T vi = v[i_] * m - g[i_] * a;                        \
+                v[i_] = vi;                                                \
+                w[i_] += vi;                                               \
+            }                                                              \
+    }
+
+MULTIVERSION static PyObject *sgd_momentum(PyObject *self, PyObject *const *args,
+                                           Py_ssize_t nargs) {
+    buf_t bufs[3];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    if (check_args(nargs, 6, "sgd_momentum") < 0) return NULL;
+    const double lr = PyFloat_AsDouble(args[3]), mu = PyFloat_AsDouble(args[4]);
+    const int nesterov = PyObject_IsTrue(args[5]);
+    if (PyErr_Occurred()) return NULL;
+    if (get_same(args, bufs, 3, "101", &kind) < 0) return NULL;
+    const Py_ssize_t n = count(&bufs[0], kind);
+    if (kind == 1) MOMENTUM_LOOP(float)
+    else MOMENTUM_LOOP(double)
+    release(bufs, 3);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------- rmsprop(param, grad, v, b or None, 1 - rho, rho, eps, lr, mu)
+ * Keras's RMSprop (not centered), NumPy's operations in order: v = rho v + (1 - rho) g^2;
+ * s = lr (g / sqrt(v + eps)); with momentum b = mu b + s, w -= b; else w -= s. */
+#define RMSPROP_LOOP(T, SQRT)                                              \
+    {                                                                      \
+        T *w = (T *)bufs[0].view.buf, *v = (T *)bufs[2].view.buf;          \
+        T *b = has_b ? (T *)bufs[3].view.buf : NULL;                       \
+        const T *g = (const T *)bufs[1].view.buf;                          \
+        const T c = (T)one_minus_rho, r = (T)rho, e = (T)eps, a = (T)lr, m = (T)mu; \
+        for (Py_ssize_t i_ = 0; i_ < n; i_++) {                            \
+            const T gi = g[i_];                                            \
+            const T vi = v[i_] * r + (gi * gi) * c;                        \
+            v[i_] = vi;                                                    \
+            const T s_ = (gi / SQRT(vi + e)) * a;                          \
+            if (b) {                                                       \
+                const T bi = b[i_] * m + s_;                               \
+                b[i_] = bi;                                                \
+                w[i_] -= bi;                                               \
+            } else                                                         \
+                w[i_] -= s_;                                               \
+        }                                                                  \
+    }
+
+MULTIVERSION static PyObject *rmsprop(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[4];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    if (check_args(nargs, 9, "rmsprop") < 0) return NULL;
+    const double one_minus_rho = PyFloat_AsDouble(args[4]), rho = PyFloat_AsDouble(args[5]);
+    const double eps = PyFloat_AsDouble(args[6]), lr = PyFloat_AsDouble(args[7]);
+    const double mu = PyFloat_AsDouble(args[8]);
+    if (PyErr_Occurred()) return NULL;
+    const int has_b = args[3] != Py_None;
+    PyObject *arrays[4] = {args[0], args[1], args[2], has_b ? args[3] : args[2]};
+    if (get_same(arrays, bufs, has_b ? 4 : 3, "1011", &kind) < 0) return NULL;
+    const Py_ssize_t n = count(&bufs[0], kind);
+    if (kind == 1) RMSPROP_LOOP(float, sqrtf)
+    else RMSPROP_LOOP(double, sqrt)
+    release(bufs, 4);
+    Py_RETURN_NONE;
+}
+
 /* y = softmax(x) of one row of k entries, the row maximum subtracted first (y may be x). */
 #define SOFTMAX_ROW(T, EXP, x, y, k)                                       \
     {                                                                      \
@@ -949,6 +1030,9 @@ static PyMethodDef methods[] = {
     {"sgd_outer", (PyCFunction)(void (*)(void))sgd_outer, METH_FASTCALL,
      "W -= lr * outer(a, b)"},
     {"adam", (PyCFunction)(void (*)(void))adam, METH_FASTCALL, "Adam's fused step"},
+    {"sgd_momentum", (PyCFunction)(void (*)(void))sgd_momentum, METH_FASTCALL,
+     "SGD's momentum or Nesterov step"},
+    {"rmsprop", (PyCFunction)(void (*)(void))rmsprop, METH_FASTCALL, "RMSprop's fused step"},
     {"forward", (PyCFunction)(void (*)(void))forward, METH_FASTCALL,
      "forward pass of dense layers for a few samples"},
     {"activation_f32", (PyCFunction)(void (*)(void))activation_f32, METH_FASTCALL,

@@ -90,6 +90,28 @@ def adam_step(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, al
     return True
 
 
+def sgd_momentum_step(param, grad, v, lr, momentum, nesterov) -> bool:
+    """SGD's momentum step in one pass: v <- mu v - alpha g; w <- w + v, or with Nesterov
+    w <- w + mu v - alpha g. Reference: ``optimizers.SGD.update_step`` with momentum."""
+    k = load()
+    if k is None or not _flat((param, grad, v), param.dtype) or \
+            not param.size == grad.size == v.size:
+        return False
+    k.sgd_momentum(param, grad, v, lr, momentum, nesterov)
+    return True
+
+
+def rmsprop_step(param, grad, v, b, one_minus_rho, rho, epsilon, lr, momentum) -> bool:
+    """RMSprop's v and w updates (not centered; b: the momentum buffer or None) in one pass.
+    Reference: ``optimizers.RMSprop.update_step``."""
+    k = load()
+    arrays = (param, grad, v) if b is None else (param, grad, v, b)
+    if k is None or not _flat(arrays, param.dtype) or len({a.size for a in arrays}) != 1:
+        return False
+    k.rmsprop(param, grad, v, b, one_minus_rho, rho, epsilon, lr, momentum)
+    return True
+
+
 def activation_f32(code, xi, out, slope) -> bool:
     """out = sigmoid or tanh of slope * xi (``code``: ``table.CODES``) for float32 arrays, in one
     vectorized pass (NumPy makes four). Sigmoid: within 1.2 ulp of the exact value, and 0 where

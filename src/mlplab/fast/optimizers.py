@@ -8,7 +8,7 @@ here, and a subclass (which may change the formula) keeps its own step.
 """
 from __future__ import annotations
 
-from ..optimizers import SGD, Adam, AdamW
+from ..optimizers import SGD, Adam, AdamW, RMSprop
 from . import kernels
 
 
@@ -25,6 +25,22 @@ def update_step_for(opt):
             if not kernels.sgd_step(param, grad, param.dtype.type(lr)):
                 opt.update_step(index, param, grad, lr)
         return sgd_step
+    if type(opt) is SGD:
+        def momentum_step(index, param, grad, lr):
+            t = param.dtype.type
+            if not kernels.sgd_momentum_step(param, grad, opt.velocities[index], t(lr),
+                                             t(opt.momentum), opt.nesterov):
+                opt.update_step(index, param, grad, lr)
+        return momentum_step
+    if type(opt) is RMSprop and not opt.centered:
+        def rmsprop_step(index, param, grad, lr):
+            t = param.dtype.type
+            b = opt.momentums[index] if opt.momentum else None
+            if not kernels.rmsprop_step(param, grad, opt.velocities[index], b,
+                                        t(1.0 - opt.rho), t(opt.rho), t(opt.epsilon), t(lr),
+                                        t(opt.momentum)):
+                opt.update_step(index, param, grad, lr)
+        return rmsprop_step
     if type(opt) in (Adam, AdamW) and not opt.amsgrad:
         def adam_step(index, param, grad, lr):
             t = param.dtype.type
