@@ -17,7 +17,7 @@ import pytest
 import mlplab
 from mlplab import fast, optimizers
 from mlplab.fast.step import CompiledStep
-from mlplab.layers import Dense, Input
+from mlplab.layers import Dense, Dropout, Input
 
 pytestmark = pytest.mark.skipif(
     fast.kernels.load() is None and not os.environ.get("CI"),
@@ -137,3 +137,50 @@ def test_layers_hold_the_reference_arrays_after_a_wide_step(dtype, layer_step):
         for name in ("Y_prev", "xi", "Y", "delta", "dW", "db", "W", "b"):
             np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-6,
                                        atol=1e-7)
+
+
+def _dropout_model(dtype, opt="rmsprop", rate=0.2):
+    layers = [Input((12,)), Dense(10, activation="relu"), Dropout(rate),
+              Dense(8, activation="sigmoid"), Dropout(0.5), Dense(3, activation="softmax")]
+    model = mlplab.Sequential(layers, seed=4, dtype=dtype)
+    model.compile(OPTIMIZERS[opt](), "categorical_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch_size", [1, 16])
+def test_dropout_takes_the_compiled_step_with_the_same_masks(dtype, batch_size, layer_step):
+    """Keras's MNIST MLP shape: Dense, Dropout, Dense, Dropout, softmax. The masks come from
+    each Dropout layer's own generator, drawn as Dropout.forward draws them."""
+    x, y = _data(dtype, n=64)
+    fast_model = _dropout_model(dtype)
+    compiled = _train(fast_model, x, y, batch_size)
+    assert isinstance(fast_model._steps[batch_size], CompiledStep)
+    layer_step()
+    slow = _dropout_model(dtype)
+    plain = _train(slow, x, y, batch_size)
+    exact = dtype == "float32"
+    for a, b in zip(compiled[0], plain[0]):
+        if exact:
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    for a, b in zip(fast_model.layers, slow.layers):
+        if type(a).__name__ == "Dropout":
+            np.testing.assert_array_equal(a.mask, b.mask)  # the last step's masks
+            assert set(np.unique(a.mask)) <= {0, a.mask.dtype.type(1 / (1 - a.rate))}
+        else:
+            np.testing.assert_allclose(a.Y_prev, b.Y_prev, rtol=1e-6)
+
+
+def test_dropout_where_the_compiled_step_cannot_take_it(layer_step):
+    """Dropout first, last, twice in a row or after a linear layer: the layer step runs."""
+    x, y = _data("float32", n=32)
+    for layers in ([Dropout(0.2), Dense(5, activation="relu"), Dense(3, activation="softmax")],
+                   [Dense(5, activation="linear"), Dropout(0.2), Dense(3, activation="softmax")],
+                   [Dense(5, activation="relu"), Dropout(0.2), Dropout(0.1),
+                    Dense(3, activation="softmax")]):
+        model = mlplab.Sequential([Input((12,))] + layers, seed=0)
+        model.compile("sgd", "categorical_crossentropy")
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+        assert not isinstance(model._steps[16], CompiledStep)

@@ -736,14 +736,16 @@ done:
  *               with beta 1, or the rank-1 loop for one sample; else dW_l, then W_l -= lr dW_l);
  *               b_l -= lr (column sums of delta_l)
  *   lr None     dW_l = Y_{l-1}^T delta_l and db_l only (the optimizer steps afterwards)
- * layers: tuple of (W, b or None, dW, db or None, Xi, Y, delta, dX or None, code, slope, fold) with
- * the work arrays of n rows; a linear layer has Y = Xi, a linear hidden layer delta = the next
- * layer's dX. */
-enum { ROW_MAJOR = 101, COL_MAJOR = 102, NO_TRANS = 111, TRANS = 112, STEP_ARRAYS = 8 };
+ * layers: tuple of (W, b or None, dW, db or None, Xi, Y, delta, dX or None, code, slope, fold,
+ * mask or None, Yd or None) with the work arrays of n rows; a linear layer has Y = Xi, a linear
+ * hidden layer delta = the next layer's dX. A mask is a Dropout layer after a hidden nonlinear
+ * layer: the caller draws it (0 or 1 / (1 - rate)) before the call; forward Yd = Y m feeds the
+ * next layer, backward dE/dY = dX_{l+1} m (written over dX_{l+1}) before f'. */
+enum { ROW_MAJOR = 101, COL_MAJOR = 102, NO_TRANS = 111, TRANS = 112, STEP_ARRAYS = 10 };
 enum { OUT_SPARSE, OUT_FUSED, OUT_GRADIENT };
 
 typedef struct {
-    void *a[STEP_ARRAYS]; /* W, b, dW, db, Xi, Y, delta, dX (NULL where None) */
+    void *a[STEP_ARRAYS]; /* W, b, dW, db, Xi, Y, delta, dX, mask, Yd (NULL where None) */
     Py_ssize_t k, u;
     int code, fold;
     double slope;
@@ -758,7 +760,7 @@ typedef struct {
     buf_t bufs[STEP_ARRAYS * MAX_LAYERS];
 } step_t;
 
-enum { S_W, S_B, S_DW, S_DB, S_XI, S_Y, S_DELTA, S_DX };
+enum { S_W, S_B, S_DW, S_DB, S_XI, S_Y, S_DELTA, S_DX, S_MASK, S_YD };
 
 /* cblas_?gemm and cblas_?gemv (y = A^T x, unit strides) with 64- or 32-bit indices. */
 #define BLAS_CALLS(T, SUF)                                                                    \
@@ -823,8 +825,13 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
                 else if (p->code == ACT_TANH) TANH_LOOP(r, yr, u, (T)p->slope);               \
                 else if (p->code == ACT_RELU) RELU_LOOP(T, r, yr, u)                          \
                 else if (p->code == ACT_SOFTMAX) SOFTMAX_ROW(T, EXP, r, yr, u)                \
+                if (p->a[S_MASK]) { /* the Dropout layer after it: Y m */                     \
+                    const T *mr = (const T *)p->a[S_MASK] + i * u;                            \
+                    T *dr = (T *)p->a[S_YD] + i * u;                                          \
+                    for (Py_ssize_t j = 0; j < u; j++) dr[j] = yr[j] * mr[j];                 \
+                }                                                                             \
             }                                                                                 \
-            in = y;                                                                           \
+            in = p->a[S_MASK] ? (const T *)p->a[S_YD] : y;                                    \
         }                                                                                     \
         const step_layer_t *last = &s->layer[L - 1];                                          \
         const Py_ssize_t K = last->u;                                                         \
@@ -846,9 +853,11 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
             const Py_ssize_t k = p->k, u = p->u;                                              \
             T *W = p->a[S_W], *b = p->a[S_B], *dW = p->a[S_DW], *db = p->a[S_DB];             \
             T *delta = p->a[S_DELTA], *dX = p->a[S_DX];                                       \
-            const T *prev = l ? (const T *)s->layer[l - 1].a[S_Y] : X;                        \
+            const T *prev = !l ? X : (const T *)s->layer[l - 1].a[s->layer[l - 1].a[S_MASK]  \
+                                                                  ? S_YD : S_Y];              \
             const int hidden = l < L - 1 && p->code != ACT_LINEAR;                            \
-            const T *dY = hidden ? (const T *)s->layer[l + 1].a[S_DX] : NULL;                 \
+            T *dY = hidden ? (T *)s->layer[l + 1].a[S_DX] : NULL;                             \
+            const T *mask = p->a[S_MASK];                                                     \
             const T *a = p->code == ACT_RELU ? p->a[S_XI] : p->a[S_Y];                        \
             if (b) /* db = column sums of delta, added row after row onto +0 as NumPy's     \
                       add.reduce(axis=0) adds them (a column of -0 sums to +0, as there) */   \
@@ -856,7 +865,10 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
             for (Py_ssize_t i = 0; i < n; i++) { /* delta = f'(Xi) * dY and db by rows */     \
                 T *dr = delta + i * u;                                                        \
                 if (hidden) {                                                                 \
-                    const T *ar = a + i * u, *dyr = dY + i * u;                               \
+                    const T *ar = a + i * u;                                                  \
+                    T *dyr = dY + i * u;                                                      \
+                    if (mask) /* Dropout's backward first: dE/dY m */                         \
+                        for (Py_ssize_t j = 0; j < u; j++) dyr[j] *= mask[i * u + j];         \
                     ACT_DELTA_LOOP(T, p->code, ar, dyr, dr, u, p->slope)                      \
                 }                                                                             \
                 if (b)                                                                        \
@@ -892,10 +904,10 @@ static void step_free(PyObject *capsule) {
     }
 }
 
-/* Get array i of a layer tuple, of the plan's float type, with `want` entries (or None where
- * allowed). */
+/* Get array i of a layer tuple (the tuple's item i, or i + 3 for mask and Yd), of the plan's
+ * float type, with `want` entries (or None where allowed). */
 static int step_array(step_t *s, PyObject *t, int l, int i, Py_ssize_t want, int optional) {
-    PyObject *obj = PyTuple_GET_ITEM(t, i);
+    PyObject *obj = PyTuple_GET_ITEM(t, i < S_MASK ? i : i + 3);
     if (obj == Py_None && optional) return 0;
     if (get(obj, &s->bufs[STEP_ARRAYS * l + i], 1, &s->kind) < 0) return -1;
     if (count(&s->bufs[STEP_ARRAYS * l + i], s->kind) != want) {
@@ -938,8 +950,8 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
     for (int l = 0; l < s->L; l++) {
         PyObject *t = PyTuple_GET_ITEM(layers, l);
         step_layer_t *p = &s->layer[l];
-        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 11) {
-            PyErr_SetString(PyExc_TypeError, "each layer is a tuple of 11 items");
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 13) {
+            PyErr_SetString(PyExc_TypeError, "each layer is a tuple of 13 items");
             goto fail;
         }
         buf_t *w = &s->bufs[STEP_ARRAYS * l];
@@ -963,8 +975,14 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
         if (step_array(s, t, l, S_B, p->u, 1) < 0 || step_array(s, t, l, S_DW, ku, 0) < 0 ||
             step_array(s, t, l, S_DB, p->u, 1) < 0 || step_array(s, t, l, S_XI, nu, 0) < 0 ||
             step_array(s, t, l, S_Y, nu, 0) < 0 || step_array(s, t, l, S_DELTA, nu, 0) < 0 ||
-            step_array(s, t, l, S_DX, s->n * p->k, 1) < 0)
+            step_array(s, t, l, S_DX, s->n * p->k, 1) < 0 ||
+            step_array(s, t, l, S_MASK, nu, 1) < 0 || step_array(s, t, l, S_YD, nu, 1) < 0)
             goto fail;
+        if ((!p->a[S_MASK]) != (!p->a[S_YD]) ||
+            (p->a[S_MASK] && (l == s->L - 1 || p->code == ACT_LINEAR))) {
+            PyErr_SetString(PyExc_TypeError, "dropout after a hidden nonlinear layer only");
+            goto fail;
+        }
         int ok = hidden_code(p->code);
         if (l == s->L - 1)
             ok = s->out == OUT_SPARSE ? p->code == ACT_SOFTMAX

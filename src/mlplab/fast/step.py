@@ -21,7 +21,7 @@ import weakref
 import numpy as np
 
 from ..activations import Linear, ReLU, Sigmoid, Softmax, Tanh
-from ..layers import Dense, Flatten
+from ..layers import Dense, Dropout, Flatten
 from ..losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError, \
     SparseCategoricalCrossentropy, SumSquaredError
 from . import blas, elementwise, kernels, table
@@ -178,19 +178,37 @@ def _output_mode(model, last):
     return None
 
 
+def _stack(layers):
+    """(Dense layers, the Dropout layer after each or None) of Dense layers each followed by at
+    most one Dropout layer (not the last, not after a linear layer), or None."""
+    dense, drops = [], []
+    for layer in layers:
+        if type(layer) is Dense:
+            dense.append(layer)
+            drops.append(None)
+        elif type(layer) is Dropout and dense and drops[-1] is None and 0 < layer.rate and \
+                type(dense[-1].activation) is not Linear:
+            drops[-1] = layer
+        else:
+            return None
+    return None if not dense or drops[-1] is not None else (dense, drops)
+
+
 def _compiled_dense(model):
-    """(the model's Dense layers, output mode) if the compiled step serves the model, else
-    None: float32 or float64, Dense layers (after any Flatten layers) with the table's
-    activations (softmax only at the output), an output and loss ``_output_mode`` knows, no
-    penalties or constraints."""
+    """(the model's Dense layers, the Dropout layer after each or None, output mode) if the
+    compiled step serves the model, else None: float32 or float64, Dense layers (after any
+    Flatten layers, each followed by at most one Dropout) with the table's activations
+    (softmax only at the output), an output and loss ``_output_mode`` knows, no penalties or
+    constraints."""
     if np.dtype(model.dtype) not in _FLOATS:
         return None
     lead = 0
     while lead < len(model.layers) and type(model.layers[lead]) is Flatten:
         lead += 1  # a reshape of C-ordered samples: the same memory, nothing to compute
-    layers = model.layers[lead:]
-    if not 0 < len(layers) <= table.MAX_LAYERS:
+    stack = _stack(model.layers[lead:])
+    if stack is None or len(stack[0]) > table.MAX_LAYERS:
         return None
+    layers, drops = stack
     for i, layer in enumerate(layers):
         if not _fast_dense(layer) or layer.kernel_constraint is not None or \
                 layer.bias_constraint is not None or layer.need_input_grad != (i > 0) or \
@@ -200,7 +218,7 @@ def _compiled_dense(model):
                 (type(layer.activation) is Softmax and i < len(layers) - 1):
             return None
     mode = _output_mode(model, layers[-1])
-    return None if mode is None else (layers, mode)
+    return None if mode is None else (layers, drops, mode)
 
 
 def _applied(index, param, grad, lr):
@@ -221,7 +239,7 @@ def _coefficients(model, last, n, mode):
 class CompiledStep(_Plan):
     """The compiled step of ``model`` for batches of ``n`` samples (see the module's doc)."""
 
-    def __init__(self, model, dense, mode, n: int):
+    def __init__(self, model, dense, drops, mode, n: int):
         super().__init__(model, n)
         c = kernels.load()
         self.mode, self.sparse = mode, mode == c.OUT_SPARSE
@@ -233,8 +251,8 @@ class CompiledStep(_Plan):
         self.update_step = _applied if self.sgd else update_step_for(model.optimizer)
         dX = [work_array(layer, "dX", n, layer.W.shape[0]) if i else None  # none for the first
               for i, layer in enumerate(dense)]
-        entries, self.work = [], []
-        for i, layer in enumerate(dense):
+        entries, self.work, self.drops = [], [], []
+        for i, (layer, drop) in enumerate(zip(dense, drops)):
             u = layer.units
             code, slope = table.code(layer.activation)
             xi = work_array(layer, "xi", n, u)
@@ -242,9 +260,15 @@ class CompiledStep(_Plan):
             hidden = linear and i < len(dense) - 1
             Y = xi if linear else work_array(layer, "Y", n, u)          # linear: Y is Xi,
             delta = dX[i + 1] if hidden else work_array(layer, "delta", n, u)  # delta next dX
+            mask = Yd = None
+            if drop is not None:  # its mask, drawn before each call as Dropout.forward draws it
+                mask, Yd = work_array(drop, "mask", n, u), work_array(drop, "Y", n, u)
+                self.drops.append((drop, work_array(drop, "random", n, u),
+                                   np.empty((n, u), dtype=bool), mask,
+                                   1.0 - drop.rate, self.dtype.type(1.0 / (1.0 - drop.rate))))
             entries.append((layer.W, layer.b, layer.dW, layer.db, xi, Y, delta, dX[i], code,
-                            slope, table.folds_update(n, layer.W)))
-            self.work.append((layer, xi, Y, delta))
+                            slope, table.folds_update(n, layer.W), mask, Yd))
+            self.work.append((layer, xi, Y, delta, Yd))
         self.last = dense[-1]
         self.plan = c.make_step(tuple(entries), n, *blas.blas_addresses(self.dtype),
                                 *_coefficients(model, dense[-1], n, mode), mode)
@@ -258,11 +282,11 @@ class CompiledStep(_Plan):
             _compiled_dense(model)
         if found is None:
             return None
-        dense, mode = found
+        dense, drops, mode = found
         if type(dense[-1].activation) is Softmax and n * dense[-1].units > kernels.MAX_ROWS_SIZE:
             return None  # above it the layer step takes NumPy's softmax, which rounds otherwise
         try:
-            return cls(model, dense, mode, n)
+            return cls(model, dense, drops, mode, n)
         except TypeError:  # a weight array of another dtype or layout (set by hand)
             return None
 
@@ -275,12 +299,16 @@ class CompiledStep(_Plan):
                 D = np.ascontiguousarray(D, dtype=np.int64)
         elif D.dtype != self.dtype or not D.flags.c_contiguous:
             D = np.ascontiguousarray(D, dtype=self.dtype)
+        for drop, random, keep, mask, p, scale in self.drops:  # Dropout.forward's draw
+            drop.rng.random(dtype=self.dtype, out=random)
+            np.multiply(np.less(random, p, out=keep), scale, out=mask)
+            drop.mask = mask
         rate = self.optimizer.current_learning_rate if self.sgd else None
         self.train_step(self.plan, X, D, self.e if self.sparse else None, rate)
         prev = X.reshape(len(X), -1) if self.flatten else X   # what Flatten gives Dense
-        for layer, xi, Y, delta in self.work:
+        for layer, xi, Y, delta, Yd in self.work:
             layer.Y_prev, layer.xi, layer.Y, layer.delta = prev, xi, Y, delta
-            prev = Y
+            prev = Y if Yd is None else Yd
         last = self.last
         if self.sparse:
             return self.e, last.Y
