@@ -184,3 +184,22 @@ def test_dropout_where_the_compiled_step_cannot_take_it(layer_step):
         model.compile("sgd", "categorical_crossentropy")
         model.fit(x, y, epochs=1, batch_size=16, verbose=0)
         assert not isinstance(model._steps[16], CompiledStep)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["binary_crossentropy", "mse", "sse"])
+def test_per_sample_loss_kernel_equals_the_loss_formulas(name, dtype):
+    rng = np.random.default_rng(7)
+    a = (rng.normal(size=(40, 10)) * 6).astype(dtype)    # logits out to saturation
+    D = (rng.random((40, 10)) < 0.5).astype(dtype)
+    loss = mlplab.losses.get(name)
+    act = mlplab.activations.Sigmoid(slope=1.5)
+    e = np.empty(40, dtype=dtype)
+    if name == "binary_crossentropy":
+        expected = loss.per_sample_from_logits(a, D, act)
+        assert fast.kernels.per_sample_loss(fast.table.loss_code(loss), a, D, e, act.slope)
+    else:
+        expected = loss.per_sample(a, D)
+        assert fast.kernels.per_sample_loss(fast.table.loss_code(loss), a, D, e)
+    np.testing.assert_allclose(e, expected, rtol=16 * np.finfo(dtype).eps, atol=0)
+    assert not fast.kernels.per_sample_loss(fast.table.loss_code(loss), a, D[:, :5], e)

@@ -713,9 +713,73 @@ done:
     return result;
 }
 
+/* ---------------------------------------- per_sample(code, a, D, e, slope): the losses e_p
+ * LOSS_BCE_LOGITS  a = Xi of a sigmoid output, z = slope xi:
+ *                  e_p = (sum_k max(z, 0) - z d + log1p(e^-|z|)) / K
+ * LOSS_MSE         a = Y:  e_p = (sum_k (y - d)^2) / K
+ * LOSS_SSE         a = Y:  e_p = 0.5 sum_k (y - d)^2
+ * Summed in order along each row (NumPy sums 8 lanes pairwise: a few ulp apart). */
+enum { LOSS_NONE, LOSS_BCE_LOGITS, LOSS_MSE, LOSS_SSE };
+
+#define LOSS_ROWS(T, EXP, LOG1P, code, a, D, e, n, k, slope)                \
+    {                                                                      \
+        const T s_ = (T)(slope), kk_ = (T)(k);                             \
+        for (Py_ssize_t i_ = 0; i_ < (n); i_++) {                          \
+            const T *ar_ = (a) + i_ * (k), *dr_ = (D) + i_ * (k);          \
+            T sum_ = 0;                                                    \
+            if ((code) == LOSS_BCE_LOGITS)                                 \
+                for (Py_ssize_t j_ = 0; j_ < (k); j_++) {                  \
+                    const T z_ = ar_[j_] * s_;                             \
+                    sum_ += ((z_ > 0 ? z_ : (T)0) - z_ * dr_[j_]) + LOG1P(EXP(-(z_ < 0 ? -z_ : z_))); \
+                }                                                          \
+            else                                                           \
+                for (Py_ssize_t j_ = 0; j_ < (k); j_++) {                  \
+                    const T r_ = ar_[j_] - dr_[j_];                        \
+                    sum_ += r_ * r_;                                       \
+                }                                                          \
+            (e)[i_] = (code) == LOSS_SSE ? (T)0.5 * sum_ : sum_ / kk_;     \
+        }                                                                  \
+    }
+
+static PyObject *per_sample(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buf_t bufs[3];
+    memset(bufs, 0, sizeof bufs);
+    int kind = 0;
+    PyObject *result = NULL;
+    if (check_args(nargs, 5, "per_sample") < 0) return NULL;
+    const long code = PyLong_AsLong(args[0]);
+    const double slope = PyFloat_AsDouble(args[4]);
+    if (PyErr_Occurred()) return NULL;
+    if (code < LOSS_BCE_LOGITS || code > LOSS_SSE) {
+        PyErr_SetString(PyExc_TypeError, "per_sample() takes a LOSS_ code");
+        return NULL;
+    }
+    if (get(args[1], &bufs[0], 0, &kind) < 0 || get(args[2], &bufs[1], 0, &kind) < 0 ||
+        get(args[3], &bufs[2], 1, &kind) < 0)
+        goto done;
+    const Py_buffer *a = &bufs[0].view;
+    if (a->ndim != 2 || a->shape[1] < 1 || count(&bufs[1], kind) != count(&bufs[0], kind) ||
+        count(&bufs[2], kind) != a->shape[0]) {
+        PyErr_SetString(PyExc_TypeError, "a and D must be (n, k), e (n,)");
+        goto done;
+    }
+    const Py_ssize_t n = a->shape[0], k = a->shape[1];
+    if (kind == 1)
+        LOSS_ROWS(float, expf, log1pf, code, (const float *)a->buf,
+                  (const float *)bufs[1].view.buf, (float *)bufs[2].view.buf, n, k, slope)
+    else
+        LOSS_ROWS(double, exp, log1p, code, (const double *)a->buf,
+                  (const double *)bufs[1].view.buf, (double *)bufs[2].view.buf, n, k, slope)
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    release(bufs, 3);
+    return result;
+}
+
 /* ==================================== the training step of a stack of dense layers
- * make_step(layers, n, gemm, gemv, blas64, c1, c2, out) -> plan
- * train_step(plan, X, labels, e, lr) (out OUT_SPARSE) or train_step(plan, X, D, None, lr)
+ * make_step(layers, n, gemm, gemv, blas64, c1, c2, out, loss) -> plan
+ * train_step(plan, X, labels, e, lr) (out OUT_SPARSE) or train_step(plan, X, D, e or None, lr)
  *
  * One step of backpropagation for a float32 or float64 stack of dense layers, in one call: the
  * same BLAS products (OpenBLAS's cblas_?gemm, or cblas_?gemv for one sample as NumPy's matmul
@@ -724,7 +788,8 @@ done:
  * weights come out bit for bit the same (float64 sigmoid and tanh: libm's exp and tanh where
  * the Python path takes NumPy's, within a few ulp). What this call saves is the Python between.
  *   forward     Xi_l = Y_{l-1} W_l + b_l,  Y_l = f_l(Xi_l);  with labels d_p also the loss
- *               e_p = logsumexp(Xi_L,p) - Xi_L,p,d_p (else the caller computes e)
+ *               e_p = logsumexp(Xi_L,p) - Xi_L,p,d_p; with a loss code (and e) the
+ *               per_sample kernel's losses (one-hot cross-entropy: the caller computes e)
  *   output      OUT_SPARSE    softmax + sparse cross-entropy: delta_L = (Y_L - onehot(d)) c1
  *               OUT_FUSED     a fused pair (softmax + CE, sigmoid + BCE):
  *                             delta_L = ((Y_L - D) c1) c2, the loss's fused_delta
@@ -752,7 +817,7 @@ typedef struct {
 } step_layer_t;
 
 typedef struct {
-    int L, blas64, kind, out;
+    int L, blas64, kind, out, loss;
     Py_ssize_t n, k0;
     void *gemm, *gemv;
     double c1, c2;
@@ -802,7 +867,7 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
     for (Py_ssize_t i = 0; i < n; i++) y[i] = tanh(slope * x[i]);
 }
 
-#define RUN_STEP(T, SUF, EXP, LOG, SIGMOID_LOOP, TANH_LOOP)                                   \
+#define RUN_STEP(T, SUF, EXP, LOG, LOG1P, SIGMOID_LOOP, TANH_LOOP)                                   \
     MULTIVERSION static void run_step_##SUF(const step_t *s, const T *X, const int64_t *d,   \
                                             const T *D, T *e, int update, T lr) {             \
         const Py_ssize_t n = s->n;                                                            \
@@ -847,6 +912,10 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
                 const T *a = last->code == ACT_RELU ? last->a[S_XI] : last->a[S_Y];           \
                 ACT_DELTA_LOOP(T, last->code, a, o, o, n * K, last->slope)                    \
             }                                                                                 \
+        }                                                                                     \
+        if (e && s->loss) {                                                                   \
+            const T *a = s->loss == LOSS_BCE_LOGITS ? last->a[S_XI] : last->a[S_Y];           \
+            LOSS_ROWS(T, EXP, LOG1P, s->loss, a, D, e, n, K, last->slope)                     \
         }                                                                                     \
         for (int l = L - 1; l >= 0; l--) { /* backward */                                     \
             const step_layer_t *p = &s->layer[l];                                             \
@@ -893,8 +962,8 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
             if (b && update) SGD_LOOP(T, b, db, u, lr)                                        \
         }                                                                                     \
     }
-RUN_STEP(float, f32, expf, logf, sigmoid_loop, tanh_loop)
-RUN_STEP(double, f64, exp, log, sigmoid_loop_f64, tanh_loop_f64)
+RUN_STEP(float, f32, expf, logf, log1pf, sigmoid_loop, tanh_loop)
+RUN_STEP(double, f64, exp, log, log1p, sigmoid_loop_f64, tanh_loop_f64)
 
 static void step_free(PyObject *capsule) {
     step_t *s = (step_t *)PyCapsule_GetPointer(capsule, "mlplab.step");
@@ -923,7 +992,7 @@ static int hidden_code(int code) {
 }
 
 static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args(nargs, 8, "make_step") < 0) return NULL;
+    if (check_args(nargs, 9, "make_step") < 0) return NULL;
     PyObject *layers = args[0];
     const int L = layer_count(layers);
     if (L < 0) return NULL;
@@ -942,8 +1011,10 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
     s->c1 = PyFloat_AsDouble(args[5]);
     s->c2 = PyFloat_AsDouble(args[6]);
     s->out = (int)PyLong_AsLong(args[7]);
+    s->loss = (int)PyLong_AsLong(args[8]);
     if (PyErr_Occurred()) goto fail;
-    if (s->n < 1 || !s->gemm || !s->gemv || s->out < OUT_SPARSE || s->out > OUT_GRADIENT) {
+    if (s->n < 1 || !s->gemm || !s->gemv || s->out < OUT_SPARSE || s->out > OUT_GRADIENT ||
+        s->loss < LOSS_NONE || s->loss > LOSS_SSE || (s->out == OUT_SPARSE && s->loss)) {
         PyErr_SetString(PyExc_ValueError, "n must be positive, gemm and gemv addresses, out a mode");
         goto fail;
     }
@@ -1020,16 +1091,17 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     const int sparse = s->out == OUT_SPARSE;
     const Py_ssize_t n = s->n, K = s->layer[s->L - 1].u;
     if (get(args[1], &bufs[0], 0, &kind) < 0) goto done;
-    if (sparse ? (get(args[3], &bufs[2], 1, &kind) < 0 || get_labels(args[2], &bufs[1], n, K) < 0)
-               : get(args[2], &bufs[1], 0, &kind) < 0)
+    const int with_e = sparse || (s->loss && args[3] != Py_None);
+    if ((with_e && get(args[3], &bufs[2], 1, &kind) < 0) ||
+        (sparse ? get_labels(args[2], &bufs[1], n, K) < 0 : get(args[2], &bufs[1], 0, &kind) < 0))
         goto done;
-    if (count(&bufs[0], kind) != n * s->k0 ||
-        (sparse ? count(&bufs[2], kind) != n : count(&bufs[1], kind) != n * K)) {
+    if (count(&bufs[0], kind) != n * s->k0 || (with_e && count(&bufs[2], kind) != n) ||
+        (!sparse && count(&bufs[1], kind) != n * K)) {
         PyErr_SetString(PyExc_TypeError, "X must be (n, inputs), e (n,) or D (n, outputs)");
         goto done;
     }
     const int64_t *labels = sparse ? (const int64_t *)bufs[1].view.buf : NULL;
-    void *D = sparse ? NULL : bufs[1].view.buf, *e = sparse ? bufs[2].view.buf : NULL;
+    void *D = sparse ? NULL : bufs[1].view.buf, *e = with_e ? bufs[2].view.buf : NULL;
     Py_BEGIN_ALLOW_THREADS
     if (kind == 1)
         run_step_f32(s, (const float *)bufs[0].view.buf, labels, D, e, update, (float)lr);
@@ -1063,6 +1135,8 @@ static PyMethodDef methods[] = {
      "cross-entropy of each row's logits against its integer label"},
     {"sparse_ce_delta", (PyCFunction)(void (*)(void))sparse_ce_delta, METH_FASTCALL,
      "(Y - one_hot(labels)) * scale"},
+    {"per_sample", (PyCFunction)(void (*)(void))per_sample, METH_FASTCALL,
+     "per-sample binary cross-entropy from logits, MSE or SSE"},
     {"make_step", (PyCFunction)(void (*)(void))make_step, METH_FASTCALL,
      "the plan of a compiled training step"},
     {"train_step", (PyCFunction)(void (*)(void))train_step, METH_FASTCALL,
@@ -1084,6 +1158,10 @@ PyMODINIT_FUNC PyInit__ckernels(void) {
         PyModule_AddIntConstant(m, "OUT_SPARSE", OUT_SPARSE) < 0 ||
         PyModule_AddIntConstant(m, "OUT_FUSED", OUT_FUSED) < 0 ||
         PyModule_AddIntConstant(m, "OUT_GRADIENT", OUT_GRADIENT) < 0 ||
+        PyModule_AddIntConstant(m, "LOSS_NONE", LOSS_NONE) < 0 ||
+        PyModule_AddIntConstant(m, "LOSS_BCE_LOGITS", LOSS_BCE_LOGITS) < 0 ||
+        PyModule_AddIntConstant(m, "LOSS_MSE", LOSS_MSE) < 0 ||
+        PyModule_AddIntConstant(m, "LOSS_SSE", LOSS_SSE) < 0 ||
         PyModule_AddIntConstant(m, "MAX_LAYERS", MAX_LAYERS) < 0) {
         Py_DECREF(m);
         return NULL;

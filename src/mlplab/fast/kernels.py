@@ -188,6 +188,20 @@ def sparse_cross_entropy_delta(Y, labels, scale, out) -> bool:
     return True
 
 
+def per_sample_loss(code, a, D, out, slope=1.0) -> bool:
+    """out_p = the per-sample loss of ``code`` (``table.LOSS_CODES``) in one pass: binary
+    cross-entropy from a sigmoid output's Xi (a = Xi), MSE or SSE (a = Y). Each row is summed
+    in order (NumPy sums in 8 lanes: the two agree to a few ulp). Reference:
+    ``BinaryCrossentropy.per_sample_from_logits``, ``MeanSquaredError.per_sample``,
+    ``SumSquaredError.per_sample``."""
+    k = load()
+    if k is None or a.ndim != 2 or a.shape != D.shape or out.shape != (len(a),) or \
+            not _flat((a, D, out), a.dtype):
+        return False
+    k.per_sample(code, a, D, out, slope)
+    return True
+
+
 def forward(X, layers, out, scratch) -> bool | None:
     """Y_L of a stack of dense layers for a few samples, in one compiled pass.
 

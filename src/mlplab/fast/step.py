@@ -128,7 +128,7 @@ class LayerStep(_Plan):
             e = elementwise.per_sample_from_logits(loss, last.xi, D, act)
         else:
             dY = loss.gradient(Y, D)
-            e = loss.per_sample(Y, D)
+            e = elementwise.per_sample(loss, Y, D)
         for i in range(below - 1, -1, -1):               # delta_l = f'(Xi_l) (delta_{l+1} W^T)
             if dY is None:
                 break
@@ -244,6 +244,7 @@ class CompiledStep(_Plan):
         c = kernels.load()
         self.mode, self.sparse = mode, mode == c.OUT_SPARSE
         self.gradient = mode == c.OUT_GRADIENT
+        self.loss_code = 0 if self.sparse else table.loss_code(model.loss)  # e in the call
         self.flatten = dense[0] is not model.layers[0]
         self.dtype = dense[0].W.dtype
         self.e = np.empty(n, dtype=self.dtype)
@@ -271,7 +272,8 @@ class CompiledStep(_Plan):
             self.work.append((layer, xi, Y, delta, Yd))
         self.last = dense[-1]
         self.plan = c.make_step(tuple(entries), n, *blas.blas_addresses(self.dtype),
-                                *_coefficients(model, dense[-1], n, mode), mode)
+                                *_coefficients(model, dense[-1], n, mode), mode,
+                                self.loss_code)
         self.train_step = c.train_step
 
     @classmethod
@@ -304,13 +306,14 @@ class CompiledStep(_Plan):
             np.multiply(np.less(random, p, out=keep), scale, out=mask)
             drop.mask = mask
         rate = self.optimizer.current_learning_rate if self.sgd else None
-        self.train_step(self.plan, X, D, self.e if self.sparse else None, rate)
+        self.train_step(self.plan, X, D, self.e if self.sparse or self.loss_code else None,
+                        rate)
         prev = X.reshape(len(X), -1) if self.flatten else X   # what Flatten gives Dense
         for layer, xi, Y, delta, Yd in self.work:
             layer.Y_prev, layer.xi, layer.Y, layer.delta = prev, xi, Y, delta
             prev = Y if Yd is None else Yd
         last = self.last
-        if self.sparse:
+        if self.sparse or self.loss_code:
             return self.e, last.Y
         if self.gradient:
             return self.loss.per_sample(last.Y, D), last.Y

@@ -7,12 +7,18 @@ so it keeps the reference path, which calls its own methods.
 from __future__ import annotations
 
 from ..activations import Linear, ReLU, Sigmoid, Softmax, Tanh
+from ..losses import BinaryCrossentropy, MeanSquaredError, SumSquaredError
 from .kernels import _c
 
 _C_NAMES = {Linear: "ACT_LINEAR", Sigmoid: "ACT_SIGMOID", Tanh: "ACT_TANH", ReLU: "ACT_RELU",
             Softmax: "ACT_SOFTMAX"}
 #: {activation class: its code in _ckernels.c}; empty without the compiled module.
 CODES = {} if _c is None else {cls: getattr(_c, name) for cls, name in _C_NAMES.items()}
+_LOSS_NAMES = {BinaryCrossentropy: "LOSS_BCE_LOGITS", MeanSquaredError: "LOSS_MSE",
+               SumSquaredError: "LOSS_SSE"}
+#: {loss class: its per-sample kernel's code in _ckernels.c} (binary cross-entropy: from the
+#: logits of a sigmoid output); empty without the compiled module.
+LOSS_CODES = {} if _c is None else {cls: getattr(_c, name) for cls, name in _LOSS_NAMES.items()}
 #: The compiled forward pass and training step take at most this many layers.
 MAX_LAYERS = 0 if _c is None else _c.MAX_LAYERS
 #: predict() on at most this many samples runs the whole forward pass in one compiled call.
@@ -25,6 +31,11 @@ def code(activation):
     """(code, slope) of ``activation`` for the compiled kernels, or None (exact classes only)."""
     c = CODES.get(type(activation))
     return None if c is None else (c, float(getattr(activation, "slope", 1.0)))
+
+
+def loss_code(loss) -> int:
+    """The per-sample kernel's code of ``loss`` (exact class), or 0 (none: NumPy's)."""
+    return LOSS_CODES.get(type(loss), 0)
 
 
 def folds_update(n: int, W) -> bool:
