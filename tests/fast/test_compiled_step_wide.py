@@ -16,6 +16,7 @@ import pytest
 
 import mlplab
 from mlplab import fast, optimizers
+from mlplab.fast import step as step_module
 from mlplab.fast.step import CompiledStep
 from mlplab.layers import Dense, Dropout, Input
 
@@ -90,6 +91,7 @@ def test_wide_compiled_step_equals_the_layer_step(hidden, output, dtype, batch_s
     model = _model(hidden, output, dtype, opt)
     compiled = _train(model, x, y, batch_size)
     assert isinstance(model._steps[batch_size], CompiledStep)
+    assert model._steps[batch_size].update_step is step_module._applied  # updated in the call
     layer_step()
     plain = _train(_model(hidden, output, dtype, opt), x, y, batch_size)
     for a, b in zip(compiled[0], plain[0]):
@@ -121,6 +123,24 @@ def test_wide_compiled_step_follows_the_reference_step(output, dtype):
     for a, b in zip(fast_run[0], ref[0]):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
     np.testing.assert_allclose(fast_run[1], ref[1], rtol=tol)
+
+
+def test_clipping_or_a_frozen_layer_leaves_the_update_to_the_optimizer(layer_step):
+    """The call takes the update only where apply() would add nothing to it."""
+    x, y = _data("float32")
+    runs = []
+    for use_compiled in (True, False):
+        if not use_compiled:
+            layer_step()
+        model = _model(("relu", "tanh"), "linear+mse", "float32", "adam")
+        model.optimizer.clipnorm = 0.5
+        model.layers[0].trainable = False
+        runs.append(_train(model, x, y, 16))
+        if use_compiled:
+            assert isinstance(model._steps[16], CompiledStep)
+            assert model._steps[16].update_step is not step_module._applied
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

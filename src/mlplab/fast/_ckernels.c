@@ -778,7 +778,7 @@ done:
 }
 
 /* ==================================== the training step of a stack of dense layers
- * make_step(layers, n, gemm, gemv, blas64, c1, c2, out, loss) -> plan
+ * make_step(layers, n, gemm, gemv, blas64, c1, c2, out, loss, opt) -> plan
  * train_step(plan, X, labels, e, lr) (out OUT_SPARSE) or train_step(plan, X, D, e or None, lr)
  *
  * One step of backpropagation for a float32 or float64 stack of dense layers, in one call: the
@@ -797,27 +797,30 @@ done:
  *                             the loss's gradient, then delta_L = f_L'(Xi_L) * dE/dY_L
  *   backward    delta_l = f_l'(Xi_l) * dX_{l+1}
  *               dX_l = delta_l W_l^T (before W_l changes; none for the first layer)
- *   lr given    W_l -= lr Y_{l-1}^T delta_l (where the layer's fold flag is set: one gemm
- *               with beta 1, or the rank-1 loop for one sample; else dW_l, then W_l -= lr dW_l);
- *               b_l -= lr (column sums of delta_l)
- *   lr None     dW_l = Y_{l-1}^T delta_l and db_l only (the optimizer steps afterwards)
+ *   update      plain SGD: W_l -= lr Y_{l-1}^T delta_l (where the layer's fold flag is set: one
+ *               gemm with beta 1, or the rank-1 loop for one sample; else dW_l, then
+ *               W_l -= lr dW_l); b_l -= lr (column sums of delta_l); the other optimizers
+ *               (opt: momentum, Nesterov, Adam, RMSprop) step W_l, b_l from dW_l, db_l and
+ *               their slots (update_f32), layer after layer
+ *   None        dW_l = Y_{l-1}^T delta_l and db_l only (the optimizer steps afterwards)
  * layers: tuple of (W, b or None, dW, db or None, Xi, Y, delta, dX or None, code, slope, fold,
- * mask or None, Yd or None) with the work arrays of n rows; a linear layer has Y = Xi, a linear
+ * mask or None, Yd or None, W's slots s1, s2, b's slots s1, s2 (or None)) with the work arrays
+ * of n rows; a linear layer has Y = Xi, a linear
  * hidden layer delta = the next layer's dX. A mask is a Dropout layer after a hidden nonlinear
  * layer: the caller draws it (0 or 1 / (1 - rate)) before the call; forward Yd = Y m feeds the
  * next layer, backward dE/dY = dX_{l+1} m (written over dX_{l+1}) before f'. */
-enum { ROW_MAJOR = 101, COL_MAJOR = 102, NO_TRANS = 111, TRANS = 112, STEP_ARRAYS = 10 };
+enum { ROW_MAJOR = 101, COL_MAJOR = 102, NO_TRANS = 111, TRANS = 112, STEP_ARRAYS = 14 };
 enum { OUT_SPARSE, OUT_FUSED, OUT_GRADIENT };
 
 typedef struct {
-    void *a[STEP_ARRAYS]; /* W, b, dW, db, Xi, Y, delta, dX, mask, Yd (NULL where None) */
+    void *a[STEP_ARRAYS]; /* W, b, dW, db, Xi, Y, delta, dX, mask, Yd, W and b slots */
     Py_ssize_t k, u;
     int code, fold;
     double slope;
 } step_layer_t;
 
 typedef struct {
-    int L, blas64, kind, out, loss;
+    int L, blas64, kind, out, loss, opt;
     Py_ssize_t n, k0;
     void *gemm, *gemv;
     double c1, c2;
@@ -825,7 +828,7 @@ typedef struct {
     buf_t bufs[STEP_ARRAYS * MAX_LAYERS];
 } step_t;
 
-enum { S_W, S_B, S_DW, S_DB, S_XI, S_Y, S_DELTA, S_DX, S_MASK, S_YD };
+enum { S_W, S_B, S_DW, S_DB, S_XI, S_Y, S_DELTA, S_DX, S_MASK, S_YD, S_W1, S_W2, S_B1, S_B2 };
 
 /* cblas_?gemm and cblas_?gemv (y = A^T x, unit strides) with 64- or 32-bit indices. */
 #define BLAS_CALLS(T, SUF)                                                                    \
@@ -867,9 +870,64 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
     for (Py_ssize_t i = 0; i < n; i++) y[i] = tanh(slope * x[i]);
 }
 
+
+/* The optimizer's update of one array inside the training step, NumPy's operations in order
+ * (the same as the sgd, sgd_momentum, adam and rmsprop kernels): c holds the step's
+ * coefficients, s1 and s2 the optimizer's slots for the array.
+ *   OPT_SGD       c = (lr):                       w -= lr g
+ *   OPT_MOMENTUM  c = (lr, mu):                   v = mu v - lr g; w += v
+ *   OPT_NESTEROV  c = (lr, mu):                   v = mu v - lr g; w = (w - lr g) + mu v
+ *   OPT_ADAM      c = (1-b1, 1-b2, eps, alpha_t): m, v, w as the adam kernel (m below the
+ *                 smallest normal float becomes 0)
+ *   OPT_RMSPROP   c = (1-rho, rho, eps, lr, mu):  as the rmsprop kernel (s2: momentum or NULL) */
+enum { OPT_NONE, OPT_SGD, OPT_MOMENTUM, OPT_NESTEROV, OPT_ADAM, OPT_RMSPROP };
+
+#define UPDATE_IMPL(T, SUF, TINY, SQRT, ABS)                                                  \
+    static void update_##SUF(int opt, T *w, const T *g, T *s1, T *s2, Py_ssize_t n,          \
+                             const double *c) {                                              \
+        if (opt == OPT_SGD) {                                                                 \
+            SGD_LOOP(T, w, g, n, c[0])                                                        \
+        } else if (opt == OPT_MOMENTUM || opt == OPT_NESTEROV) {                              \
+            const T a = (T)c[0], m = (T)c[1];                                                 \
+            for (Py_ssize_t i = 0; i < n; i++) {                                              \
+                const T st = g[i] * a, vi = s1[i] * m - st;                                   \
+                s1[i] = vi;                                                                   \
+                if (opt == OPT_NESTEROV) w[i] = (w[i] - st) + vi * m;                         \
+                else w[i] += vi;                                                              \
+            }                                                                                 \
+        } else if (opt == OPT_ADAM) {                                                         \
+            const T c1 = (T)c[0], c2 = (T)c[1], e = (T)c[2], a = (T)c[3];                     \
+            for (Py_ssize_t i = 0; i < n; i++) {                                              \
+                const T gi = g[i];                                                            \
+                T mi = s1[i] + c1 * (gi - s1[i]);                                             \
+                const T vi = s2[i] + c2 * (gi * gi - s2[i]);                                  \
+                mi *= (T)(ABS(mi) >= TINY);                                                   \
+                s1[i] = mi;                                                                   \
+                s2[i] = vi;                                                                   \
+                w[i] -= a * (mi / (SQRT(vi) + e));                                            \
+            }                                                                                 \
+        } else if (opt == OPT_RMSPROP) {                                                      \
+            const T cr = (T)c[0], r = (T)c[1], e = (T)c[2], a = (T)c[3], m = (T)c[4];        \
+            for (Py_ssize_t i = 0; i < n; i++) {                                              \
+                const T gi = g[i], vi = s1[i] * r + (gi * gi) * cr;                           \
+                s1[i] = vi;                                                                   \
+                const T st = (gi / SQRT(vi + e)) * a;                                         \
+                if (s2) {                                                                     \
+                    const T bi = s2[i] * m + st;                                              \
+                    s2[i] = bi;                                                               \
+                    w[i] -= bi;                                                               \
+                } else                                                                        \
+                    w[i] -= st;                                                               \
+            }                                                                                 \
+        }                                                                                     \
+    }
+UPDATE_IMPL(float, f32, FLT_MIN, sqrtf, fabsf)
+UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
+
 #define RUN_STEP(T, SUF, EXP, LOG, LOG1P, SIGMOID_LOOP, TANH_LOOP)                                   \
     MULTIVERSION static void run_step_##SUF(const step_t *s, const T *X, const int64_t *d,   \
-                                            const T *D, T *e, int update, T lr) {             \
+                                            const T *D, T *e, int update, T lr,               \
+                                            const double *c) {                                \
         const Py_ssize_t n = s->n;                                                            \
         const int L = s->L;                                                                   \
         const T *in = X;                                                                      \
@@ -947,8 +1005,9 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
                 gemv_t_##SUF(s, COL_MAJOR, u, k, W, u, delta, dX);                            \
             else if (dX)                                                                      \
                 gemm_##SUF(s, NO_TRANS, TRANS, n, k, u, (T)1, delta, u, W, u, (T)0, dX, k);   \
-            if (update && p->fold && n == 1) OUTER_LOOP(T, W, prev, delta, k, u, lr)          \
-            else if (update && p->fold)                                                       \
+            const int sgd = update && s->opt == OPT_SGD;                                      \
+            if (sgd && p->fold && n == 1) OUTER_LOOP(T, W, prev, delta, k, u, lr)             \
+            else if (sgd && p->fold)                                                          \
                 gemm_##SUF(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, (T)1, W, u);  \
             else { /* dW = Y_prev^T delta; plain SGD then steps W <- W - lr dW */            \
                 if (n == 1)                                                                   \
@@ -957,9 +1016,10 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
                 else                                                                          \
                     gemm_##SUF(s, TRANS, NO_TRANS, k, u, n, (T)1, prev, k, delta, u, (T)0, dW,  \
                                u);                                                            \
-                if (update) SGD_LOOP(T, W, dW, k * u, lr)                                     \
+                if (update)                                                                   \
+                    update_##SUF(s->opt, W, dW, p->a[S_W1], p->a[S_W2], k * u, c);            \
             }                                                                                 \
-            if (b && update) SGD_LOOP(T, b, db, u, lr)                                        \
+            if (b && update) update_##SUF(s->opt, b, db, p->a[S_B1], p->a[S_B2], u, c);       \
         }                                                                                     \
     }
 RUN_STEP(float, f32, expf, logf, log1pf, sigmoid_loop, tanh_loop)
@@ -977,6 +1037,8 @@ static void step_free(PyObject *capsule) {
  * float type, with `want` entries (or None where allowed). */
 static int step_array(step_t *s, PyObject *t, int l, int i, Py_ssize_t want, int optional) {
     PyObject *obj = PyTuple_GET_ITEM(t, i < S_MASK ? i : i + 3);
+    if (i >= S_W1 && (i == S_B1 || i == S_B2) && PyTuple_GET_ITEM(t, S_B) == Py_None)
+        return 0;
     if (obj == Py_None && optional) return 0;
     if (get(obj, &s->bufs[STEP_ARRAYS * l + i], 1, &s->kind) < 0) return -1;
     if (count(&s->bufs[STEP_ARRAYS * l + i], s->kind) != want) {
@@ -992,7 +1054,7 @@ static int hidden_code(int code) {
 }
 
 static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args(nargs, 9, "make_step") < 0) return NULL;
+    if (check_args(nargs, 10, "make_step") < 0) return NULL;
     PyObject *layers = args[0];
     const int L = layer_count(layers);
     if (L < 0) return NULL;
@@ -1012,17 +1074,19 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
     s->c2 = PyFloat_AsDouble(args[6]);
     s->out = (int)PyLong_AsLong(args[7]);
     s->loss = (int)PyLong_AsLong(args[8]);
+    s->opt = (int)PyLong_AsLong(args[9]);
     if (PyErr_Occurred()) goto fail;
     if (s->n < 1 || !s->gemm || !s->gemv || s->out < OUT_SPARSE || s->out > OUT_GRADIENT ||
-        s->loss < LOSS_NONE || s->loss > LOSS_SSE || (s->out == OUT_SPARSE && s->loss)) {
+        s->loss < LOSS_NONE || s->loss > LOSS_SSE || (s->out == OUT_SPARSE && s->loss) ||
+        s->opt < OPT_NONE || s->opt > OPT_RMSPROP) {
         PyErr_SetString(PyExc_ValueError, "n must be positive, gemm and gemv addresses, out a mode");
         goto fail;
     }
     for (int l = 0; l < s->L; l++) {
         PyObject *t = PyTuple_GET_ITEM(layers, l);
         step_layer_t *p = &s->layer[l];
-        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 13) {
-            PyErr_SetString(PyExc_TypeError, "each layer is a tuple of 13 items");
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 17) {
+            PyErr_SetString(PyExc_TypeError, "each layer is a tuple of 17 items");
             goto fail;
         }
         buf_t *w = &s->bufs[STEP_ARRAYS * l];
@@ -1049,6 +1113,18 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
             step_array(s, t, l, S_DX, s->n * p->k, 1) < 0 ||
             step_array(s, t, l, S_MASK, nu, 1) < 0 || step_array(s, t, l, S_YD, nu, 1) < 0)
             goto fail;
+        const int slots = s->opt == OPT_ADAM ? 2 : s->opt >= OPT_MOMENTUM ? 1 : 0;
+        const int second = s->opt == OPT_ADAM ? 0 : 1; /* RMSprop's momentum: optional */
+        if ((slots >= 1 && (step_array(s, t, l, S_W1, ku, 0) < 0 ||
+                            step_array(s, t, l, S_B1, p->u, 0) < 0)) ||
+            ((slots == 2 || s->opt == OPT_RMSPROP) &&
+             (step_array(s, t, l, S_W2, ku, second) < 0 ||
+              step_array(s, t, l, S_B2, p->u, second) < 0)))
+            goto fail;
+        if (p->fold && s->opt != OPT_SGD) {
+            PyErr_SetString(PyExc_TypeError, "only plain SGD folds its update into a product");
+            goto fail;
+        }
         if ((!p->a[S_MASK]) != (!p->a[S_YD]) ||
             (p->a[S_MASK] && (l == s->L - 1 || p->code == ACT_LINEAR))) {
             PyErr_SetString(PyExc_TypeError, "dropout after a hidden nonlinear layer only");
@@ -1084,8 +1160,16 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (check_args(nargs, 5, "train_step") < 0) return NULL;
     step_t *s = (step_t *)PyCapsule_GetPointer(args[0], "mlplab.step");
     if (!s) return NULL;
-    const int update = args[4] != Py_None;
-    const double lr = update ? PyFloat_AsDouble(args[4]) : 0.0;
+    /* args[4]: None (gradients only), the learning rate (plain SGD) or a tuple of the
+     * optimizer's coefficients (see update_f32) */
+    const int update = args[4] != Py_None && s->opt != OPT_NONE;
+    double c[5] = {0, 0, 0, 0, 0};
+    if (update && PyTuple_Check(args[4])) {
+        const Py_ssize_t m = PyTuple_GET_SIZE(args[4]);
+        for (Py_ssize_t i = 0; i < m && i < 5; i++) c[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(args[4], i));
+    } else if (update)
+        c[0] = PyFloat_AsDouble(args[4]);
+    const double lr = c[0];
     if (PyErr_Occurred()) return NULL;
     int kind = s->kind;
     const int sparse = s->out == OUT_SPARSE;
@@ -1104,9 +1188,9 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     void *D = sparse ? NULL : bufs[1].view.buf, *e = with_e ? bufs[2].view.buf : NULL;
     Py_BEGIN_ALLOW_THREADS
     if (kind == 1)
-        run_step_f32(s, (const float *)bufs[0].view.buf, labels, D, e, update, (float)lr);
+        run_step_f32(s, (const float *)bufs[0].view.buf, labels, D, e, update, (float)lr, c);
     else
-        run_step_f64(s, (const double *)bufs[0].view.buf, labels, D, e, update, lr);
+        run_step_f64(s, (const double *)bufs[0].view.buf, labels, D, e, update, lr, c);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;
@@ -1162,6 +1246,12 @@ PyMODINIT_FUNC PyInit__ckernels(void) {
         PyModule_AddIntConstant(m, "LOSS_BCE_LOGITS", LOSS_BCE_LOGITS) < 0 ||
         PyModule_AddIntConstant(m, "LOSS_MSE", LOSS_MSE) < 0 ||
         PyModule_AddIntConstant(m, "LOSS_SSE", LOSS_SSE) < 0 ||
+        PyModule_AddIntConstant(m, "OPT_NONE", OPT_NONE) < 0 ||
+        PyModule_AddIntConstant(m, "OPT_SGD", OPT_SGD) < 0 ||
+        PyModule_AddIntConstant(m, "OPT_MOMENTUM", OPT_MOMENTUM) < 0 ||
+        PyModule_AddIntConstant(m, "OPT_NESTEROV", OPT_NESTEROV) < 0 ||
+        PyModule_AddIntConstant(m, "OPT_ADAM", OPT_ADAM) < 0 ||
+        PyModule_AddIntConstant(m, "OPT_RMSPROP", OPT_RMSPROP) < 0 ||
         PyModule_AddIntConstant(m, "MAX_LAYERS", MAX_LAYERS) < 0) {
         Py_DECREF(m);
         return NULL;

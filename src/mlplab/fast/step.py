@@ -25,6 +25,7 @@ from ..layers import Dense, Dropout, Flatten
 from ..losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError, \
     SparseCategoricalCrossentropy, SumSquaredError
 from . import blas, elementwise, kernels, table
+from ..optimizers import SGD, Adam, RMSprop
 from .optimizers import plain_sgd, update_step_for
 
 _work = weakref.WeakKeyDictionary()  # {layer: {name: work array}}
@@ -222,7 +223,68 @@ def _compiled_dense(model):
 
 
 def _applied(index, param, grad, lr):
-    """The compiled step took plain SGD's step itself: ``apply`` only counts it."""
+    """The compiled step took the optimizer's step itself: ``apply`` only counts it."""
+
+
+def _optimizer_code(model):
+    """The compiled step's code for the model's optimizer where the call can take its update
+    (exact classes, no clipping, every layer trainable), else OPT_NONE (the optimizer steps
+    afterwards, through ``update_step_for``)."""
+    c, opt = kernels.load(), model.optimizer
+    if opt.clipnorm is not None or opt.clipvalue is not None or \
+            opt.global_clipnorm is not None or not all(l.trainable for l in model.layers):
+        return c.OPT_NONE
+    if type(opt) is SGD:
+        return c.OPT_SGD if not opt.momentum else c.OPT_NESTEROV if opt.nesterov else \
+            c.OPT_MOMENTUM
+    if type(opt) is Adam and not opt.amsgrad:
+        return c.OPT_ADAM
+    if type(opt) is RMSprop and not opt.centered:
+        return c.OPT_RMSPROP
+    return c.OPT_NONE
+
+
+def _slots(model, code):
+    """{id(param): (slot 1, slot 2 or None)} of the optimizer's state for the compiled update."""
+    c, opt, params = kernels.load(), model.optimizer, model.trainable_params
+    if code in (c.OPT_NONE, c.OPT_SGD):
+        return {}
+    if not opt.built:
+        opt.build(params)                   # what its first apply() would do
+    if code == c.OPT_ADAM:
+        pairs = zip(opt.momentums, opt.velocities)
+    elif code == c.OPT_RMSPROP:
+        pairs = zip(opt.velocities, opt.momentums or [None] * len(params))
+    else:
+        pairs = ((v, None) for v in opt.velocities)
+    return {id(p): pair for p, pair in zip(params, pairs)}
+
+
+def _coefficient_reader(model, code):
+    """A function () -> the train_step's update argument for this step (see update_f32 in
+    _ckernels.c), computed as the optimizer's apply() would at its next update."""
+    c, opt = kernels.load(), model.optimizer
+    t = model.layers[-1].W.dtype.type
+    if code == c.OPT_NONE:
+        return lambda: None
+    if code == c.OPT_SGD:
+        return lambda: opt.current_learning_rate
+    if code in (c.OPT_MOMENTUM, c.OPT_NESTEROV):
+        return lambda: (float(t(opt.current_learning_rate)), float(t(opt.momentum)))
+    if code == c.OPT_RMSPROP:
+        return lambda: (float(t(1.0 - opt.rho)), float(t(opt.rho)), float(t(opt.epsilon)),
+                        float(t(opt.current_learning_rate)), float(t(opt.momentum)))
+
+    def adam():
+        lr = opt.current_learning_rate
+        opt.iterations += 1                 # alpha_t at the update's own count, as in apply()
+        try:
+            alpha = opt.alpha_t(lr)
+        finally:
+            opt.iterations -= 1
+        return (float(t(1.0 - opt.beta_1)), float(t(1.0 - opt.beta_2)), float(t(opt.epsilon)),
+                float(t(alpha)))
+    return adam
 
 
 def _coefficients(model, last, n, mode):
@@ -248,8 +310,11 @@ class CompiledStep(_Plan):
         self.flatten = dense[0] is not model.layers[0]
         self.dtype = dense[0].W.dtype
         self.e = np.empty(n, dtype=self.dtype)
-        self.sgd = plain_sgd(model.optimizer)
-        self.update_step = _applied if self.sgd else update_step_for(model.optimizer)
+        opt_code = _optimizer_code(model)
+        self.update_step = update_step_for(model.optimizer) if opt_code == c.OPT_NONE else \
+            _applied
+        self.coefficients = _coefficient_reader(model, opt_code)
+        slots = _slots(model, opt_code)
         dX = [work_array(layer, "dX", n, layer.W.shape[0]) if i else None  # none for the first
               for i, layer in enumerate(dense)]
         entries, self.work, self.drops = [], [], []
@@ -267,13 +332,16 @@ class CompiledStep(_Plan):
                 self.drops.append((drop, work_array(drop, "random", n, u),
                                    np.empty((n, u), dtype=bool), mask,
                                    1.0 - drop.rate, self.dtype.type(1.0 / (1.0 - drop.rate))))
+            W1, W2 = slots.get(id(layer.W), (None, None))
+            b1, b2 = slots.get(id(layer.b), (None, None))
+            fold = opt_code == c.OPT_SGD and table.folds_update(n, layer.W)
             entries.append((layer.W, layer.b, layer.dW, layer.db, xi, Y, delta, dX[i], code,
-                            slope, table.folds_update(n, layer.W), mask, Yd))
+                            slope, fold, mask, Yd, W1, W2, b1, b2))
             self.work.append((layer, xi, Y, delta, Yd))
         self.last = dense[-1]
         self.plan = c.make_step(tuple(entries), n, *blas.blas_addresses(self.dtype),
                                 *_coefficients(model, dense[-1], n, mode), mode,
-                                self.loss_code)
+                                self.loss_code, opt_code)
         self.train_step = c.train_step
 
     @classmethod
@@ -305,9 +373,8 @@ class CompiledStep(_Plan):
             drop.rng.random(dtype=self.dtype, out=random)
             np.multiply(np.less(random, p, out=keep), scale, out=mask)
             drop.mask = mask
-        rate = self.optimizer.current_learning_rate if self.sgd else None
         self.train_step(self.plan, X, D, self.e if self.sparse or self.loss_code else None,
-                        rate)
+                        self.coefficients())
         prev = X.reshape(len(X), -1) if self.flatten else X   # what Flatten gives Dense
         for layer, xi, Y, delta, Yd in self.work:
             layer.Y_prev, layer.xi, layer.Y, layer.delta = prev, xi, Y, delta
