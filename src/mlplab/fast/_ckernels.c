@@ -883,17 +883,23 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
 enum { OPT_NONE, OPT_SGD, OPT_MOMENTUM, OPT_NESTEROV, OPT_ADAM, OPT_RMSPROP };
 
 #define UPDATE_IMPL(T, SUF, TINY, SQRT, ABS)                                                  \
-    static void update_##SUF(int opt, T *w, const T *g, T *s1, T *s2, Py_ssize_t n,          \
-                             const double *c) {                                              \
+    MULTIVERSION static void update_##SUF(int opt, T *w, const T *g, T *s1, T *s2,           \
+                                          Py_ssize_t n, const double *c) {                   \
         if (opt == OPT_SGD) {                                                                 \
             SGD_LOOP(T, w, g, n, c[0])                                                        \
-        } else if (opt == OPT_MOMENTUM || opt == OPT_NESTEROV) {                              \
+        } else if (opt == OPT_MOMENTUM) {                                                     \
+            const T a = (T)c[0], m = (T)c[1];                                                 \
+            for (Py_ssize_t i = 0; i < n; i++) {                                              \
+                const T vi = s1[i] * m - g[i] * a;                                            \
+                s1[i] = vi;                                                                   \
+                w[i] += vi;                                                                   \
+            }                                                                                 \
+        } else if (opt == OPT_NESTEROV) {                                                     \
             const T a = (T)c[0], m = (T)c[1];                                                 \
             for (Py_ssize_t i = 0; i < n; i++) {                                              \
                 const T st = g[i] * a, vi = s1[i] * m - st;                                   \
                 s1[i] = vi;                                                                   \
-                if (opt == OPT_NESTEROV) w[i] = (w[i] - st) + vi * m;                         \
-                else w[i] += vi;                                                              \
+                w[i] = (w[i] - st) + vi * m;                                                  \
             }                                                                                 \
         } else if (opt == OPT_ADAM) {                                                         \
             const T c1 = (T)c[0], c2 = (T)c[1], e = (T)c[2], a = (T)c[3];                     \
@@ -906,18 +912,21 @@ enum { OPT_NONE, OPT_SGD, OPT_MOMENTUM, OPT_NESTEROV, OPT_ADAM, OPT_RMSPROP };
                 s2[i] = vi;                                                                   \
                 w[i] -= a * (mi / (SQRT(vi) + e));                                            \
             }                                                                                 \
-        } else if (opt == OPT_RMSPROP) {                                                      \
+        } else if (opt == OPT_RMSPROP && s2) {                                                \
             const T cr = (T)c[0], r = (T)c[1], e = (T)c[2], a = (T)c[3], m = (T)c[4];        \
             for (Py_ssize_t i = 0; i < n; i++) {                                              \
                 const T gi = g[i], vi = s1[i] * r + (gi * gi) * cr;                           \
                 s1[i] = vi;                                                                   \
-                const T st = (gi / SQRT(vi + e)) * a;                                         \
-                if (s2) {                                                                     \
-                    const T bi = s2[i] * m + st;                                              \
-                    s2[i] = bi;                                                               \
-                    w[i] -= bi;                                                               \
-                } else                                                                        \
-                    w[i] -= st;                                                               \
+                const T bi = s2[i] * m + (gi / SQRT(vi + e)) * a;                             \
+                s2[i] = bi;                                                                   \
+                w[i] -= bi;                                                                   \
+            }                                                                                 \
+        } else if (opt == OPT_RMSPROP) {                                                      \
+            const T cr = (T)c[0], r = (T)c[1], e = (T)c[2], a = (T)c[3];                      \
+            for (Py_ssize_t i = 0; i < n; i++) {                                              \
+                const T gi = g[i], vi = s1[i] * r + (gi * gi) * cr;                           \
+                s1[i] = vi;                                                                   \
+                w[i] -= (gi / SQRT(vi + e)) * a;                                              \
             }                                                                                 \
         }                                                                                     \
     }
