@@ -9,7 +9,7 @@ installs it as the trainer's accelerator (``training.set_accelerator``), which a
 - ``forward(model, x, checked)``: predict's forward pass, or None.
 
 What it uses: compiled C kernels (``_ckernels.c``: the optimizer updates, the activations and
-their deltas, the softmax rows, the whole step of a dense softmax classifier) and the BLAS
+their deltas, the softmax rows, the whole step of a stack of dense layers) and the BLAS
 NumPy ships (``blas``). The table of what it computes, by exact class, is ``table``.
 ``MLPLAB_PURE_NUMPY=1`` in the environment, or ``use(False)``, switches it off; without a C
 compiler the kernels are not built and the BLAS fold alone remains.
