@@ -361,7 +361,8 @@ class CompiledStep(_Plan):
             return None
 
     def __call__(self, X, D):
-        """Run the step on (X, D), plain SGD's update included; returns (e, Y_L)."""
+        """Run the step on (X, D), the optimizer's update included where the plan takes it;
+        returns (e, Y_L)."""
         if not X.flags.c_contiguous:
             X = np.ascontiguousarray(X)
         if self.sparse:
