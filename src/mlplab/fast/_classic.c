@@ -132,6 +132,16 @@ static int check_order(const int64_t *order, Py_ssize_t N) {
 }
 #define SAMPLE(order, i) ((order) ? (Py_ssize_t)(order)[i] : (i))
 
+/* Ask for the row of the sample `ahead` steps on, so that a shuffled order does not wait for
+ * memory at each sample (it changes no result). */
+static inline void prefetch_row(const double *X, Py_ssize_t F, const int64_t *order,
+                                Py_ssize_t i, Py_ssize_t N) {
+    enum { AHEAD = 4 };
+    if (i + AHEAD >= N) return;
+    const char *row = (const char *)(X + SAMPLE(order, i + AHEAD) * F);
+    for (Py_ssize_t b = 0; b < F * (Py_ssize_t)sizeof(double); b += 64) __builtin_prefetch(row + b);
+}
+
 static PyObject *set_blas(PyObject *self, PyObject *args) {
     PyObject *dot, *gemv, *gemm;
     int blas64;
@@ -214,6 +224,7 @@ static PyObject *perceptron_epoch(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < N; i++) {
         const Py_ssize_t p = SAMPLE(order, i);
         const double *x = X + p * F, *t = T + p * K;
+        prefetch_row(X, F, order, i, N);
         matmul(0, 1, F, K, x, W, xi);
         int wrong = 0;
         for (Py_ssize_t k = 0; k < K; k++) {
@@ -240,7 +251,8 @@ done:
  * Reference: _DeltaRule._epoch for linear units. For each batch idx of the order:
  * x_b = X[idx], d_b = D[idx], delta = d_b - x_b @ W (normalized: / sq_norm[idx]),
  * W <- W + alpha * (x_b.T @ delta). x_b, d_b, xi and dW are work arrays of batch_size rows
- * (allocated by NumPy, as X[idx] is). */
+ * (allocated by NumPy, as X[idx] is); online, and for one batch in the given order, the loop
+ * reads X in place (the BLAS kernels give the same sums at any address). */
 static PyObject *lms_epoch(PyObject *self, PyObject *args) {
     PyObject *oX, *oD, *oW, *oorder, *osq, *oxb, *odb, *oxi, *odw;
     Py_ssize_t N, F, K, bs;
@@ -268,6 +280,27 @@ static PyObject *lms_epoch(PyObject *self, PyObject *args) {
         get(oxi, &b[7], 1, 'd', bs * K, 0, (void **)&xi) < 0 ||
         get(odw, &b[8], 1, 'd', F * K, 0, (void **)&dW) < 0 || check_order(order, N) < 0)
         goto done;
+    if (bs == 1) { /* online: x_b is the row itself, and x_b.T @ delta an outer product */
+        for (Py_ssize_t i = 0; i < N; i++) {
+            const Py_ssize_t p = SAMPLE(order, i);
+            const double *x = X + p * F, *d = D + p * K;
+            prefetch_row(X, F, order, i, N);
+            matmul(0, 1, F, K, x, W, xi);
+            for (Py_ssize_t k = 0; k < K; k++) db[k] = sq ? (d[k] - xi[k]) / sq[p] : d[k] - xi[k];
+            for (Py_ssize_t f = 0; f < F; f++)
+                for (Py_ssize_t k = 0; k < K; k++) W[f * K + k] += alpha * (0.0 + x[f] * db[k]);
+        }
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    if (bs >= N && !order) { /* batch in the given order: X[idx] is X */
+        matmul(0, N, F, K, X, W, xi);
+        for (Py_ssize_t j = 0; j < N * K; j++) db[j] = sq ? (D[j] - xi[j]) / sq[j / K] : D[j] - xi[j];
+        matmul(1, F, N, K, X, db, dW);
+        for (Py_ssize_t j = 0; j < F * K; j++) W[j] += alpha * dW[j];
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
     for (Py_ssize_t start = 0; start < N; start += bs) {
         const Py_ssize_t n = N - start < bs ? N - start : bs;
         for (Py_ssize_t r = 0; r < n; r++) {
@@ -328,6 +361,7 @@ static PyObject *madaline_epoch(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < N; i++) {
         const Py_ssize_t p = SAMPLE(order, i);
         const double *x = X + p * F, t = T[p];
+        prefetch_row(X, F, order, i, N);
         matmul(0, 1, F, K, x, W, xi);
         Py_ssize_t n_plus = 0;
         for (Py_ssize_t j = 0; j < K; j++) n_plus += xi[j] >= 0;
