@@ -77,28 +77,29 @@ class Perceptron(_ClassifierMixin, _Estimator):
         X = _with_bias(x)
         rng = self._rng()
         W = self._initial_weights((X.shape[1], T.shape[1]), rng)
-        history, updates, errors = [W.copy()], [], []
+        history, updates, errors = [W[None].copy()], [], []  # blocks of W's and (epoch, p)'s
         converged = False
         epoch_rule = _epoch_rule("perceptron", self._epoch, X=X, W=W, T=T, coding=coding)
         for epoch in range(max_epochs):
             order = rng.permutation(len(X)) if self.shuffle else range(len(X))
             updated, after = epoch_rule(X, T, W, order, alpha, f, record == "updates")
-            updates.extend((epoch, p) for p in updated)
-            history.extend(after)
+            updated = np.asarray(updated, dtype=np.int64)
+            updates.append(np.stack([np.full_like(updated, epoch), updated], axis=1))
+            history.append(np.reshape(after, (-1,) + W.shape))
             errors.append(len(updated))
             if record == "epochs":
-                history.append(W.copy())
+                history.append(W[None].copy())
             if len(updated) == 0:
                 converged = True
                 break
         self._store_error_counts(state, W, x, errors, converged)
         self._single_output_ = T.shape[1] == 1
         if record is not None:
-            self.weights_history_ = np.array(history)
+            self.weights_history_ = np.concatenate(history)
         else:
             self.__dict__.pop("weights_history_", None)
-        self.updates_ = np.array(updates, dtype=np.int64).reshape(-1, 2)
-        self.n_updates_ = len(updates)
+        self.updates_ = np.concatenate(updates)
+        self.n_updates_ = len(self.updates_)
         if not converged:
             self._warn_not_converged(
                 max_epochs, f"{errors[-1]} samples were still misclassified in the last epoch. "
