@@ -92,11 +92,11 @@ def worker(spec):
         if impl == "check":
             import mlplab
 
+            result["compiled"] = mlplab.fast.classic.available()
             mlplab.fast.use(False)
             reference = make(case).fit(x, y)
             result["same_w"] = bool(np.array_equal(model.W_, reference.W_) and
                                     np.array_equal(model.history_, reference.history_))
-            result["compiled"] = mlplab.fast.classic.available()
     print("RESULT " + json.dumps(result))
 
 
@@ -138,7 +138,7 @@ def main(argv=None):
         if not args.no_check:
             check = spawn({"case": case, "impl": "check"})
             same = ("yes" if check["same_w"] else "NO") + \
-                ("" if check["compiled"] else " (compiled rules unavailable: Python ran)")
+                ("" if check["compiled"] else " (the compiled rules are unavailable: Python ran)")
         summary.append((case, statistics.median(ratios), same))
     print(f"\n{'case':15s}  median mlplab/scikit-learn  same W as the Python rule")
     for case, ratio, same in summary:

@@ -87,6 +87,24 @@ static void matmul(int transposed, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, con
     }
 }
 
+/* W <- W + alpha * outer(x, e) for W (F, K), as NumPy's alpha * np.outer(x, e) (plus_zero:
+ * alpha * (x.T @ e), whose entries are 0.0 + x_f e_k); one output unit gets its own loop,
+ * which the compiler vectorizes. */
+static void outer_update(double *W, Py_ssize_t F, Py_ssize_t K, double alpha, const double *x,
+                         const double *e, int plus_zero) {
+    if (K == 1) {
+        const double e0 = e[0];
+        if (plus_zero)
+            for (Py_ssize_t f = 0; f < F; f++) W[f] += alpha * (0.0 + x[f] * e0);
+        else
+            for (Py_ssize_t f = 0; f < F; f++) W[f] += alpha * (x[f] * e0);
+        return;
+    }
+    for (Py_ssize_t f = 0; f < F; f++)
+        for (Py_ssize_t k = 0; k < K; k++)
+            W[f * K + k] += alpha * (plus_zero ? 0.0 + x[f] * e[k] : x[f] * e[k]);
+}
+
 /* ------------------------------------------------------------------ buffers */
 typedef struct {
     Py_buffer v;
@@ -233,8 +251,7 @@ static PyObject *perceptron_epoch(PyObject *self, PyObject *args) {
             wrong |= y != t[k];
         }
         if (!wrong) continue;
-        for (Py_ssize_t f = 0; f < F; f++)
-            for (Py_ssize_t k = 0; k < K; k++) W[f * K + k] += alpha * (x[f] * e[k]);
+        outer_update(W, F, K, alpha, x, e, 0);
         upd[n_wrong] = p;
         if (snap) memcpy(snap + n_wrong * F * K, W, F * K * sizeof(double));
         n_wrong++;
@@ -287,8 +304,7 @@ static PyObject *lms_epoch(PyObject *self, PyObject *args) {
             prefetch_row(X, F, order, i, N);
             matmul(0, 1, F, K, x, W, xi);
             for (Py_ssize_t k = 0; k < K; k++) db[k] = sq ? (d[k] - xi[k]) / sq[p] : d[k] - xi[k];
-            for (Py_ssize_t f = 0; f < F; f++)
-                for (Py_ssize_t k = 0; k < K; k++) W[f * K + k] += alpha * (0.0 + x[f] * db[k]);
+            outer_update(W, F, K, alpha, x, db, 1);
         }
         result = Py_NewRef(Py_None);
         goto done;
