@@ -311,7 +311,8 @@ static PyObject *lms_epoch(PyObject *self, PyObject *args) {
     }
     if (bs >= N && !order) { /* batch in the given order: X[idx] is X */
         matmul(0, N, F, K, X, W, xi);
-        for (Py_ssize_t j = 0; j < N * K; j++) db[j] = sq ? (D[j] - xi[j]) / sq[j / K] : D[j] - xi[j];
+        for (Py_ssize_t j = 0; j < N * K; j++) /* normalized needs batch_size 1: never here */
+            db[j] = D[j] - xi[j];
         matmul(1, F, N, K, X, db, dW);
         for (Py_ssize_t j = 0; j < F * K; j++) W[j] += alpha * dW[j];
         result = Py_NewRef(Py_None);

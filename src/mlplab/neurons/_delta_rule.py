@@ -76,7 +76,7 @@ class _DeltaRule(_Estimator):
         rng = self._rng()
         W = self._initial_weights((X.shape[1], D.shape[1]), rng)
         bs = N if p["batch_size"] is None else min(p["batch_size"], N)
-        sq_norm = (X * X).sum(axis=1, keepdims=True)  # |x|^2 >= 1 thanks to x_0 = 1
+        sq_norm = (X * X).sum(axis=1, keepdims=True) if self._normalized else None  # |x|^2 >= 1
 
         def error(W):
             Xi = X @ W
