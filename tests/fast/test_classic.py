@@ -245,12 +245,22 @@ def test_switched_off_or_unbuilt_runs_python(counting, monkeypatch):
 
 def test_unusual_arrays_are_declined():
     X, W, T = np.ones((5, 3)), np.zeros((3, 1)), np.ones((5, 1))
-    assert classic.epoch("perceptron", X=X, W=W, T=T, coding="binary") is not None
-    assert classic.epoch("perceptron", X=X.astype(np.float32), W=W, T=T, coding="binary") is None
-    assert classic.epoch("perceptron", X=np.asfortranarray(X), W=W, T=T, coding="binary") is None
-    assert classic.epoch("perceptron", X=X, W=W[:2], T=T, coding="binary") is None
+    options = {"coding": "binary", "record": True}
+    assert classic.epoch("perceptron", X=X, W=W, T=T, **options) is not None
+    assert classic.epoch("perceptron", X=X.astype(np.float32), W=W, T=T, **options) is None
+    assert classic.epoch("perceptron", X=np.asfortranarray(X), W=W, T=T, **options) is None
+    assert classic.epoch("perceptron", X=X, W=W[:2], T=T, **options) is None
     assert classic.epoch("delta_rule", X=X, W=W, D=T, f=None, loss="sse", batch_size=1,
                          normalized=False) is None  # not a linear unit
+
+
+def test_perceptron_too_large_a_history_keeps_the_python_rule(counting, monkeypatch):
+    x, y = _classification(2)
+    monkeypatch.setattr(classic, "MAX_SNAPSHOT_BYTES", 1000)  # W after each sample: too much
+    a, b = _fit_both(lambda: Perceptron(max_epochs=4), x, y, counting, compiled=False)
+    _assert_identical(a, b, x)
+    a, b = _fit_both(lambda: Perceptron(max_epochs=4, record="epochs"), x, y, counting)
+    _assert_identical(a, b, x)
 
 
 def test_pure_numpy_environment_switch():

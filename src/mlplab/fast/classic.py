@@ -81,9 +81,16 @@ def _order(order):
     return np.ascontiguousarray(order, dtype=np.int64)
 
 
-def _perceptron(X, T, W, coding):
+#: The compiled perceptron keeps room for W after every sample of an epoch (record="updates");
+#: above this many bytes the Python rule, which stores only the updates, runs instead.
+MAX_SNAPSHOT_BYTES = 1 << 30
+
+
+def _perceptron(X, T, W, coding, record):
     N, F = X.shape
     K = T.shape[1]
+    if record and N * F * K * 8 > MAX_SNAPSHOT_BYTES:
+        return None
     updated = np.empty(N, dtype=np.int64)
     snapshots = []  # allocated at the first epoch that records them
 

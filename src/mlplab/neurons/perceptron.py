@@ -79,7 +79,8 @@ class Perceptron(_ClassifierMixin, _Estimator):
         W = self._initial_weights((X.shape[1], T.shape[1]), rng)
         history, updates, errors = [W[None].copy()], [], []  # blocks of W's and (epoch, p)'s
         converged = False
-        epoch_rule = _epoch_rule("perceptron", self._epoch, X=X, W=W, T=T, coding=coding)
+        epoch_rule = _epoch_rule("perceptron", self._epoch, X=X, W=W, T=T, coding=coding,
+                                 record=record == "updates")
         for epoch in range(max_epochs):
             order = rng.permutation(len(X)) if self.shuffle else range(len(X))
             updated, after = epoch_rule(X, T, W, order, alpha, f, record == "updates")
