@@ -21,6 +21,7 @@ from .optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSp
 from .recorder import LayerHistory, LayerRecorder, WeightSnapshots
 
 training.set_accelerator(fast)  # the trainer asks mlplab.fast for its steps (None: NumPy only)
+neurons._base.set_accelerator(fast.classic)  # and the classic neurons for their epochs
 
 __version__ = "0.1.0"
 

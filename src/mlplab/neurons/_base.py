@@ -21,6 +21,22 @@ __all__ = ["ConvergenceWarning", "NotFittedError"]
 
 
 _UNSET = object()
+_accelerator = None
+
+
+def set_accelerator(accelerator) -> None:
+    """Install what the training loops ask for compiled epochs (``mlplab.fast.classic``, by
+    ``mlplab/__init__.py``); None leaves the Python rules alone."""
+    global _accelerator
+    _accelerator = accelerator
+
+
+def _epoch_rule(rule: str, python_epoch, **config):
+    """The epoch function a fit trains with: the accelerator's compiled loop for ``rule`` in
+    this configuration (same arguments, same weights bit for bit), else ``python_epoch``, the
+    readable reference."""
+    compiled = None if _accelerator is None else _accelerator.epoch(rule, **config)
+    return compiled or python_epoch
 
 
 def _seed_renamed(init):

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import activations, losses
 from .._validation import check_positive_float, check_positive_int
-from ._base import _Estimator, _with_bias
+from ._base import _epoch_rule, _Estimator, _with_bias
 
 
 def _cost(loss: str, f, Xi: np.ndarray, Y: np.ndarray, D: np.ndarray) -> float:
@@ -76,10 +76,7 @@ class _DeltaRule(_Estimator):
         rng = self._rng()
         W = self._initial_weights((X.shape[1], D.shape[1]), rng)
         bs = N if p["batch_size"] is None else min(p["batch_size"], N)
-        fused = loss == "cross_entropy"  # delta = lambda (D - Y): f'(Xi) cancels in dE/dXi
-        slope = getattr(f, "slope", 1.0)
-        linear = f.name == "linear"
-        sq_norm = (X * X).sum(axis=1, keepdims=True)  # |x|^2 >= 1 thanks to x_0 = 1
+        sq_norm = (X * X).sum(axis=1, keepdims=True) if self._normalized else None  # |x|^2 >= 1
 
         def error(W):
             Xi = X @ W
@@ -88,24 +85,13 @@ class _DeltaRule(_Estimator):
         E = error(W)
         history, weights = [], [W.copy()]
         converged = False
+        epoch_rule = _epoch_rule("delta_rule", self._epoch, X=X, W=W, D=D, f=f, loss=loss,
+                                 batch_size=bs, normalized=self._normalized)
         with np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(p["max_epochs"]):
                 alpha = p["alpha"] / (1.0 + p["decay"] * epoch)
                 order = rng.permutation(N) if self.shuffle else np.arange(N)
-                for start in range(0, N, bs):
-                    idx = order[start:start + bs]
-                    x_b, d_b = X[idx], D[idx]
-                    xi = x_b @ W
-                    y = xi if linear else f(xi)
-                    if fused:
-                        delta = slope * (d_b - y)
-                    elif linear:
-                        delta = d_b - y
-                    else:
-                        delta = f.derivative(xi, y) * (d_b - y)
-                    if self._normalized:
-                        delta = delta / sq_norm[idx]
-                    W += alpha * (x_b.T @ delta)
+                epoch_rule(X, D, W, order, bs, alpha, f, loss, sq_norm)
                 E_prev, E = E, error(W)
                 if not (np.isfinite(E) and np.isfinite(W).all()):
                     batch = (f" (the rule sums over the {bs} samples of a batch, so alpha must "
@@ -132,6 +118,25 @@ class _DeltaRule(_Estimator):
                 p["max_epochs"], f"the error E fell by {(E_prev - E) / N:.3g} per sample in the "
                 f"last epoch (tol={p['tol']:g}). Raise max_epochs, tune learning_rate, or set "
                 f"decay.", stacklevel=4)
+
+    def _epoch(self, X, D, W, order, bs, alpha, f, loss, sq_norm) -> None:
+        """One pass over the samples in ``order``, in batches of ``bs``; W updated in place."""
+        fused = loss == "cross_entropy"  # delta = lambda (D - Y): f'(Xi) cancels in dE/dXi
+        linear = f.name == "linear"
+        for start in range(0, len(X), bs):
+            idx = order[start:start + bs]
+            x_b, d_b = X[idx], D[idx]
+            xi = x_b @ W
+            y = xi if linear else f(xi)
+            if fused:
+                delta = getattr(f, "slope", 1.0) * (d_b - y)
+            elif linear:
+                delta = d_b - y
+            else:
+                delta = f.derivative(xi, y) * (d_b - y)
+            if self._normalized:
+                delta = delta / sq_norm[idx]
+            W += alpha * (x_b.T @ delta)
 
 
 _GD_DOC = """

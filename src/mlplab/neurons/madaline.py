@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_positive_float, check_positive_int
-from ._base import _check_xy, _seed_renamed, _ClassifierMixin, _Estimator, _with_bias
+from ._base import _check_xy, _epoch_rule, _seed_renamed, _ClassifierMixin, _Estimator, \
+    _with_bias
 
 
 class Madaline(_ClassifierMixin, _Estimator):
@@ -80,23 +81,10 @@ class Madaline(_ClassifierMixin, _Estimator):
         m = self._needed()
         errors, weights = [], [W.copy()]
         converged = False
+        epoch_rule = _epoch_rule("madaline", self._epoch, X=X, W=W, T=T)
         for epoch in range(max_epochs):
             order = rng.permutation(len(X)) if self.shuffle else range(len(X))
-            n_wrong = 0
-            for p in order:
-                x_p, t = X[p], T[p, 0]
-                xi = x_p @ W
-                s = np.where(xi >= 0, 1.0, -1.0)
-                n_plus = int((s > 0).sum())
-                if (1.0 if n_plus >= m else -1.0) == t:
-                    continue
-                n_wrong += 1
-                # Minimal disturbance: flip the k Adalines on the wrong side closest to zero.
-                wrong_side = np.flatnonzero(s != t)
-                k = m - n_plus if t > 0 else n_plus - m + 1
-                chosen = wrong_side[np.argsort(np.abs(xi[wrong_side]), kind="stable")[:k]]
-                d = t  # the desired sign of each chosen Adaline
-                W[:, chosen] += alpha * np.outer(x_p, d - xi[chosen]) / (x_p @ x_p)
+            n_wrong = epoch_rule(X, T, W, order, alpha, m)
             errors.append(n_wrong)
             weights.append(W.copy())
             if n_wrong == 0:
@@ -111,6 +99,27 @@ class Madaline(_ClassifierMixin, _Estimator):
                 f"no convergence guarantee; try another random_state, more Adalines or a larger "
                 f"max_epochs.")
         return self
+
+    @staticmethod
+    def _epoch(X, T, W, order, alpha, m) -> int:
+        """One pass of MRI over the samples in ``order``, W updated in place; returns the
+        number of misclassified samples."""
+        n_wrong = 0
+        for p in order:
+            x_p, t = X[p], T[p, 0]
+            xi = x_p @ W
+            s = np.where(xi >= 0, 1.0, -1.0)
+            n_plus = int((s > 0).sum())
+            if (1.0 if n_plus >= m else -1.0) == t:
+                continue
+            n_wrong += 1
+            # Minimal disturbance: flip the k Adalines on the wrong side closest to zero.
+            wrong_side = np.flatnonzero(s != t)
+            k = m - n_plus if t > 0 else n_plus - m + 1
+            chosen = wrong_side[np.argsort(np.abs(xi[wrong_side]), kind="stable")[:k]]
+            d = t  # the desired sign of each chosen Adaline
+            W[:, chosen] += alpha * np.outer(x_p, d - xi[chosen]) / (x_p @ x_p)
+        return n_wrong
 
     def transform(self, x) -> np.ndarray:
         """The Adalines' sign outputs s (n_samples, n_adalines), the logic unit's inputs."""

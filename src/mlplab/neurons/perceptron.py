@@ -5,7 +5,8 @@ import numpy as np
 
 from .. import activations
 from .._validation import check_positive_float, check_positive_int
-from ._base import _check_xy, _seed_renamed, _ClassifierMixin, _Estimator, _with_bias
+from ._base import _check_xy, _epoch_rule, _seed_renamed, _ClassifierMixin, _Estimator, \
+    _with_bias
 
 
 class Perceptron(_ClassifierMixin, _Estimator):
@@ -76,39 +77,50 @@ class Perceptron(_ClassifierMixin, _Estimator):
         X = _with_bias(x)
         rng = self._rng()
         W = self._initial_weights((X.shape[1], T.shape[1]), rng)
-        history, updates, errors = [W.copy()], [], []
+        history, updates, errors = [W[None].copy()], [], []  # blocks of W's and (epoch, p)'s
         converged = False
+        epoch_rule = _epoch_rule("perceptron", self._epoch, X=X, W=W, T=T, coding=coding,
+                                 record=record == "updates")
         for epoch in range(max_epochs):
             order = rng.permutation(len(X)) if self.shuffle else range(len(X))
-            n_wrong = 0
-            for p in order:
-                x_p, t_p = X[p], T[p]
-                y_p = f(x_p @ W)
-                if np.any(y_p != t_p):
-                    W += alpha * np.outer(x_p, t_p - y_p)
-                    n_wrong += 1
-                    updates.append((epoch, p))
-                    if record == "updates":
-                        history.append(W.copy())
-            errors.append(n_wrong)
+            updated, after = epoch_rule(X, T, W, order, alpha, f, record == "updates")
+            updated = np.asarray(updated, dtype=np.int64)
+            updates.append(np.stack([np.full_like(updated, epoch), updated], axis=1))
+            history.append(np.reshape(after, (-1,) + W.shape))
+            errors.append(len(updated))
             if record == "epochs":
-                history.append(W.copy())
-            if n_wrong == 0:
+                history.append(W[None].copy())
+            if len(updated) == 0:
                 converged = True
                 break
         self._store_error_counts(state, W, x, errors, converged)
         self._single_output_ = T.shape[1] == 1
         if record is not None:
-            self.weights_history_ = np.array(history)
+            self.weights_history_ = np.concatenate(history)
         else:
             self.__dict__.pop("weights_history_", None)
-        self.updates_ = np.array(updates, dtype=np.int64).reshape(-1, 2)
-        self.n_updates_ = len(updates)
+        self.updates_ = np.concatenate(updates)
+        self.n_updates_ = len(self.updates_)
         if not converged:
             self._warn_not_converged(
                 max_epochs, f"{errors[-1]} samples were still misclassified in the last epoch. "
                 f"The data may not be linearly separable (like XOR); otherwise raise max_epochs.")
         return self
+
+    @staticmethod
+    def _epoch(X, T, W, order, alpha, f, record):
+        """One pass of the perceptron rule over the samples in ``order``, W updated in place.
+        Returns the samples p that changed W, and W after each change (if ``record``)."""
+        updated, after = [], []
+        for p in order:
+            x_p, t_p = X[p], T[p]
+            y_p = f(x_p @ W)
+            if np.any(y_p != t_p):
+                W += alpha * np.outer(x_p, t_p - y_p)
+                updated.append(p)
+                if record:
+                    after.append(W.copy())
+        return updated, after
 
     def predict(self, x) -> np.ndarray:
         """Class labels: the unit's threshold output, or the unit with the largest net input."""
