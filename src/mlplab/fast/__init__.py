@@ -10,19 +10,20 @@ installs it as the trainer's accelerator (``training.set_accelerator``), which a
 
 What it uses: compiled C kernels (``_ckernels.c``: the optimizer updates, the activations and
 their deltas, the softmax rows, the whole step of a dense softmax classifier) and the BLAS
-NumPy ships (``blas``). The table of what it computes, by exact class, is ``table``.
+NumPy ships (``blas``), on the threads ``threads`` chooses by product size. The table of what
+it computes, by exact class, is ``table``.
 ``MLPLAB_PURE_NUMPY=1`` in the environment, or ``use(False)``, switches it off; without a C
 compiler the kernels are not built and the BLAS fold alone remains.
 """
 from __future__ import annotations
 
-from . import blas, elementwise, kernels, optimizers, predict, step, table
+from . import blas, elementwise, kernels, optimizers, predict, step, table, threads
 from .kernels import compiled_available, enabled, use
 from .predict import forward
 from .step import plan
 
 __all__ = ["use", "enabled", "backend", "compiled_available", "plan", "forward", "blas",
-           "elementwise", "kernels", "optimizers", "predict", "step", "table"]
+           "elementwise", "kernels", "optimizers", "predict", "step", "table", "threads"]
 
 
 def backend() -> str:
