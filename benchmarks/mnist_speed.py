@@ -143,16 +143,21 @@ def worker_torch(cfg, data, seed):
     batches = BatchIterator(x, y, batch_size=cfg["batch"], shuffle=True, seed=ref._shuffle_rng)
     loss_fn = torch.nn.CrossEntropyLoss()
     times, losses = [], []
+    limit = cfg.get("max_epoch_s")  # an epoch stopped there: its time extrapolated per batch
+    steps = -(-len(x) // cfg["batch"])
     for _ in range(cfg["epochs"]):
         t0 = time.perf_counter()
-        total = 0.0
+        total, done = 0.0, 0
         for xb, yb in batches:
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(net(torch.from_numpy(xb)), torch.from_numpy(yb))
             loss.backward()
             opt.step()
             total += loss.item() * len(xb)
-        times.append(time.perf_counter() - t0)
+            done += 1
+            if limit and time.perf_counter() - t0 > limit:
+                break
+        times.append((time.perf_counter() - t0) * steps / done)
         losses.append(total / len(x))
     with torch.no_grad():
         acc = float((net(torch.from_numpy(xt)).argmax(dim=1).numpy() == yt).mean())
