@@ -18,8 +18,8 @@ The count is OpenBLAS's process-wide setting (``openblas_set_num_threads``, a ch
 set when mlplab's step starts and put back when it returns, so NumPy's own operations between
 the steps run with the user's setting. The count is process-wide: models trained at the same
 time in several Python threads may run a step on each other's count (the products are right
-on any count; their last bits may differ). Without NumPy's bundled OpenBLAS (an MKL or Accelerate build of NumPy)
-nothing is changed.
+on any count; their last bits may differ). Without NumPy's bundled OpenBLAS (an MKL or
+Accelerate build of NumPy) nothing is changed.
 """
 from __future__ import annotations
 
