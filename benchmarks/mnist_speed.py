@@ -2,6 +2,7 @@
 
     python benchmarks/mnist_speed.py                      # default: ../shared/data/mnist
     python benchmarks/mnist_speed.py --data PATH --reps 5 --envs haswell,unset
+    python benchmarks/mnist_speed.py --reps 3 --envs as-is+threads=1,as-is+threads=default
     python benchmarks/mnist_speed.py --recipes R1 --reps 1 --no-scaling   # a quick look
 
 Every measurement runs in a fresh Python process, alternating mlplab, PyTorch and the floor
@@ -25,7 +26,11 @@ is the worker process's ``ru_maxrss`` (MNIST loaded as float32 in both).
 BLAS settings (``--envs``): ``haswell`` sets OPENBLAS_CORETYPE=Haswell (OpenBLAS's AVX2
 kernel, as some machines here force it); ``unset`` removes OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE (OpenBLAS picks its kernel for the CPU); ``as-is`` keeps the caller's
-environment. The kernel each worker actually used is read with threadpoolctl and printed.
+environment; ``threads=N`` sets OPENBLAS_NUM_THREADS=N and ``threads=default`` removes it and
+OMP_NUM_THREADS (one thread per core); settings join with ``+`` (``unset+threads=1``). The
+default runs the two thread settings, ``threads=1,threads=default``. PyTorch's worker sets
+``torch.set_num_threads(os.cpu_count())`` in every setting. The kernel and thread count each
+worker actually used are read with threadpoolctl and printed.
 """
 from __future__ import annotations
 
@@ -143,16 +148,21 @@ def worker_torch(cfg, data, seed):
     batches = BatchIterator(x, y, batch_size=cfg["batch"], shuffle=True, seed=ref._shuffle_rng)
     loss_fn = torch.nn.CrossEntropyLoss()
     times, losses = [], []
+    limit = cfg.get("max_epoch_s")  # an epoch stopped there: its time extrapolated per batch
+    steps = -(-len(x) // cfg["batch"])
     for _ in range(cfg["epochs"]):
         t0 = time.perf_counter()
-        total = 0.0
+        total, done = 0.0, 0
         for xb, yb in batches:
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(net(torch.from_numpy(xb)), torch.from_numpy(yb))
             loss.backward()
             opt.step()
             total += loss.item() * len(xb)
-        times.append(time.perf_counter() - t0)
+            done += 1
+            if limit and time.perf_counter() - t0 > limit:
+                break
+        times.append((time.perf_counter() - t0) * steps / done)
         losses.append(total / len(x))
     with torch.no_grad():
         acc = float((net(torch.from_numpy(xt)).argmax(dim=1).numpy() == yt).mean())
@@ -242,13 +252,20 @@ def run_worker(args):
 # ---------------------------------------------------------------------------- driver
 def _environ(name):
     env = dict(os.environ)
-    if name == "haswell":
-        env["OPENBLAS_CORETYPE"] = "Haswell"
-    elif name == "unset":
-        env.pop("OPENBLAS_CORETYPE", None)
-        env.pop("OPENBLAS_L2_SIZE", None)
-    elif name != "as-is":
-        raise SystemExit(f"--envs: unknown setting {name!r}; use haswell, unset or as-is.")
+    for part in name.split("+"):
+        if part == "haswell":
+            env["OPENBLAS_CORETYPE"] = "Haswell"
+        elif part == "unset":
+            env.pop("OPENBLAS_CORETYPE", None)
+            env.pop("OPENBLAS_L2_SIZE", None)
+        elif part == "threads=default":
+            env.pop("OPENBLAS_NUM_THREADS", None)
+            env.pop("OMP_NUM_THREADS", None)
+        elif part.startswith("threads=") and part[8:].isdigit() and int(part[8:]) > 0:
+            env["OPENBLAS_NUM_THREADS"] = part[8:]
+        elif part != "as-is":
+            raise SystemExit(f"--envs: unknown setting {part!r}; use haswell, unset, as-is, "
+                             f"threads=N or threads=default, joined by '+'.")
     return env
 
 
@@ -305,7 +322,8 @@ def report_env(env_name, env, data, recipes, reps, scaling, out):
     t_start = time.perf_counter()
     rows, kernel, accel, per_rep = [], None, None, []
     result = {"env": env_name, "OPENBLAS_CORETYPE": env.get("OPENBLAS_CORETYPE"),
-              "OPENBLAS_L2_SIZE": env.get("OPENBLAS_L2_SIZE"), "recipes": {}}
+              "OPENBLAS_L2_SIZE": env.get("OPENBLAS_L2_SIZE"),
+              "OPENBLAS_NUM_THREADS": env.get("OPENBLAS_NUM_THREADS"), "recipes": {}}
     for name in recipes:
         if name == "P0":
             runs = bench_p0(env, reps)
@@ -355,7 +373,8 @@ def report_env(env_name, env, data, recipes, reps, scaling, out):
     head = ["recipe", "mlplab", "PyTorch", "GEMM floor", "x PyTorch", "x floor", "acc mlplab",
             "acc PyTorch", "peak RSS MB (mlplab / torch)", "RSS ratio"]
     lines = [f"## BLAS setting: {env_name} (OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE')}, "
-             f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE')})",
+             f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE')}, "
+             f"OPENBLAS_NUM_THREADS={env.get('OPENBLAS_NUM_THREADS')})",
              f"- kernel in use (threadpoolctl): {'; '.join(kernel or ['?'])}",
              f"- mlplab elementwise backend: {accel}", "",
              tabulate(rows, headers=head, tablefmt="github"), "",
@@ -392,8 +411,10 @@ def main(argv=None):
     parser.add_argument("--data", default=DEFAULT_DATA, help="folder with the MNIST IDX files")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of each measurement")
     parser.add_argument("--recipes", default="R1,R2,R0,P0")
-    parser.add_argument("--envs", default="haswell,unset",
-                        help="comma-separated BLAS settings: haswell, unset, as-is")
+    parser.add_argument("--envs", default="threads=1,threads=default",
+                        help="comma-separated BLAS settings: haswell, unset, as-is, threads=N "
+                             "(OPENBLAS_NUM_THREADS=N), threads=default (unset), or several "
+                             "joined by '+' (e.g. unset+threads=1)")
     parser.add_argument("--no-scaling", action="store_true")
     parser.add_argument("--json", default=None, help="also write the results to this file")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)

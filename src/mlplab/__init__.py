@@ -10,6 +10,7 @@ from .autodiff import functional as _functional  # noqa: F401 (mlplab.autodiff.f
 from .config_check import ConfigWarning
 from .exceptions import (ArgumentError, ArgumentTypeError, ConcurrentUseError, DataFileError,
                          DivergenceError, MlplabError, ModelFileError)
+from .fast.threads import get_num_threads, set_num_threads
 from .gradcheck import gradcheck
 from .layers import Activation, CustomLayer, Dense, Dropout, Flatten, Input, InputLayer, Lambda
 from .live import LivePlot
@@ -40,6 +41,8 @@ __all__ = [
     # errors
     "MlplabError", "ArgumentError", "ArgumentTypeError", "ModelFileError", "DataFileError",
     "DivergenceError", "ConcurrentUseError",
+    # speed
+    "set_num_threads", "get_num_threads",
     # modules
     "activations", "autodiff", "callbacks", "config_check", "constraints", "datasets",
     "exceptions", "fast", "initializers", "layers", "live", "losses", "metrics", "neurons",

@@ -131,20 +131,50 @@ def main(argv=None) -> int:
 
 
 def _limit_threads(threads, argv):
-    """--threads N: BLAS threads via threadpoolctl when installed; else the environment
-    variables OPENBLAS/OMP/MKL_NUM_THREADS, which take effect only before NumPy loads (so
-    the command runs itself again with them set)."""
+    """--threads N: mlplab's products on exactly N BLAS threads (``mlplab.set_num_threads``),
+    NumPy's own on at most N via threadpoolctl when installed; else the environment variables
+    OPENBLAS/OMP/MKL_NUM_THREADS, which take effect only before NumPy loads (so the command
+    runs itself again with them set). Returns what ``restore_original_limits()`` undoes."""
     if not threads:
         return None
+    from .fast import threads as blas_threads
+
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-        if all(os.environ.get(n) == str(threads) for n in names):
-            return None
-        env = {**os.environ, **{n: str(threads) for n in names}}
-        os.execve(sys.executable, [sys.executable, "-m", "mlplab", *argv], env)
-    return threadpool_limits(limits=threads)
+        if not all(os.environ.get(n) == str(threads) for n in names):
+            env = {**os.environ, **{n: str(threads) for n in names}}
+            os.execve(sys.executable, [sys.executable, "-m", "mlplab", *argv], env)
+        threadpool_limits = None
+    return _ThreadLimit(threads, blas_threads,
+                        threadpool_limits and threadpool_limits(limits=threads))
+
+
+class _ThreadLimit:
+    """--threads N in force: ``restore_original_limits()`` puts back mlplab's choice and
+    NumPy's BLAS limits as they were."""
+
+    def __init__(self, threads, blas_threads, limiter):
+        self._module, self._previous = blas_threads, blas_threads.get_num_threads()
+        self._limiter = limiter
+        blas_threads.set_num_threads(threads)
+
+    def restore_original_limits(self):
+        self._module.set_num_threads(self._previous)
+        if self._limiter is not None:
+            self._limiter.restore_original_limits()
+
+
+def _thread_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer (BLAS threads), got "
+                                         f"{text!r}")
+    return value
 
 
 # ---------------------------------------------------------------------- paths
@@ -232,8 +262,9 @@ def _train_arguments(p) -> None:
     train.add_argument("--epochs", type=int, default=10, help="passes over the training set")
     train.add_argument("--seed", type=int, default=0,
                        help="fixes the initial weights, the shuffling and the splits")
-    train.add_argument("--threads", type=int, metavar="N",
-                       help="BLAS threads (threadpoolctl, else OPENBLAS/OMP_NUM_THREADS)")
+    train.add_argument("--threads", type=_thread_count, metavar="N",
+                       help="BLAS threads for every product (mlplab.set_num_threads; default: "
+                            "one below 2**28 flops, the BLAS setting above)")
     train.add_argument("--validate", action="store_true",
                        help="also report the test set's loss and metrics after every epoch "
                             "(as test_loss, test_accuracy)")

@@ -6,8 +6,10 @@ loky), or on whatever joblib backend is named: ``backend="dask"`` sends the fits
 ``dask.distributed.Client`` in use (a ``LocalCluster`` or a real cluster), ``"ray"`` to Ray
 (``ray.util.joblib.register_ray()`` first), ``"sequential"`` runs them one after another.
 Each fit is independent and seeded by its ``random_state``, so every backend gives the same
-table. Give the estimator ``blas_threads=1`` (``mlplab.sklearn``'s MLPs) so that parallel fits
-do not each start a BLAS thread per core.
+table. The fits run single-threaded: ``fit_search`` gives every ``mlplab.sklearn`` estimator
+in the search whose ``blas_threads`` is None ``blas_threads=1`` while it runs (its own
+``blas_threads`` argument; None leaves them alone), so that parallel fits do not each start
+a BLAS thread per core and wait on each other's cores.
 
 ``results_table(search)`` is the table of ``cv_results_`` without the timings, one row per
 configuration; ``plot_results(search, x, series)`` draws mean test score against one
@@ -25,18 +27,39 @@ TIMING_COLUMNS = ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score
 
 
 def fit_search(search, x, y, backend: str | None = None, n_jobs: int | None = None,
-               **backend_options):
+               blas_threads: int | None = 1, **backend_options):
     """``search.fit(x, y)`` with its fits on ``backend`` (None: joblib's default, local
     processes); returns the fitted search. ``n_jobs`` overrides ``search.n_jobs`` (-1 uses
-    every worker or core)."""
+    every worker or core). ``blas_threads``: the BLAS threads of each fit (see the module's
+    doc), given to the estimators whose own ``blas_threads`` is None and taken back after."""
     import joblib
 
+    if blas_threads is not None and (isinstance(blas_threads, bool) or
+                                     not isinstance(blas_threads, int) or blas_threads < 1):
+        from .exceptions import ArgumentError
+
+        raise ArgumentError(f"fit_search(): blas_threads must be an int >= 1 or None, got "
+                            f"{blas_threads!r}; pass 1 (the default) for parallel fits.")
     if n_jobs is not None:
         search.set_params(n_jobs=n_jobs)
-    if backend is None:
-        return search.fit(x, y)
-    with joblib.parallel_backend(backend, **backend_options):
-        return search.fit(x, y)
+    unset = _unset_blas_threads(search.estimator) if blas_threads is not None else []
+    search.estimator.set_params(**{name: blas_threads for name in unset})
+    try:
+        if backend is None:
+            return search.fit(x, y)
+        with joblib.parallel_backend(backend, **backend_options):
+            return search.fit(x, y)
+    finally:
+        search.estimator.set_params(**{name: None for name in unset})
+        best = getattr(search, "best_estimator_", None)
+        if best is not None:
+            best.set_params(**{name: None for name in unset})
+
+
+def _unset_blas_threads(estimator) -> list[str]:
+    """The parameter names (``blas_threads``, ``step__blas_threads``) that are None."""
+    return [name for name, value in estimator.get_params(deep=True).items()
+            if value is None and name.rsplit("__", 1)[-1] == "blas_threads"]
 
 
 def results_table(search) -> list[dict]:

@@ -10,7 +10,7 @@ installs it as the trainer's accelerator (``training.set_accelerator``), which a
 
 What it uses: compiled C kernels (``_ckernels.c``: the optimizer updates, the activations and
 their deltas, the softmax rows, the whole step of a stack of dense layers) and the BLAS
-NumPy ships (``blas``). The table of what it computes, by exact class, is ``table``.
+NumPy ships (``blas``), on the threads ``threads`` chooses by product size. The table of what it computes, by exact class, is ``table``.
 ``mlplab/__init__.py`` also installs ``classic`` as the accelerator of the classic neurons
 (``neurons._base.set_accelerator``): the perceptron, LMS and MRI epochs in one compiled loop
 each (``_classic.c``).
@@ -19,13 +19,13 @@ compiler the kernels are not built and the BLAS fold alone remains.
 """
 from __future__ import annotations
 
-from . import blas, classic, elementwise, kernels, optimizers, predict, step, table
+from . import blas, classic, elementwise, kernels, optimizers, predict, step, table, threads
 from .kernels import compiled_available, enabled, use
 from .predict import forward
 from .step import plan
 
 __all__ = ["use", "enabled", "backend", "compiled_available", "plan", "forward", "blas",
-           "classic", "elementwise", "kernels", "optimizers", "predict", "step", "table"]
+           "classic", "elementwise", "kernels", "optimizers", "predict", "step", "table", "threads"]
 
 
 def backend() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers import Dense
-from . import elementwise, kernels, table
+from . import elementwise, kernels, table, threads
 
 
 def compiled(model, x):
@@ -46,6 +46,15 @@ def forward(model, x, checked: bool):
     Y = compiled(model, x)
     if Y is not None or not checked:
         return Y
+    previous = threads.enter(threads.dense_flops(model.layers, len(x)))
+    try:
+        return _layers_forward(model, x)
+    finally:
+        threads.leave(previous)
+
+
+def _layers_forward(model, x):
+    """The forward pass layer by layer, Dense layers through the table's kernels."""
     for layer in model.layers:
         if type(layer) is Dense and table.code(layer.activation) is not None:
             xi = layer.logits(x)                                       # Xi = Y_prev W + b

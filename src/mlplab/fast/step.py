@@ -11,6 +11,7 @@ needs them), and its ``update_step`` (or None) is handed to ``optimizer.apply``.
 - ``LayerStep``: the reference step's formulas for any stack, with Dense layers (exact class,
   no penalty) computing in work arrays kept from step to step, with the table's kernels.
 
+Every step runs its products on the BLAS threads ``threads`` chooses for its largest one.
 Both fold plain SGD's W <- W - alpha Y_prev^T delta into one matrix product where
 ``table.folds_update`` says it pays; dE/dW is then not formed (``Dense`` documents it).
 """
@@ -24,7 +25,7 @@ from ..activations import Linear, ReLU, Sigmoid, Softmax, Tanh
 from ..layers import Dense, Dropout, Flatten
 from ..losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError, \
     SparseCategoricalCrossentropy, SumSquaredError
-from . import blas, elementwise, kernels, table
+from . import blas, elementwise, kernels, table, threads
 from ..optimizers import SGD, Adam, RMSprop
 from .optimizers import plain_sgd, update_step_for
 
@@ -64,6 +65,15 @@ class _Plan:
         self.n, self.layers = n, list(model.layers)
         self.optimizer, self.loss = model.optimizer, model.loss
         self.params = model.trainable_params
+        self.flops = threads.dense_flops(self.layers, n)  # its largest product
+
+    def __call__(self, X, D):
+        """The step on (X, D) with the BLAS threads its products get (``threads``)."""
+        previous = threads.enter(self.flops)
+        try:
+            return self.run(X, D)
+        finally:
+            threads.leave(previous)
 
     def current(self, model) -> bool:
         params = model.trainable_params
@@ -90,10 +100,15 @@ class LayerStep(_Plan):
                 layer = folded[index]
                 if layer is None:
                     own(index, param, grad, lr)
-                elif not blas.gemm_update(param, layer.Y_prev, layer.delta,
-                                          param.dtype.type(-lr)):  # W <- W - alpha Y^T delta
-                    np.matmul(layer.Y_prev.T, layer.delta, out=layer.dW)
-                    own(index, param, layer.dW, lr)
+                    return
+                previous = threads.enter(2 * param.size * len(layer.delta))
+                try:
+                    if not blas.gemm_update(param, layer.Y_prev, layer.delta,
+                                            param.dtype.type(-lr)):  # W <- W - alpha Y^T delta
+                        np.matmul(layer.Y_prev.T, layer.delta, out=layer.dW)
+                        own(index, param, layer.dW, lr)
+                finally:
+                    threads.leave(previous)
             self.update_step = update_step
         else:
             self.update_step = own
@@ -102,7 +117,7 @@ class LayerStep(_Plan):
     def for_model(cls, model, n):
         return cls(model, n) if any(_fast_dense(layer) for layer in model.layers) else None
 
-    def __call__(self, X, D):
+    def run(self, X, D):
         n = len(X)
         Y = X
         for layer, fast in zip(self.layers, self.fast):
@@ -360,7 +375,7 @@ class CompiledStep(_Plan):
         except TypeError:  # a weight array of another dtype or layout (set by hand)
             return None
 
-    def __call__(self, X, D):
+    def run(self, X, D):
         """Run the step on (X, D), the optimizer's update included where the plan takes it;
         returns (e, Y_L)."""
         if not X.flags.c_contiguous:
