@@ -135,5 +135,6 @@ def test_load_errors(tmp_path):
     with pytest.raises(ValueError, match=r"is not an mlplab model file \(no config\)"):
         mlplab.load_model(tmp_path / "other.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match=r"is not an mlplab model file"):
+    with pytest.raises(mlplab.ModelFileError, match=r"junk.npz' cannot be loaded: it is not a "
+                                                    r"valid .npz"):
         mlplab.load_model(tmp_path / "junk.npz")
