@@ -126,11 +126,11 @@ def write_atomic(path, write, what: str = "save()") -> str:
     remove_stale_temporaries(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{_tmp_prefix(path)}{os.getpid()}-")
-    except PermissionError as exc:
-        raise PermissionError(exc.errno, f"{what}: cannot write '{given}': the folder "
-                                         f"'{folder}' is not writable ({exc.strerror}); "
-                                         f"nothing was changed. Choose a writable folder.",
-                              folder) from None
+    except OSError as exc:  # EACCES, EROFS (a read-only file system), ENOSPC...
+        error = PermissionError if isinstance(exc, PermissionError) else OSError
+        raise error(exc.errno, f"{what}: cannot write '{given}': the folder '{folder}' is not "
+                               f"writable ({exc.strerror}); nothing was changed. Choose a "
+                               f"writable folder.") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
