@@ -240,7 +240,8 @@ def _members(path: str) -> dict:
                 raise _Bad("it holds a member twice")
             return {n[:-4]: _array(n, zf.read(n)) for n in names}
     except zipfile.BadZipFile as exc:
-        raise _Bad(f"it is not a valid .npz (zip) archive ({exc})") from None
+        raise _Bad(f"it is not a valid .npz (zip) archive: truncated, corrupted or another "
+                   f"kind of file ({exc})") from None
     except (EOFError, OSError, ValueError, OverflowError, MemoryError, KeyError,
             NotImplementedError, RuntimeError, zlib.error) as exc:
         if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
