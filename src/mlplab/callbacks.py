@@ -631,9 +631,13 @@ class ModelCheckpoint(Callback):
         self.best = None if initial_value_threshold is None else float(initial_value_threshold)
 
     def on_train_begin(self, logs=None):
+        from .saving import remove_stale_temporaries
+
         folder = os.path.dirname(os.path.abspath(self.filepath))
         if "{" in folder:
             return  # the folder itself depends on the epoch or the logs
+        if "{" not in self.filepath:  # what an interrupted save of this file left
+            remove_stale_temporaries(self.filepath)
         where = f"ModelCheckpoint(filepath={self.filepath!r})"
         if not os.path.isdir(folder):
             raise ArgumentError(f"{where}: the folder {folder!r} does not exist; create it "
