@@ -404,6 +404,12 @@ class Trainer:
         self.stop_training, self.stop_reason = state["stop_training"], state["stop_reason"]
         return state["epoch"]
 
+    def _set_history(self, saved: dict) -> None:
+        """``self.history``: a History holding a model file's record of the last fit."""
+        self.history = History()
+        for key in ("history", "epoch", "stop_reason", "stopped_epoch"):
+            setattr(self.history, key, saved.get(key))
+
     def _logs(self, loss_sum: float, seen: int) -> dict:
         logs = {"loss": loss_sum * self.loss.scale(seen) + self.regularization_penalty()}
         for m in self.metrics:
