@@ -32,7 +32,6 @@ import zlib
 
 import numpy as np
 
-from .callbacks import History
 from .exceptions import ModelFileError
 
 FORMAT = "mlplab-model"
@@ -420,9 +419,7 @@ def _build(cls, config, arrays, compile):
             model.optimizer.set_state(optimizer_state(saved, arrays), model.trainable_params)
     model.set_rng_state(config.get("rng", {}))
     if config.get("history"):
-        model.history = History()
-        for key in ("history", "epoch", "stop_reason", "stopped_epoch"):
-            setattr(model.history, key, config["history"].get(key))
+        model._set_history(config["history"])
     return model
 
 
