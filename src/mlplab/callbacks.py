@@ -811,7 +811,8 @@ class BackupAndRestore(Callback):
             model.optimizer.set_state(optimizer_state(config["optimizer_state"], arrays),
                                       model.trainable_params)
         lr = compiled["optimizer"].get("learning_rate")
-        if isinstance(lr, float) and not callable(model.optimizer.learning_rate):
+        if isinstance(lr, (int, float)) and not isinstance(lr, bool) and \
+                not callable(model.optimizer.learning_rate):
             model.optimizer.learning_rate = lr  # e.g. lowered by ReduceLROnPlateau
         model.set_rng_state(config.get("rng", {}))
         for cb, (_, state) in zip(self.peers, saved):

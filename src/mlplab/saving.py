@@ -75,7 +75,8 @@ def _pid_alive(pid: int) -> bool:
 
 def remove_stale_temporaries(path) -> list[str]:
     """Remove the temporary files that interrupted saves of ``path`` left (those whose writing
-    process is gone); returns their names. Errors (a read-only folder) are ignored."""
+    process is gone: a kill or a crash; a failed save removes its own); returns their names.
+    Errors (a read-only folder) are ignored."""
     path = os.path.realpath(os.fspath(path))
     folder, prefix = os.path.dirname(path), _tmp_prefix(path)
     removed = []
@@ -87,8 +88,8 @@ def remove_stale_temporaries(path) -> list[str]:
         if not name.startswith(prefix):
             continue
         pid = name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
-            continue  # another process is writing it now
+        if pid.isdigit() and (int(pid) == os.getpid() or _pid_alive(int(pid))):
+            continue  # being written now (by another thread or process)
         try:
             os.remove(os.path.join(folder, name))
             removed.append(name)
