@@ -336,3 +336,11 @@ def test_cli_train_resume_after_kill(tmp_path):
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
     assert not (tmp_path / "m.npz.backup").exists()
+
+
+def test_cli_backup_dir_needs_resume(tmp_path, capsys):
+    from mlplab.cli import main
+
+    assert main(["train", "--dataset", "iris", "--backup-dir", str(tmp_path / "b")]) == 2
+    assert "--backup-dir is the folder of --resume's backup; add --resume" in \
+        capsys.readouterr().err
