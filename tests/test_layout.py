@@ -112,7 +112,9 @@ def test_the_rules_catch_added_bait(copy_of_the_package):
     assert ("mlplab.layers.dense", "mlplab.fast.kernels") in fast_imports(import_graph(root))
     saving = root / "saving.py"
     saving.write_text(saving.read_text() + "\n\ndef _bait():\n    from .models import Sequential\n")
-    assert ["mlplab.models", "mlplab.saving", "mlplab.models"] in cycles(import_graph(root))
+    # the cycle models -> saving -> models, whichever module the search entered it from
+    assert any(len(c) == 3 and set(c) == {"mlplab.models", "mlplab.saving"}
+               for c in cycles(import_graph(root)))
 
 
 def _function_lines(path, cls, name):

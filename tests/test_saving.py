@@ -135,5 +135,92 @@ def test_load_errors(tmp_path):
     with pytest.raises(ValueError, match=r"is not an mlplab model file \(no config\)"):
         mlplab.load_model(tmp_path / "other.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match=r"is not an mlplab model file"):
+    with pytest.raises(mlplab.ModelFileError, match=r"junk.npz' cannot be loaded: it is not a "
+                                                    r"valid .npz"):
         mlplab.load_model(tmp_path / "junk.npz")
+
+
+# ------------------------------------------------------------------------------ the file itself
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077, 0o002])
+def test_file_mode_follows_the_umask(tmp_path, umask):
+    model = make_model()
+    old = os.umask(umask)
+    try:
+        model.save(tmp_path / "m.npz")
+        model.save_weights(tmp_path / "w.npz")
+    finally:
+        os.umask(old)
+    for name in ("m.npz", "w.npz"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_symlink_is_followed_not_replaced(tmp_path, data):
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "real.npz"
+    link = tmp_path / "model.npz"
+    model = make_model()
+    model.save(target)
+    link.symlink_to(target)
+    model.fit(*data, epochs=1, verbose=0)
+    model.save(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    np.testing.assert_array_equal(mlplab.load_model(target).get_weights()[0],
+                                  model.get_weights()[0])
+    assert sorted(os.listdir(tmp_path)) == ["model.npz", "store"]
+    assert os.listdir(tmp_path / "store") == ["real.npz"]
+
+
+def test_a_read_only_folder_is_a_clear_error_and_changes_nothing(tmp_path, monkeypatch):
+    """Root ignores file modes: then the operating system's refusal is simulated."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    model = make_model()
+    model.save(folder / "m.npz")
+    before = (folder / "m.npz").read_bytes()
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK):  # running as root
+            def refuse(*args, **kwargs):
+                raise PermissionError(13, "Permission denied")
+
+            monkeypatch.setattr(saving.tempfile, "mkstemp", refuse)
+        with pytest.raises(PermissionError, match=r"cannot write '.*ro/m.npz': the folder "
+                                                  r"'.*ro' is not writable.*nothing was "
+                                                  r"changed"):
+            model.save(folder / "m.npz")
+    finally:
+        folder.chmod(0o755)
+    assert (folder / "m.npz").read_bytes() == before
+    assert os.listdir(folder) == ["m.npz"]
+
+
+def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live = os.getppid()
+    stale = tmp_path / f".m.npz.tmp-mlplab-{dead.pid}-abc123"
+    busy = tmp_path / f".m.npz.tmp-mlplab-{live}-def456"
+    other = tmp_path / f".other.npz.tmp-mlplab-{dead.pid}-xyz"
+    for path in (stale, busy, other):
+        path.write_bytes(b"half a file")
+    make_model().save(tmp_path / "m.npz")
+    assert sorted(os.listdir(tmp_path)) == sorted(["m.npz", busy.name, other.name])
+    os.remove(busy)
+    other_target = tmp_path / "other.npz"
+    make_model().save(other_target)
+    assert sorted(os.listdir(tmp_path)) == ["m.npz", "other.npz"]
+    stale.write_bytes(b"half a file")  # a load removes them too
+    mlplab.load_model(tmp_path / "m.npz")
+    assert sorted(os.listdir(tmp_path)) == ["m.npz", "other.npz"]
+
+
+def test_save_to_a_folder_or_a_missing_folder(tmp_path):
+    model = make_model()
+    with pytest.raises(IsADirectoryError, match="is a folder; give a file name"):
+        model.save(tmp_path)
+    with pytest.raises(FileNotFoundError, match="the folder '.*nowhere' does not exist"):
+        model.save(tmp_path / "nowhere" / "m.npz")
+    assert os.listdir(tmp_path) == []

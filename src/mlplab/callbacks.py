@@ -4,9 +4,14 @@
 on_train_batch_begin / on_train_batch_end (aliases on_batch_begin / on_batch_end), then
 on_epoch_end with the epoch's logs, and on_train_end. A callback stops training by setting
 ``self.model.stop_training = True`` (and may say why in ``self.model.stop_reason``).
+
+A callback's ``state_attributes`` name what it carries from one epoch to the next (EarlyStopping's
+``wait`` and ``best``...): ``BackupAndRestore`` saves them with the model after every epoch and
+restores them when an interrupted fit starts again.
 """
 from __future__ import annotations
 
+import copy
 import csv
 import inspect
 import math
@@ -17,13 +22,32 @@ import warnings
 
 import numpy as np
 
+from .exceptions import ArgumentError, ArgumentTypeError, ModelFileError
+
 
 class Callback:
-    """Base class; every hook does nothing."""
+    """Base class; every hook does nothing.
+
+    ``state_attributes`` (mlplab's own addition) lists the attributes that hold the callback's
+    state between epochs; ``get_state()`` / ``set_state()`` read and write them, and
+    ``BackupAndRestore`` keeps them in its backup. Their values must be numbers, strings,
+    None, NumPy arrays, or lists and dicts of these.
+    """
+
+    state_attributes: tuple = ()
 
     def __init__(self):
         self.model = None
         self.params: dict = {}
+
+    def get_state(self) -> dict:
+        """Copies of the ``state_attributes``."""
+        return {name: copy.deepcopy(getattr(self, name, None)) for name in self.state_attributes}
+
+    def set_state(self, state: dict) -> None:
+        for name in self.state_attributes:
+            if name in state:
+                setattr(self, name, state[name])
 
     def set_model(self, model):
         self.model = model
@@ -65,10 +89,17 @@ class CallbackList:
     them, so a training step pays nothing for callbacks that only watch epochs."""
 
     def __init__(self, callbacks, model, params):
-        self.callbacks = list(callbacks)
+        callbacks = list(callbacks)
+        # Backups run last: their on_epoch_end sees the History and every stop decision of
+        # the epoch, their on_train_begin restores what the others have just reset.
+        self.callbacks = [cb for cb in callbacks if not isinstance(cb, BackupAndRestore)] + \
+            [cb for cb in callbacks if isinstance(cb, BackupAndRestore)]
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
+            if isinstance(cb, BackupAndRestore):
+                cb.peers = [other for other in self.callbacks
+                            if not isinstance(other, (BackupAndRestore, ProgbarLogger))]
         self._batch_begin = [cb for cb in self.callbacks
                              if _overrides(cb, "on_train_batch_begin")
                              or _overrides(cb, "on_batch_begin")]
@@ -109,6 +140,8 @@ class History(Callback):
     Also records why training stopped: ``stop_reason`` (e.g. ``"max_epochs"``,
     ``"early_stopping"``) and ``stopped_epoch`` (0-based index of the last epoch run).
     """
+
+    state_attributes = ("history", "epoch")
 
     def __init__(self):
         super().__init__()
@@ -260,6 +293,8 @@ class EarlyStopping(Callback):
     ----------
     best, best_epoch, stopped_epoch (0-based; 0 if it never stopped training), wait.
     """
+
+    state_attributes = ("wait", "stopped_epoch", "best_epoch", "best", "best_weights")
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
@@ -477,6 +512,8 @@ class ReduceLROnPlateau(Callback):
     min_lr : default=0.0
     """
 
+    state_attributes = ("best", "wait", "cooldown_counter")
+
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0):
         super().__init__()
@@ -577,7 +614,11 @@ class ModelCheckpoint(Callback):
     mode : {"auto", "min", "max"}, default="auto"
     initial_value_threshold : float, optional
         With save_best_only, the value to beat before the first save.
+
+    The folder of ``filepath`` is checked when training begins (not after the first epoch).
     """
+
+    state_attributes = ("best",)
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", initial_value_threshold=None):
@@ -588,6 +629,22 @@ class ModelCheckpoint(Callback):
         self.mode = _auto_mode(monitor) if mode == "auto" else mode
         self.initial_value_threshold = initial_value_threshold
         self.best = None if initial_value_threshold is None else float(initial_value_threshold)
+
+    def on_train_begin(self, logs=None):
+        from .saving import remove_stale_temporaries
+
+        folder = os.path.dirname(os.path.abspath(self.filepath))
+        if "{" in folder:
+            return  # the folder itself depends on the epoch or the logs
+        if "{" not in self.filepath:  # what an interrupted save of this file left
+            remove_stale_temporaries(self.filepath)
+        where = f"ModelCheckpoint(filepath={self.filepath!r})"
+        if not os.path.isdir(folder):
+            raise ArgumentError(f"{where}: the folder {folder!r} does not exist; create it "
+                                f"first (os.makedirs) or choose another filepath.")
+        if not os.access(folder, os.W_OK):
+            raise ArgumentError(f"{where}: the folder {folder!r} is not writable; choose "
+                                f"another filepath.")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -636,3 +693,162 @@ class LambdaCallback(Callback):
         if name in ("on_train_begin", "on_train_end"):
             return lambda logs=None: fn(logs)
         return lambda index, logs=None: fn(index, logs)
+
+
+class BackupAndRestore(Callback):
+    """Back up the whole training state after every epoch; continue from the backup when an
+    interrupted ``fit`` is run again (Keras's callback, its arguments and file life cycle).
+
+    At ``on_train_begin``, if ``backup_dir`` holds a backup, the model gets its weights, its
+    optimizer state (slots, step count, learning rate), every random generator's state
+    (shuffling, dropout, validation split), the order of the shuffled samples, the History,
+    the other callbacks' ``state_attributes`` (EarlyStopping, ReduceLROnPlateau,
+    ModelCheckpoint ...) and the epoch to continue from. So a run killed at any moment (even
+    with ``kill -9``, even while a backup is being written) and started again with the same
+    script ends with the same weights and History, bit for bit, as the run never interrupted.
+    At each epoch end the state is written to ``backup_dir/latest.npz`` (one file, written
+    atomically: see ``mlplab.saving``). When training completes, the backup is deleted
+    (``delete_checkpoint``).
+
+    Parameters
+    ----------
+    backup_dir : str or path
+        The folder for the backup (created if needed). Use one folder per training run.
+    save_freq : "epoch", default="epoch"
+        Only "epoch": mlplab refuses Keras's integer (every N batches), which would restart
+        the interrupted epoch with the weights of its middle and so not resume exactly.
+    double_checkpoint : bool, default=False
+        Keep the previous backup as ``latest.npz.bkp`` too, and fall back to it when the
+        latest one cannot be read.
+    delete_checkpoint : bool, default=True
+        Delete the backup (and ``backup_dir`` if it is then empty) when ``fit`` completes.
+
+    The fit must be the same as the one that wrote the backup (model, data, callbacks); a
+    backup from another model or another list of callbacks raises ``ModelFileError``.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
+        super().__init__()
+        where = f"BackupAndRestore(backup_dir={backup_dir!r})"
+        if not isinstance(backup_dir, (str, os.PathLike)) or not os.fspath(backup_dir):
+            raise ArgumentTypeError(f"{where}: backup_dir must be a folder path (str or "
+                                    f"pathlib.Path); received {type(backup_dir).__name__}.")
+        if save_freq != "epoch":
+            raise ArgumentError(
+                f"{where}: save_freq must be 'epoch'; received {save_freq!r}. mlplab backs up "
+                f"at epoch ends only, so that a resumed run is bit-identical to an "
+                f"uninterrupted one (Keras's save_freq=N restarts the interrupted epoch from "
+                f"the weights of its middle). Use shorter epochs (steps_per_epoch) for more "
+                f"frequent backups.")
+        for name, value in (("double_checkpoint", double_checkpoint),
+                            ("delete_checkpoint", delete_checkpoint)):
+            if not isinstance(value, bool):
+                raise ArgumentTypeError(f"{where}: {name} must be True or False; received "
+                                        f"{value!r}.")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.double_checkpoint, self.delete_checkpoint = double_checkpoint, delete_checkpoint
+        self.path = os.path.join(self.backup_dir, "latest.npz")
+        self.previous_path = self.path + ".bkp"
+        self.peers: list = []
+
+    # -- restoring ---------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        from . import saving
+
+        for path in (self.path, self.previous_path):
+            saving.remove_stale_temporaries(path)
+        candidates = [self.path] + ([self.previous_path] if self.double_checkpoint else [])
+        candidates = [p for p in candidates if os.path.exists(p)]
+        for i, path in enumerate(candidates):
+            try:
+                self._restore(path)
+                return
+            except ModelFileError:
+                if i == len(candidates) - 1:
+                    raise
+
+    def _restore(self, path):
+        from . import saving
+
+        where = "BackupAndRestore"
+        config, arrays = saving.read_checked(path, where)
+        saving.checked(path, where, lambda: self._apply(config, arrays, path))
+
+    def _apply(self, config, arrays, path):
+        from .saving import _Bad, optimizer_state, unpack
+
+        model = self.model
+        training = config.get("training")
+        if not isinstance(training, dict):
+            raise _Bad("it holds no training state (a model.save() file, not a backup)")
+        training = unpack(training, arrays)
+        n = sum(1 for k in arrays if k.startswith("weight_"))
+        weights = [arrays[f"weight_{i}"] for i in range(n)]
+        if [w.shape for w in weights] != [p.shape for p in model.trainable_params]:
+            raise _Bad(f"it was written by another model (weights of shapes "
+                       f"{[w.shape for w in weights]}; this model's are "
+                       f"{[p.shape for p in model.trainable_params]})")
+        names = [type(cb).__name__ for cb in self.peers]
+        saved = training["callbacks"]
+        if [name for name, _ in saved] != names:
+            raise _Bad(f"it was written by a fit with the callbacks "
+                       f"{[name for name, _ in saved]}; this fit has {names}. Use another "
+                       f"backup_dir, or delete {self.backup_dir!r} to start over")
+        order, samples = np.asarray(training["order"]), self.params.get("samples")
+        if order.shape != (samples,) or not np.array_equal(np.sort(order), np.arange(samples)):
+            raise _Bad(f"it was written for a training set of {order.size} samples; this fit "
+                       f"has {samples}")
+        compiled = config.get("compile") or {}
+        if compiled.get("optimizer", {}).get("name") != model.optimizer.get_config()["name"]:
+            raise _Bad(f"it was written with the optimizer "
+                       f"{compiled.get('optimizer', {}).get('name')!r}; this model has "
+                       f"{model.optimizer.get_config()['name']!r}")
+        # -- all checked: from here on the model changes
+        model.set_weights(weights)
+        if config.get("optimizer_state") is not None:
+            model.optimizer.set_state(optimizer_state(config["optimizer_state"], arrays),
+                                      model.trainable_params)
+        lr = compiled["optimizer"].get("learning_rate")
+        if isinstance(lr, (int, float)) and not isinstance(lr, bool) and \
+                not callable(model.optimizer.learning_rate):
+            model.optimizer.learning_rate = lr  # e.g. lowered by ReduceLROnPlateau
+        model.set_rng_state(config.get("rng", {}))
+        for cb, (_, state) in zip(self.peers, saved):
+            cb.set_state(state)
+        stopped = bool(training["stop_training"])
+        model._restored_fit = {
+            "order": order, "stop_training": stopped, "stop_reason": training["stop_reason"],
+            "epoch": int(self.params.get("epochs", training["epoch"])) if stopped
+            else int(training["epoch"])}
+        if self.params.get("verbose"):
+            print(f"BackupAndRestore: continuing after epoch {training['epoch']} from {path}.")
+
+    # -- backing up --------------------------------------------------------------------------
+    def on_epoch_end(self, epoch, logs=None):
+        from . import saving
+
+        os.makedirs(self.backup_dir, exist_ok=True)
+        state = self.model._training_state()
+        if state["stop_training"]:
+            state["stop_reason"] = state["stop_reason"] or "callback"
+        state["epoch"] = epoch + 1
+        state["callbacks"] = [[type(cb).__name__, cb.get_state()] for cb in self.peers]
+        if self.double_checkpoint and os.path.exists(self.path):
+            os.replace(self.path, self.previous_path)
+        saving.save_model(self.model, self.path, training=state)
+
+    def on_train_end(self, logs=None):
+        from . import saving
+
+        if not self.delete_checkpoint:
+            return
+        for path in (self.path, self.previous_path):
+            saving.remove_stale_temporaries(path)
+            if os.path.exists(path):
+                os.remove(path)
+        try:
+            os.rmdir(self.backup_dir)  # only if empty: the folder may hold the user's files
+        except OSError:
+            pass

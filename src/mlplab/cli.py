@@ -122,7 +122,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (CommandError, ValueError, FileNotFoundError) as exc:
+    except (CommandError, ValueError, OSError) as exc:
         print(f"mlplab {args.command}: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -270,6 +270,15 @@ def _train_arguments(p) -> None:
                             "(as test_loss, test_accuracy)")
     train.add_argument("--save", metavar="FILE", help="write the trained model to this file "
                        "(checked before training; Ctrl-C saves the last finished epoch)")
+    train.add_argument("--resume", action="store_true",
+                       help="back up the whole training state after every epoch (in "
+                            "--backup-dir) and, when the same command runs again after an "
+                            "interruption (Ctrl-C, kill, crash), continue from it: the result "
+                            "is the same, bit for bit, as an uninterrupted run's. The backup "
+                            "is deleted when training completes")
+    train.add_argument("--backup-dir", metavar="FOLDER",
+                       help="the folder of --resume's backup (default: FILE.backup beside "
+                            "--save FILE, else mlplab-backup in the current folder)")
     train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                        help="0 silent, 1 a progress bar per epoch, 2 one line per epoch")
 
@@ -368,6 +377,12 @@ def _train(args) -> int:
 
     if args.save:
         _check_writable(args.save, "--save")
+    if args.backup_dir and not args.resume:
+        raise CommandError("--backup-dir is the folder of --resume's backup; add --resume.")
+    backup_dir = args.backup_dir or (args.save + ".backup" if args.save else "mlplab-backup")
+    if args.resume:  # the folder is made at the first backup: its parent must be writable
+        _check_writable(os.path.join(backup_dir, "latest.npz") if os.path.isdir(backup_dir)
+                        else backup_dir, "--backup-dir")
     train, test, what, coding = _load_training_data(args)
     (x_train, y_train), (x_test, y_test) = train, test
     units, out_act, loss = _output_and_loss(args, y_train)
@@ -390,6 +405,12 @@ def _train(args) -> int:
     callbacks = [keep.callback]
     if args.validate:
         callbacks.append(_test_metrics_callback((x_test, y_test)))
+    if args.resume:
+        from .callbacks import BackupAndRestore
+
+        if os.path.exists(os.path.join(backup_dir, "latest.npz")):
+            print(f"Resuming from the backup in {backup_dir}")
+        callbacks.append(BackupAndRestore(backup_dir))
     t0 = time.perf_counter()
     try:
         model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
@@ -404,6 +425,9 @@ def _train(args) -> int:
         elif args.save:
             print("\ninterrupted before the first epoch finished: nothing saved",
                   file=sys.stderr)
+        if args.resume:
+            print(f"the backup in {backup_dir} is kept: run the same command again to "
+                  f"continue", file=sys.stderr)
         return 130
     elapsed = time.perf_counter() - t0
     logs = model.evaluate(x_test, y_test, return_dict=True)

@@ -116,6 +116,7 @@ class TruncatedNormal(Initializer):
         return _truncated_normal(rng, shape, self.mean, self.stddev).astype(dtype)
 
 
+@REGISTRY.register("variance_scaling")
 class VarianceScaling(Initializer):
     """Var(w) = scale / n with n = fan_in, fan_out or their mean (``mode``).
 

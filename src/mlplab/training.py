@@ -335,6 +335,7 @@ class Trainer:
                                 "batch_size": bs, "samples": n})
         self.stop_training, self.stop_reason = False, None
         cb_list.on_train_begin({})
+        initial_epoch = self._restore_training_state(batches, initial_epoch)
         logs = {}
         for epoch in range(initial_epoch, epochs):
             cb_list.on_epoch_begin(epoch, {})
@@ -382,6 +383,32 @@ class Trainer:
                 break
         cb_list.on_train_end(dict(logs))
         return self.history
+
+    # ------------------------------------------------------------------ resuming
+    def _training_state(self) -> dict:
+        """The fit loop's state besides the weights, the optimizer and the generators: the
+        order the shuffled batches are drawn from (each epoch reshuffles it in place) and the
+        stop flags. ``BackupAndRestore`` saves it after every epoch."""
+        return {"order": self._fit_order.copy(), "stop_training": bool(self.stop_training),
+                "stop_reason": self.stop_reason}
+
+    def _restore_training_state(self, batches, initial_epoch: int) -> int:
+        """The epoch fit starts from: ``initial_epoch``, or the one a callback restored in
+        on_train_begin (``BackupAndRestore`` sets ``_restored_fit``), whose loop state is
+        set here."""
+        self._fit_order = batches.order
+        state = self.__dict__.pop("_restored_fit", None)
+        if state is None:
+            return initial_epoch
+        batches.order[...] = state["order"]
+        self.stop_training, self.stop_reason = state["stop_training"], state["stop_reason"]
+        return state["epoch"]
+
+    def _set_history(self, saved: dict) -> None:
+        """``self.history``: a History holding a model file's record of the last fit."""
+        self.history = History()
+        for key in ("history", "epoch", "stop_reason", "stopped_epoch"):
+            setattr(self.history, key, saved.get(key))
 
     def _logs(self, loss_sum: float, seen: int) -> dict:
         logs = {"loss": loss_sum * self.loss.scale(seen) + self.regularization_penalty()}

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import struct
 import tempfile
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..exceptions import DataFileError
 
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -39,20 +43,26 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlplab"
 
 
+_FIX = "Delete it and load again (mlplab downloads it when online), or put a fresh copy there."
+
+
 def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
-    """Decode an IDX file: magic 0x0000 | type code | ndim, big-endian dims, then the values."""
+    """Decode an IDX file: magic 0x0000 | type code | ndim, big-endian dims, then the values.
+
+    A malformed file raises ``mlplab.DataFileError`` (a ValueError) naming ``source``."""
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
-        raise ValueError(f"{source} is not an IDX file (bad magic number {data[:4].hex()}).")
+        raise DataFileError(f"{source} is not an IDX file (bad magic number "
+                            f"{data[:4].hex()}). {_FIX}")
     ndim = data[3]
     if len(data) < 4 + 4 * ndim:
-        raise ValueError(f"{source} is truncated or corrupt: {len(data)} bytes, too short for "
-                         f"the {ndim} dimensions its header announces.")
+        raise DataFileError(f"{source} is truncated or corrupt: {len(data)} bytes, too short "
+                            f"for the {ndim} dimensions its header announces. {_FIX}")
     dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
     dtype = np.dtype(_DTYPES[data[2]])
-    expected = 4 + 4 * ndim + int(np.prod(dims)) * dtype.itemsize
+    expected = 4 + 4 * ndim + math.prod(dims) * dtype.itemsize
     if len(data) != expected:
-        raise ValueError(f"{source} is truncated or corrupt: {len(data)} bytes, expected "
-                         f"{expected} for shape {dims}.")
+        raise DataFileError(f"{source} is truncated or corrupt: {len(data)} bytes, expected "
+                            f"{expected} for shape {dims}. {_FIX}")
     return np.frombuffer(data, dtype=dtype, offset=4 + 4 * ndim).reshape(dims).copy()
 
 
@@ -60,9 +70,21 @@ def _read(folder: Path, stem: str) -> bytes | None:
     for name, opener in ((stem + ".gz", gzip.open), (stem, open)):
         path = folder / name
         if path.exists():
-            with opener(path, "rb") as fh:
-                return fh.read()
+            return _read_file(path, opener)
     return None
+
+
+def _read_file(path: Path, opener) -> bytes:
+    """The (decompressed) bytes of ``path``; DataFileError if it is not readable."""
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataFileError(f"{path} is corrupted or truncated (not a complete gzip file: "
+                            f"{exc}). {_FIX}") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path} is a folder; expected a data file. Remove or rename "
+                            f"it.") from None
 
 
 def _candidates(path) -> list[Path]:
@@ -151,8 +173,8 @@ def load_mnist(path=None, flatten: bool = False, normalize: bool = False,
     out = {}
     for key, stem in FILES.items():
         if hashlib.sha256(raw[key]).hexdigest() != SHA256[stem]:
-            raise ValueError(f"MNIST file {folder / stem} has the wrong SHA-256: it is corrupt or "
-                             f"not the original. Delete it and load again.")
+            raise DataFileError(f"MNIST file {folder / stem} has the wrong SHA-256: it is "
+                                f"corrupt or not the original. {_FIX}")
         out[key] = parse_idx(raw.pop(key), str(folder / stem))  # pop: free the bytes now
     return _split_arrays(out, flatten, normalize)
 
@@ -245,16 +267,20 @@ def load_fashion_mnist(path=None, flatten: bool = False, normalize: bool = False
         if gz.exists():
             packed = gz.read_bytes()
             if verify and hashlib.md5(packed).hexdigest() != FASHION_MD5_GZ[stem]:
-                raise ValueError(f"Fashion-MNIST file {gz} has the wrong MD5: it is corrupt or "
-                                 f"not the original. Download it again, or pass verify=False "
-                                 f"for your own files in this format.")
-            data = gzip.decompress(packed)
+                raise DataFileError(f"Fashion-MNIST file {gz} has the wrong MD5: it is corrupt "
+                                    f"or not the original. Download it again, or pass "
+                                    f"verify=False for your own files in this format.")
+            try:
+                data = gzip.decompress(packed)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                raise DataFileError(f"{gz} is corrupted or truncated (not a complete gzip "
+                                    f"file: {exc}). Download it again.") from None
         else:
             data = (folder / stem).read_bytes()
         out[key] = parse_idx(data, str(folder / stem))
     for part in ("train", "test"):
         if len(out[part + "_images"]) != len(out[part + "_labels"]):
-            raise ValueError(f"Fashion-MNIST in {folder}: {len(out[part + '_images'])} {part} "
-                             f"images but {len(out[part + '_labels'])} labels; the files do not "
-                             f"belong together.")
+            raise DataFileError(f"Fashion-MNIST in {folder}: {len(out[part + '_images'])} "
+                                f"{part} images but {len(out[part + '_labels'])} labels; the "
+                                f"files do not belong together.")
     return _split_arrays(out, flatten, normalize)
