@@ -210,3 +210,38 @@ def check_metrics(metrics, loss, n_outputs: int | None, where: str) -> None:
                 f"{where}: metric '{name}' compares the argmax of several outputs, but the "
                 f"model has 1 output (its argmax is always 0, so the metric would always read "
                 f"1.0); use 'binary_accuracy' (or 'accuracy') for one output.")
+
+
+def check_shape(shape, name: str, where: str) -> tuple:
+    """A sample shape: a positive integer or a tuple/list of them (a string is refused:
+    ``tuple('784')`` would read as (7, 8, 4))."""
+    items = (shape,) if isinstance(shape, numbers.Integral) and not isinstance(shape, bool) \
+        else shape
+    ok = isinstance(items, (tuple, list)) and len(items) > 0 and all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in items)
+    if not ok:
+        raise (ArgumentError if isinstance(items, (tuple, list)) else ArgumentTypeError)(
+            f"{where}: {name} must be a tuple of positive integers (or one positive integer), "
+            f"e.g. {name}=(784,); received {shape!r}.")
+    return tuple(int(s) for s in items)
+
+
+def check_optional_name(value, name: str, where: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise ArgumentTypeError(f"{where}: {name} must be a string or None; received "
+                                f"{value!r}.")
+
+
+def check_real(value, name: str, where: str, low=None, high=None, low_open=False,
+               high_open=False) -> float:
+    """A finite real number (not a bool) in the interval given by ``low``/``high``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"{where}: {name} must be a number; received {value!r}.")
+    ok = np.isfinite(value) and (low is None or (value > low if low_open else value >= low)) \
+        and (high is None or (value < high if high_open else value <= high))
+    if not ok:
+        lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        hi = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
+        raise ArgumentError(f"{where}: {name} must be a finite number in {lo}, {hi}; "
+                            f"received {value!r}.")
+    return float(value)

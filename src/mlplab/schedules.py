@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from .exceptions import ArgumentError
 from ._registry import Registry
 from ._validation import check_positive_float
 
@@ -38,7 +39,7 @@ def get(identifier) -> LearningRateSchedule:
 
 def _check_fraction_open(value, name, where):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value:
-        raise ValueError(f"{where}: {name} must be a positive number; received {value!r}.")
+        raise ArgumentError(f"{where}: {name} must be a positive number; received {value!r}.")
     return float(value)
 
 
@@ -100,7 +101,7 @@ class InverseTimeDecay(LearningRateSchedule):
         self.decay_steps = check_positive_float(decay_steps, "decay_steps", where)
         if isinstance(decay_rate, bool) or not isinstance(decay_rate, numbers.Real) \
                 or decay_rate < 0:
-            raise ValueError(f"{where}: decay_rate must be a non-negative number; received "
+            raise ArgumentError(f"{where}: decay_rate must be a non-negative number; received "
                              f"{decay_rate!r}.")
         self.decay_rate = float(decay_rate)
         self.staircase = bool(staircase)
@@ -136,11 +137,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         boundaries, values = list(boundaries), list(values)
         where = f"PiecewiseConstantDecay(boundaries={boundaries!r}, values={values!r})"
         if len(values) != len(boundaries) + 1:
-            raise ValueError(f"{where}: values must have one more entry than boundaries "
+            raise ArgumentError(f"{where}: values must have one more entry than boundaries "
                              f"(one rate per interval); received {len(boundaries)} boundaries "
                              f"and {len(values)} values.")
         if any(b >= c for b, c in zip(boundaries, boundaries[1:])):
-            raise ValueError(f"{where}: boundaries must be strictly increasing.")
+            raise ArgumentError(f"{where}: boundaries must be strictly increasing.")
         self.boundaries = [float(b) for b in boundaries]
         self.values = [check_positive_float(v, "values[i]", where) for v in values]
 
@@ -182,7 +183,7 @@ class CosineDecay(LearningRateSchedule):
                                                           "initial_learning_rate", where)
         self.decay_steps = check_positive_float(decay_steps, "decay_steps", where)
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
-            raise ValueError(f"{where}: alpha must be a number in [0, 1]; received {alpha!r}.")
+            raise ArgumentError(f"{where}: alpha must be a number in [0, 1]; received {alpha!r}.")
         self.alpha = float(alpha)
         self.warmup_target = None if warmup_target is None else check_positive_float(
             warmup_target, "warmup_target", where)

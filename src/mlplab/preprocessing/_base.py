@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ..exceptions import ArgumentError, ArgumentTypeError
 from .._validation import as_array, check_finite
 
 
@@ -13,10 +14,10 @@ def _check_table_shape(arr: np.ndarray, where: str, name: str, hint_1d: str) -> 
     """(n_samples, n_features) with at least one sample; ``hint_1d`` follows a 1-D shape."""
     if arr.ndim != 2:
         hint = hint_1d if arr.ndim == 1 else ""
-        raise ValueError(f"{where}: {name} must be 2-D (n_samples, n_features); received shape "
+        raise ArgumentError(f"{where}: {name} must be 2-D (n_samples, n_features); received shape "
                          f"{arr.shape}.{hint}")
     if arr.shape[0] == 0:
-        raise ValueError(f"{where}: {name} is empty (shape {arr.shape}); pass at least one sample.")
+        raise ArgumentError(f"{where}: {name} is empty (shape {arr.shape}); pass at least one sample.")
 
 
 def _check_2d_numeric(x, where: str, name: str = "x") -> np.ndarray:
@@ -50,13 +51,13 @@ def _check_2d_categorical(x, where: str, name: str = "x") -> np.ndarray:
     try:
         arr = np.asarray(x)
     except ValueError as exc:
-        raise ValueError(f"{where}: {name} must be a rectangular array; could not convert it "
+        raise ArgumentError(f"{where}: {name} must be a rectangular array; could not convert it "
                          f"({exc}).") from None
     _check_table_shape(arr, where, name, " Use x.reshape(-1, 1) for one feature (column).")
     arr, missing = _as_objects(arr)
     if missing.any():
         i, j = np.argwhere(missing)[0]
-        raise ValueError(f"{where}: {name} has a missing value (None or NaN) at row {i}, column "
+        raise ArgumentError(f"{where}: {name} has a missing value (None or NaN) at row {i}, column "
                          f"{j}. Fill it in or drop the row before encoding.")
     return arr
 
@@ -66,7 +67,7 @@ def _unique(values: np.ndarray, where: str, column) -> np.ndarray:
         return np.unique(values)
     except TypeError:
         kinds = sorted({type(v).__name__ for v in values})
-        raise TypeError(f"{where}: column {column} mixes value types ({', '.join(kinds)}); "
+        raise ArgumentTypeError(f"{where}: column {column} mixes value types ({', '.join(kinds)}); "
                         f"convert it to one type first, e.g. x.astype(str).") from None
 
 
@@ -111,7 +112,7 @@ class _Transformer:
 
     def _check_width(self, arr: np.ndarray, where: str, name: str = "x") -> None:
         if arr.shape[1] != self.n_features_in_:
-            raise ValueError(f"{where}: {name} has {arr.shape[1]} features; {type(self).__name__}"
+            raise ArgumentError(f"{where}: {name} has {arr.shape[1]} features; {type(self).__name__}"
                              f" was fitted on {self.n_features_in_}.")
 
     def __repr__(self):
@@ -132,6 +133,6 @@ def _check_range(feature_range, where: str) -> tuple[float, float]:
         isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
         for v in feature_range)
     if not ok or not feature_range[0] < feature_range[1]:
-        raise ValueError(f"{where}: feature_range must be a pair (min, max) with min < max, "
+        raise ArgumentError(f"{where}: feature_range must be a pair (min, max) with min < max, "
                          f"e.g. (0, 1) or (-1, 1); received {feature_range!r}.")
     return float(feature_range[0]), float(feature_range[1])

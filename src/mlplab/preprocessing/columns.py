@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from ..exceptions import ArgumentError
 from ._base import _check_2d_numeric, _Transformer
 
 
@@ -54,11 +55,11 @@ class ColumnTransformer(_Transformer):
 
     def __init__(self, transformers, remainder: str = "drop"):
         if remainder not in ("drop", "passthrough"):
-            raise ValueError(f"ColumnTransformer(): remainder must be 'drop' or 'passthrough'; "
+            raise ArgumentError(f"ColumnTransformer(): remainder must be 'drop' or 'passthrough'; "
                              f"received {remainder!r}.")
         for entry in transformers:
             if not (isinstance(entry, tuple) and len(entry) == 3 and hasattr(entry[1], "fit")):
-                raise ValueError(f"ColumnTransformer(): each transformer must be a tuple "
+                raise ArgumentError(f"ColumnTransformer(): each transformer must be a tuple "
                                  f"(name, transformer, columns); received {entry!r}.")
         self.transformers = list(transformers)
         self.remainder = remainder
@@ -70,13 +71,13 @@ class ColumnTransformer(_Transformer):
             names = list(x)
             cols = [np.asarray(x[k]) for k in names]
             if not cols or any(c.ndim != 1 for c in cols) or len({len(c) for c in cols}) != 1:
-                raise ValueError(f"{where}: a dict x must map names to 1-D columns of one "
+                raise ArgumentError(f"{where}: a dict x must map names to 1-D columns of one "
                                  f"length; received lengths "
                                  f"{ {k: np.shape(v) for k, v in x.items()} }.")
             return names, cols
         arr = np.asarray(x)
         if arr.ndim != 2:
-            raise ValueError(f"{where}: x must be 2-D (n_samples, n_columns) or a dict of "
+            raise ArgumentError(f"{where}: x must be 2-D (n_samples, n_columns) or a dict of "
                              f"columns; received shape {arr.shape}.")
         return list(range(arr.shape[1])), [arr[:, j] for j in range(arr.shape[1])]
 
@@ -86,7 +87,7 @@ class ColumnTransformer(_Transformer):
         spec = [spec] if isinstance(spec, (str, numbers.Integral)) else list(spec)
         missing = [s for s in spec if s not in names]
         if missing:
-            raise ValueError(f"{where}: columns {missing!r} not found; x has {names!r}.")
+            raise ArgumentError(f"{where}: columns {missing!r} not found; x has {names!r}.")
         return spec
 
     def fit(self, x, y=None):
@@ -108,7 +109,7 @@ class ColumnTransformer(_Transformer):
             if picked:  # "categorical" may pick nothing in an all-numeric table
                 _named(where, name, picked, transformer.fit, self._stack(picked, names, cols))
         if not any(picked for _, _, picked in self.columns_) and not self.remainder_:
-            raise ValueError(f"{where}: no transformer picked any of the columns {names!r}.")
+            raise ArgumentError(f"{where}: no transformer picked any of the columns {names!r}.")
         return self.transform(x)
 
     @staticmethod
@@ -127,7 +128,7 @@ class ColumnTransformer(_Transformer):
         needed = [c for _, _, picked in self.columns_ for c in picked] + self.remainder_
         missing = [c for c in needed if c not in names]
         if missing:
-            raise ValueError(f"{where}: x lacks the columns {missing!r} seen in fit(); it has "
+            raise ArgumentError(f"{where}: x lacks the columns {missing!r} seen in fit(); it has "
                              f"{names!r}.")
         parts = [_named(where, name, picked, t.transform, self._stack(picked, names, cols))
                  for name, t, picked in self.columns_ if picked]
