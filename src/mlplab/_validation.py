@@ -6,6 +6,7 @@ validate them here first, so a bad call leaves the model as it was.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -17,18 +18,27 @@ def check_positive_int(value, name: str, where: str, allow_zero: bool = False) -
     is_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if not is_int or not (value >= 0 if allow_zero else value > 0):
         kind = "non-negative" if allow_zero else "positive"
-        raise ArgumentError(f"{where}: {name} must be a {kind} integer; received {value!r}.")
+        raise ArgumentError(f"{where}: {name} must be a {kind} integer; received "
+                            f"{_short(value)}.")
     return int(value)
 
 
 def check_positive_float(value, name: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 \
-            or not np.isfinite(value):
+            or not _finite(value):
         raise ArgumentError(
-            f"{where}: {name} must be a positive finite number; received {value!r}. "
+            f"{where}: {name} must be a positive finite number; received {_short(value)}. "
             f"Typical values lie between 1e-4 and 1."
         )
     return float(value)
+
+
+def _finite(value) -> bool:
+    """math.isfinite for any real, a huge int included (np.isfinite refuses it)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def check_fraction(value, name: str, where: str, allow_one: bool = False) -> float:
@@ -36,7 +46,8 @@ def check_fraction(value, name: str, where: str, allow_one: bool = False) -> flo
         and (value <= 1 if allow_one else value < 1)
     if not ok:
         bound = "[0, 1]" if allow_one else "[0, 1)"
-        raise ArgumentError(f"{where}: {name} must be a number in {bound}; received {value!r}.")
+        raise ArgumentError(f"{where}: {name} must be a number in {bound}; received "
+                            f"{_short(value)}.")
     return float(value)
 
 
@@ -118,6 +129,10 @@ def check_fits_dtype(arr: np.ndarray, name: str, where: str, dtype) -> None:
 
 
 def check_same_length(x: np.ndarray, y: np.ndarray, where: str, xname="x", yname="y") -> None:
+    for arr, name in ((x, xname), (y, yname)):
+        if np.ndim(arr) == 0:
+            raise ArgumentError(f"{where}: {name} must be an array with one row per sample; "
+                                f"received a scalar ({_short(arr)}).")
     if len(x) != len(y):
         raise ArgumentError(
             f"{where}: {xname} has {len(x)} samples but {yname} has {len(y)}; "
@@ -237,7 +252,7 @@ def check_real(value, name: str, where: str, low=None, high=None, low_open=False
     """A finite real number (not a bool) in the interval given by ``low``/``high``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ArgumentTypeError(f"{where}: {name} must be a number; received {value!r}.")
-    ok = np.isfinite(value) and (low is None or (value > low if low_open else value >= low)) \
+    ok = _finite(value) and (low is None or (value > low if low_open else value >= low)) \
         and (high is None or (value < high if high_open else value <= high))
     if not ok:
         lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
@@ -245,3 +260,35 @@ def check_real(value, name: str, where: str, low=None, high=None, low_open=False
         raise ArgumentError(f"{where}: {name} must be a finite number in {lo}, {hi}; "
                             f"received {value!r}.")
     return float(value)
+
+
+def check_choice(value, name: str, where: str, choices) -> str:
+    """One of the strings in ``choices`` (exact match)."""
+    if not isinstance(value, str) or value not in choices:
+        kind = ArgumentError if isinstance(value, str) else ArgumentTypeError
+        raise kind(f"{where}: {name} must be one of {', '.join(map(repr, choices))}; "
+                   f"received {value!r}.")
+    return value
+
+
+def check_sequence(value, name: str, where: str) -> list:
+    """A list or tuple (of arrays, layers...), as a list."""
+    if not isinstance(value, (list, tuple)):
+        raise ArgumentTypeError(f"{where}: {name} must be a list; received "
+                                f"{type(value).__name__} {_short(value)}.")
+    return list(value)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_verbose(verbose, where: str, auto: int) -> int:
+    """Keras's verbose: "auto" (here ``auto``), 0, 1 or 2 (False and True count as 0, 1)."""
+    if isinstance(verbose, str) and verbose == "auto":
+        return auto
+    if not isinstance(verbose, numbers.Integral) or verbose not in (0, 1, 2):
+        raise ArgumentError(f"{where}: verbose must be 'auto', 0, 1 or 2; received "
+                            f"{_short(verbose)}.")
+    return int(verbose)

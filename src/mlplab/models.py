@@ -17,7 +17,8 @@ import numpy as np
 
 from .exceptions import ArgumentError, ArgumentTypeError
 from . import saving
-from ._validation import as_array, check_finite, check_fits_dtype
+from ._validation import as_array, check_finite, check_fits_dtype, check_sequence, \
+    check_shape
 from .layers import Input, Layer
 from .layers import deserialize as _deserialize_layer
 from .layers import serialize as _serialize_layer
@@ -105,7 +106,7 @@ class Sequential(Trainer):
         """Create every layer's weights for samples of shape ``input_shape``."""
         if not self.layers:
             raise ArgumentError("The model has no layers; add some with model.add(Dense(...)).")
-        shape = tuple(int(s) for s in input_shape)
+        shape = check_shape(input_shape, "input_shape", "build()")
         self.compute_output_shape(shape)  # raises on an impossible stack before any change
         self.input_shape = shape
         first_trainable = True
@@ -141,7 +142,7 @@ class Sequential(Trainer):
         """Set every weight from a list shaped as ``get_weights()`` returns."""
         self._require_built("set_weights()")
         params = self.trainable_params
-        weights = list(weights)
+        weights = check_sequence(weights, "weights", "set_weights()")
         if len(weights) != len(params):
             raise ArgumentError(f"set_weights(): expected a list of {len(params)} arrays "
                              f"[W1, b1, ...]; received {len(weights)}.")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import numbers
 
-from .exceptions import ArgumentError
+from .exceptions import ArgumentError, ArgumentTypeError
 from ._registry import Registry
-from ._validation import check_positive_float
+from ._validation import check_positive_float, check_real
 
 REGISTRY = Registry("learning-rate schedule")
 
@@ -134,8 +134,13 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     name = "piecewise_constant_decay"
 
     def __init__(self, boundaries, values):
-        boundaries, values = list(boundaries), list(values)
         where = f"PiecewiseConstantDecay(boundaries={boundaries!r}, values={values!r})"
+        for name, seq in (("boundaries", boundaries), ("values", values)):
+            if isinstance(seq, (str, bytes, dict)) or not hasattr(seq, "__len__"):
+                raise ArgumentTypeError(f"{where}: {name} must be a list of numbers; received "
+                                        f"{seq!r}.")
+        boundaries = [check_real(b, "boundaries[i]", where) for b in boundaries]
+        values = list(values)
         if len(values) != len(boundaries) + 1:
             raise ArgumentError(f"{where}: values must have one more entry than boundaries "
                              f"(one rate per interval); received {len(boundaries)} boundaries "

@@ -26,7 +26,7 @@ from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
 from ._validation import as_array, check_finite, check_fits_dtype, check_fraction, \
-    check_metrics, check_positive_int, check_same_length, check_x
+    check_metrics, check_positive_int, check_same_length, check_verbose, check_x
 from .exceptions import ArgumentError, ArgumentTypeError
 from .callbacks import Callback, CallbackList, History, ProgbarLogger, format_logs
 from .preprocessing import FULL_BATCH, BatchIterator, class_labels, train_test_split
@@ -307,7 +307,7 @@ class Trainer:
         if validation_split_mode not in SPLIT_MODES:
             raise ArgumentError(f"{where}: validation_split_mode must be one of {SPLIT_MODES}; "
                              f"received {validation_split_mode!r}.")
-        verbose = _check_verbose(verbose, where, auto=1)
+        verbose = check_verbose(verbose, where, auto=1)
         X, D = self._prepare(x, y, where)
         self.check_trainable(where)
         if self.check_config:
@@ -482,7 +482,7 @@ class Trainer:
         self._require_compiled(where)
         self._require_built(where)
         _refuse_weighting(where, sample_weight=sample_weight)
-        verbose = _check_verbose(verbose, where, auto=0)
+        verbose = check_verbose(verbose, where, auto=0)
         for name, value in (("batch_size", batch_size), ("steps", steps)):
             if value is not None:
                 check_positive_int(value, name, where)
@@ -517,14 +517,15 @@ class Trainer:
         accepted and silent, ``steps`` limits the prediction to that many batches. An
         unbuilt model is built on x's sample shape, as in Keras."""
         if _accelerator is not None and type(x) is np.ndarray and batch_size is None and \
-                steps is None and callbacks is None and verbose == "auto" and self.built:
+                steps is None and callbacks is None and isinstance(verbose, str) and \
+                verbose == "auto" and self.built:
             # A few samples: the accelerator's one compiled call checks x's values itself;
             # what it declines (another dtype, NaN, an unknown layer) takes the checked path.
             Y = _accelerator.forward(self, x, checked=False)
             if Y is not None:
                 return Y
         where = "predict()"
-        _check_verbose(verbose, where, auto=0)
+        check_verbose(verbose, where, auto=0)
         for name, value in (("batch_size", batch_size), ("steps", steps)):
             if value is not None:
                 check_positive_int(value, name, where)
@@ -571,12 +572,3 @@ def _refuse_weighting(where, **weights) -> None:
                 f"{where}: {name} is not supported by mlplab (received {type(value).__name__}); "
                 f"pass {name}=None. To weight classes, resample the training set (e.g. repeat "
                 f"the rows of the rarer class).")
-
-
-def _check_verbose(verbose, where, auto):
-    """Keras's verbose: "auto" (here ``auto``), 0, 1 or 2."""
-    if verbose == "auto":
-        return auto
-    if verbose not in (0, 1, 2):  # (False and True count as 0 and 1, as before)
-        raise ArgumentError(f"{where}: verbose must be 'auto', 0, 1 or 2; received {verbose!r}.")
-    return int(verbose)
