@@ -6,7 +6,8 @@ import numbers
 
 import numpy as np
 
-from ..exceptions import ArgumentError, ArgumentTypeError
+from ..exceptions import ArgumentError, ArgumentTypeError, NotFittedError, \
+    sklearn_compatible
 from .._validation import as_array, check_finite
 
 
@@ -98,8 +99,9 @@ class _Transformer:
     def _check_fitted(self, method: str) -> None:
         if not hasattr(self, self._fitted_attr):
             name = type(self).__name__
-            raise RuntimeError(f"{name}.{method}() called before fit(). Call "
-                               f"{name}.fit(x_train) first, then transform new data with it.")
+            raise sklearn_compatible(NotFittedError)(
+                f"{name}.{method}() called before fit(). Call {name}.fit(x_train) first, "
+                f"then transform new data with it.")
 
     def _check_input(self, x, method: str, name: str = "x", categorical: bool = False):
         """The input of ``transform`` / ``inverse_transform``: fitted first, then a 2-D array
