@@ -25,7 +25,7 @@ def check_positive_int(value, name: str, where: str, allow_zero: bool = False) -
 
 def check_positive_float(value, name: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 \
-            or not _finite(value):
+            or not finite_number(value):
         raise ArgumentError(
             f"{where}: {name} must be a positive finite number; received {_short(value)}. "
             f"Typical values lie between 1e-4 and 1."
@@ -33,7 +33,7 @@ def check_positive_float(value, name: str, where: str) -> float:
     return float(value)
 
 
-def _finite(value) -> bool:
+def finite_number(value) -> bool:
     """math.isfinite for any real, a huge int included (np.isfinite refuses it)."""
     try:
         return math.isfinite(float(value))
@@ -252,7 +252,7 @@ def check_real(value, name: str, where: str, low=None, high=None, low_open=False
     """A finite real number (not a bool) in the interval given by ``low``/``high``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ArgumentTypeError(f"{where}: {name} must be a number; received {value!r}.")
-    ok = _finite(value) and (low is None or (value > low if low_open else value >= low)) \
+    ok = finite_number(value) and (low is None or (value > low if low_open else value >= low)) \
         and (high is None or (value < high if high_open else value <= high))
     if not ok:
         lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
@@ -292,3 +292,21 @@ def check_verbose(verbose, where: str, auto: int) -> int:
         raise ArgumentError(f"{where}: verbose must be 'auto', 0, 1 or 2; received "
                             f"{_short(verbose)}.")
     return int(verbose)
+
+
+def check_bool(value, name: str, where: str) -> bool:
+    """True or False (NumPy's bool too); 0/1 and strings are refused, as scikit-learn does."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{where}: {name} must be True or False; received "
+                                f"{_short(value)}.")
+    return bool(value)
+
+
+def check_seed(seed, name: str, where: str):
+    """None, a non-negative integer, or a NumPy Generator (used as it is)."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ArgumentError(f"{where}: {name} must be None, a non-negative integer or a "
+                            f"numpy.random.Generator; received {_short(seed)}.")
+    return int(seed)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..exceptions import ArgumentError, ArgumentTypeError, NotFittedError, \
     sklearn_compatible
-from .._validation import as_array, check_finite
+from .._validation import as_array, check_finite, check_seed, finite_number
 
 
 def _check_table_shape(arr: np.ndarray, where: str, name: str, hint_1d: str) -> None:
@@ -74,14 +74,31 @@ def _unique(values: np.ndarray, where: str, column) -> np.ndarray:
 
 def _lookup(values: np.ndarray, categories: np.ndarray):
     """Index of each value in ``categories`` (any order) and a mask of the values found."""
-    order = np.argsort(categories, kind="stable")
-    ordered = categories[order]
-    pos = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
-    found = np.asarray(ordered[pos] == values, dtype=bool)
-    return np.where(found, order[pos], -1), found
+    try:
+        order = np.argsort(categories, kind="stable")
+        ordered = categories[order]
+        pos = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+        found = np.asarray(ordered[pos] == values, dtype=bool)
+        return np.where(found, order[pos], -1), found
+    except TypeError:  # values of another type than the categories (1 among strings): unknown
+        index = {}
+        for i, c in enumerate(categories.tolist()):
+            index.setdefault(c, i)
+        codes = np.array([index.get(v, -1) if _hashable(v) else -1 for v in values.tolist()],
+                         dtype=np.intp)
+        return codes, codes >= 0
 
 
-def _rng(seed) -> np.random.Generator:
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
+
+
+def _rng(seed, where: str = "seed") -> np.random.Generator:
+    seed = check_seed(seed, "seed", where)
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)
@@ -132,7 +149,7 @@ def _constant_scale(scale: np.ndarray) -> np.ndarray:
 
 def _check_range(feature_range, where: str) -> tuple[float, float]:
     ok = isinstance(feature_range, (tuple, list)) and len(feature_range) == 2 and all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and finite_number(v)
         for v in feature_range)
     if not ok or not feature_range[0] < feature_range[1]:
         raise ArgumentError(f"{where}: feature_range must be a pair (min, max) with min < max, "

@@ -60,7 +60,7 @@ class ColumnTransformer(_Transformer):
     _fitted_attr = "columns_"
 
     def __init__(self, transformers, remainder: str = "drop"):
-        if remainder not in ("drop", "passthrough"):
+        if not isinstance(remainder, str) or remainder not in ("drop", "passthrough"):
             raise ArgumentError(f"ColumnTransformer(): remainder must be 'drop' or 'passthrough'; "
                              f"received {remainder!r}.")
         if not isinstance(transformers, (list, tuple)):
@@ -96,7 +96,11 @@ class ColumnTransformer(_Transformer):
     def _select(self, spec, names, cols, where):
         if isinstance(spec, str) and spec in ("numeric", "categorical"):
             return [n for n, c in zip(names, cols) if _column_kind(c) == spec]
-        spec = [spec] if isinstance(spec, (str, numbers.Integral)) else list(spec)
+        spec = [spec] if isinstance(spec, (str, numbers.Integral)) else spec
+        if not isinstance(spec, (list, tuple)) or not all(
+                isinstance(s, (str, numbers.Integral)) for s in spec):
+            raise ArgumentTypeError(f"{where}: columns must be 'numeric', 'categorical', or a "
+                                    f"list of column indices or names; received {spec!r}.")
         missing = [s for s in spec if s not in names]
         if missing:
             raise ArgumentError(f"{where}: columns {missing!r} not found; x has {names!r}.")

@@ -106,7 +106,7 @@ class OneHotEncoder(_CategoricalEncoder):
 
     def __init__(self, categories="auto", handle_unknown: str = "error", bipolar: bool = False,
                  dtype=np.float64):
-        if handle_unknown not in ("error", "ignore"):
+        if not isinstance(handle_unknown, str) or handle_unknown not in ("error", "ignore"):
             raise ArgumentError(f"OneHotEncoder(): handle_unknown must be 'error' or 'ignore'; "
                              f"received {handle_unknown!r}.")
         self.categories = categories
@@ -185,7 +185,8 @@ class OrdinalEncoder(_CategoricalEncoder):
 
     def __init__(self, categories="auto", feature_range=None, handle_unknown: str = "error",
                  unknown_value=None, dtype=np.float64):
-        if handle_unknown not in ("error", "use_encoded_value"):
+        if not isinstance(handle_unknown, str) or \
+                handle_unknown not in ("error", "use_encoded_value"):
             raise ArgumentError(f"OrdinalEncoder(): handle_unknown must be 'error' or "
                              f"'use_encoded_value'; received {handle_unknown!r}.")
         if handle_unknown == "use_encoded_value" and not isinstance(unknown_value, numbers.Real):
@@ -349,4 +350,7 @@ def from_categorical(Y) -> np.ndarray:
     if arr.ndim != 2:
         raise ArgumentError(f"from_categorical(): Y must be 2-D (n_samples, n_classes); received "
                          f"shape {arr.shape}.")
+    if 0 in arr.shape:
+        raise ArgumentError(f"from_categorical(): Y is empty (shape {arr.shape}); pass at least "
+                            f"one row of at least one class.")
     return arr.argmax(axis=1).astype(np.int64)

@@ -6,6 +6,7 @@ from math import ceil, floor
 
 import numpy as np
 
+from .._validation import check_bool
 from ..exceptions import ArgumentError, ArgumentTypeError
 from ._base import _rng
 
@@ -66,6 +67,7 @@ def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where,
                    names=("train", "test"), context=""):
     """Indices of the two parts; ``names`` and ``context`` word the errors (the second split of
     :func:`train_val_test_split` divides what the test part left)."""
+    shuffle = check_bool(shuffle, "shuffle", where)
     if not shuffle:
         if stratify is not None:
             raise ArgumentError(f"{where}: stratify needs shuffle=True (a stratified split draws "
@@ -77,8 +79,8 @@ def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where,
     labels = np.asarray(stratify)
     if labels.ndim == 2:  # one-hot or multi-output rows: one class per distinct row
         labels = np.array([" ".join(map(str, row)) for row in labels])
-    if len(labels) != n:
-        raise ArgumentError(f"{where}: stratify has {len(labels)} labels but the arrays have {n} "
+    if labels.ndim == 0 or len(labels) != n:
+        raise ArgumentError(f"{where}: stratify has {labels.size if labels.ndim else 'no'} labels but the arrays have {n} "
                          f"samples; pass the class labels of the rows, e.g. stratify=y.")
     classes, y_idx, counts = np.unique(labels, return_inverse=True, return_counts=True)
     if counts.min() < 2:
