@@ -67,17 +67,18 @@ class Failure(AssertionError):
     """An internal exception type or a state change after a rejected call."""
 
 
-def attempt(group: str, call, state=None, label: str = ""):
+def attempt(group: str, call, state=None, label: str = "", also: tuple = ()):
     """Run ``call()``; classify and record the outcome (see the module docstring).
 
-    Returns ``(accepted, result_or_exception)``."""
+    ``also``: built-in types that count as a clear refusal here (FileNotFoundError for a
+    missing file). Returns ``(accepted, result_or_exception)``."""
     before = snapshot(state) if state is not None else None
     with warnings.catch_warnings(), np.errstate(all="ignore"), \
             contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         try:
             result = call()
-        except (MlplabError, NotFittedError) as exc:
+        except (MlplabError, NotFittedError) + tuple(also) as exc:
             if state is not None:
                 diff = difference(before, snapshot(state))
                 if diff is not None:
