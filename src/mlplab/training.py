@@ -25,10 +25,10 @@ from . import config_check
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
-from ._validation import as_array, check_finite, check_fits_dtype, check_fraction, \
-    check_metrics, check_positive_int, check_same_length, check_verbose, check_x
-from .exceptions import ArgumentError, ArgumentTypeError
+from ._validation import as_array, check_bool, check_choice, check_finite, check_fits_dtype, \
+    check_fraction, check_metrics, check_positive_int, check_same_length, check_verbose, check_x
 from .callbacks import Callback, CallbackList, History, ProgbarLogger, format_logs
+from .exceptions import ArgumentError, ArgumentTypeError
 from .preprocessing import FULL_BATCH, BatchIterator, class_labels, train_test_split
 
 SPLIT_MODES = ("stratified", "random", "last")
@@ -295,7 +295,7 @@ class Trainer:
         _refuse_weighting(where, class_weight=class_weight, sample_weight=sample_weight)
         epochs = check_positive_int(epochs, "epochs", where)
         check_positive_int(initial_epoch, "initial_epoch", where, allow_zero=True)
-        if not (batch_size == FULL_BATCH or batch_size is None):
+        if not (batch_size is None or isinstance(batch_size, str) and batch_size == FULL_BATCH):
             check_positive_int(batch_size, "batch_size", where + " (or 'full')")
         for name, value in (("steps_per_epoch", steps_per_epoch),
                             ("validation_steps", validation_steps),
@@ -304,9 +304,8 @@ class Trainer:
                 check_positive_int(value, name, where)
         check_positive_int(validation_freq, "validation_freq", where)
         check_fraction(validation_split, "validation_split", where)
-        if validation_split_mode not in SPLIT_MODES:
-            raise ArgumentError(f"{where}: validation_split_mode must be one of {SPLIT_MODES}; "
-                             f"received {validation_split_mode!r}.")
+        check_choice(validation_split_mode, "validation_split_mode", where, SPLIT_MODES)
+        check_bool(shuffle, "shuffle", where)
         verbose = check_verbose(verbose, where, auto=1)
         X, D = self._prepare(x, y, where)
         self.check_trainable(where)
