@@ -56,14 +56,16 @@ def as_array(x, name: str, where: str, dtype=None) -> np.ndarray:
     try:
         arr = np.asarray(x, dtype=dtype) if dtype is not None else np.asarray(x)
     except (TypeError, ValueError) as exc:
-        raise ArgumentTypeError(f"{where}: {name} must be a numeric array; could not convert it ({exc}).") \
+        raise ArgumentTypeError(
+            f"{where}: {name} must be a numeric array; could not convert it ({exc}).") \
             from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
                                    or np.issubdtype(arr.dtype, np.bool_)):
         raise ArgumentTypeError(f"{where}: {name} must be numeric; received dtype {arr.dtype}.")
     if np.issubdtype(arr.dtype, np.complexfloating):  # a cast would drop the imaginary part
-        raise ArgumentTypeError(f"{where}: {name} must hold real numbers; received dtype {arr.dtype}. "
-                        f"Pass the real part (x.real) or the magnitude (abs(x)) explicitly.")
+        raise ArgumentTypeError(
+            f"{where}: {name} must hold real numbers; received dtype {arr.dtype}. "
+            f"Pass the real part (x.real) or the magnitude (abs(x)) explicitly.")
     return arr
 
 
@@ -95,7 +97,8 @@ def check_x(x, where: str, input_shape: tuple | None, dtype, name: str = "x") ->
             f"Use {hint}."
         )
     if arr.shape[0] == 0:
-        raise ArgumentError(f"{where}: {name} is empty (shape {arr.shape}); pass at least one sample.")
+        raise ArgumentError(
+            f"{where}: {name} is empty (shape {arr.shape}); pass at least one sample.")
     if input_shape is not None and tuple(arr.shape[1:]) != tuple(input_shape):
         if len(input_shape) == 1 and arr.ndim == 2:
             raise ArgumentError(
@@ -157,7 +160,7 @@ def check_feature_matrix(x, where: str, n_features: int | None = None,
     """
     if _is_sparse(x):
         raise ArgumentTypeError(f"{where}: x is a sparse {type(x).__name__}; sparse input is not "
-                        f"supported. Pass a dense array, x.toarray().")
+                                f"supported. Pass a dense array, x.toarray().")
     arr = x if type(x) is np.ndarray else None
     if arr is None or arr.dtype == object:
         try:
@@ -169,22 +172,22 @@ def check_feature_matrix(x, where: str, n_features: int | None = None,
                 from None
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise ArgumentError(f"{where}: x holds complex numbers (dtype {arr.dtype}). Complex data "
-                         f"not supported: pass the real part (x.real) or the magnitude "
-                         f"(abs(x)) explicitly.")
+                            f"not supported: pass the real part (x.real) or the magnitude "
+                            f"(abs(x)) explicitly.")
     arr = as_array(arr, "x", where)
     if arr.ndim != 2:
         hint = (" Reshape your data: x.reshape(-1, 1) for one feature, or x.reshape(1, -1) for "
                 "one sample." if arr.ndim == 1 else "")
         raise ArgumentError(f"{where}: x must be 2-D (n_samples, n_features); received shape "
-                         f"{arr.shape}.{hint}")
+                            f"{arr.shape}.{hint}")
     for axis, what in ((0, "sample"), (1, "feature")):
         if arr.shape[axis] == 0:
             raise ArgumentError(f"{where}: x has 0 {what}(s) (shape={arr.shape}) while a minimum "
-                             f"of 1 is required.")
+                                f"of 1 is required.")
     if n_features is not None and arr.shape[1] != n_features:
         raise ArgumentError(f"{where}: X has {arr.shape[1]} features, but {estimator} is "
-                         f"expecting {n_features} features as input. Pass the same columns "
-                         f"as in fit.")
+                            f"expecting {n_features} features as input. Pass the same columns "
+                            f"as in fit.")
     check_finite(arr, "x", where)
     return np.asarray(arr, dtype=np.float64)
 

@@ -55,7 +55,7 @@ class Loss:
         methods below take the lectures' order (Y, D) = (y_pred, y_true).)"""
         if sample_weight is not None:
             raise ArgumentError(f"{type(self).__name__}(): sample_weight is not supported; pass "
-                             f"sample_weight=None.")
+                                f"sample_weight=None.")
         Y = np.atleast_2d(np.asarray(y_pred, dtype=np.float64))
         D = np.asarray(y_true)
         if not self.sparse_targets:
@@ -414,7 +414,7 @@ class FunctionLoss(Loss):
     def __init__(self, fn):
         if not callable(fn):
             raise ArgumentTypeError(f"FunctionLoss(fn={fn!r}): fn must be a function "
-                            f"(y_true, y_pred) -> Tensor; received {type(fn).__name__}.")
+                                    f"(y_true, y_pred) -> Tensor; received {type(fn).__name__}.")
         self.fn = fn
         self.name = getattr(fn, "__name__", type(fn).__name__)
         self._cache = None

@@ -39,7 +39,7 @@ class Metric:
         """Keras's form of ``update``: targets first."""
         if sample_weight is not None:
             raise ArgumentError(f"{type(self).__name__}.update_state(): sample_weight is not "
-                             f"supported; pass sample_weight=None.")
+                                f"supported; pass sample_weight=None.")
         Y = np.asarray(y_pred, dtype=np.float64)
         self.update(Y.reshape(-1, 1) if Y.ndim == 1 else Y, np.asarray(y_true))
 
@@ -230,7 +230,7 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
     t, p = labels(y_true), labels(y_pred)
     if len(t) != len(p):
         raise ArgumentError(f"confusion_matrix(): y_true has {len(t)} samples but y_pred has "
-                         f"{len(p)}.")
+                            f"{len(p)}.")
     if len(t) and (t.min() < 0 or p.min() < 0):
         raise ArgumentError("confusion_matrix(): class labels must be non-negative integers.")
     k = num_classes if num_classes is not None else \
@@ -248,7 +248,7 @@ class _ConfusionMetric(Metric):
     def __init__(self, threshold: float = 0.5, average: str = "macro"):
         if average not in ("macro", "micro", "weighted"):
             raise ArgumentError(f"{type(self).__name__}(average={average!r}): average must be "
-                             f"'macro', 'micro' or 'weighted'.")
+                                f"'macro', 'micro' or 'weighted'.")
         self.threshold, self.average = float(threshold), average
         super().__init__()
 

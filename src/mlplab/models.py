@@ -61,11 +61,11 @@ class Sequential(Trainer):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ArgumentError(f"Sequential(dtype={dtype!r}): dtype must be 'float32' or "
-                             f"'float64'.")
+                                f"'float64'.")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
                                  or seed < 0):
             raise ArgumentError(f"Sequential(seed={seed!r}): seed must be a non-negative integer "
-                             f"or None.")
+                                f"or None.")
         super().__init__()
         self.seed = seed
         self.name = name
@@ -87,8 +87,9 @@ class Sequential(Trainer):
             self.input_shape = layer.shape
             return
         if not isinstance(layer, Layer):
-            raise ArgumentTypeError(f"Sequential.add(): expected a Layer such as Dense(...); received "
-                            f"{layer!r} of type {type(layer).__name__}.")
+            raise ArgumentTypeError(
+                f"Sequential.add(): expected a Layer such as Dense(...); received "
+                f"{layer!r} of type {type(layer).__name__}.")
         if not self.layers and self.input_shape is None and layer.declared_input_shape:
             self.input_shape = layer.declared_input_shape
         self.layers.append(layer)
@@ -145,13 +146,13 @@ class Sequential(Trainer):
         weights = check_sequence(weights, "weights", "set_weights()")
         if len(weights) != len(params):
             raise ArgumentError(f"set_weights(): expected a list of {len(params)} arrays "
-                             f"[W1, b1, ...]; received {len(weights)}.")
+                                f"[W1, b1, ...]; received {len(weights)}.")
         new = []
         for i, (p, w) in enumerate(zip(params, weights)):
             w = as_array(w, f"weights[{i}]", "set_weights()")
             if w.shape != p.shape:
                 raise ArgumentError(f"set_weights(): weights[{i}] must have shape {p.shape}; "
-                                 f"received {w.shape}.")
+                                    f"received {w.shape}.")
             check_finite(w.astype(np.float64), f"weights[{i}]", "set_weights()")
             check_fits_dtype(w, f"weights[{i}]", "set_weights()", p.dtype)
             new.append(w)
@@ -189,11 +190,11 @@ class Sequential(Trainer):
         """The layer called ``name``, or at position ``index`` (Keras's ``get_layer``)."""
         if name is not None and index is not None:
             raise ArgumentError(f"get_layer(): provide only a layer name or a layer index; "
-                             f"received index={index}, name={name!r}.")
+                                f"received index={index}, name={name!r}.")
         if index is not None:
             if not -len(self.layers) <= index < len(self.layers):
                 raise ArgumentError(f"get_layer(index={index}): the model has only "
-                                 f"{len(self.layers)} layers.")
+                                    f"{len(self.layers)} layers.")
             return self.layers[index]
         if name is None:
             raise ArgumentError("get_layer(): provide either a layer name or a layer index.")
@@ -202,7 +203,7 @@ class Sequential(Trainer):
             return self.layers[names.index(name)]
         close = difflib.get_close_matches(name, names, n=1)
         raise ArgumentError(f"get_layer(name={name!r}): no such layer. Existing layers are: "
-                         f"{names}." + (f" Did you mean {close[0]!r}?" if close else ""))
+                            f"{names}." + (f" Did you mean {close[0]!r}?" if close else ""))
 
     @property
     def trainable(self) -> bool:
@@ -288,7 +289,7 @@ class Sequential(Trainer):
     def _require_built(self, what: str) -> None:
         if not self.built:
             raise ArgumentError(f"{what}: the model is not built yet. Start it with Input(shape), "
-                             f"call model.build(input_shape), or fit it first.")
+                                f"call model.build(input_shape), or fit it first.")
 
     # ------------------------------------------------------------------ configuration
     def get_config(self) -> dict:

@@ -42,7 +42,7 @@ def _check_non_negative(value, name, where):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0 \
             or not math.isfinite(value):
         raise ArgumentError(f"{where}: {name} must be a non-negative finite number; received "
-                         f"{value!r}.")
+                            f"{value!r}.")
     return float(value)
 
 
@@ -79,8 +79,9 @@ class Optimizer:
         if isinstance(learning_rate, numbers.Number):
             learning_rate = check_positive_float(learning_rate, "learning_rate", where)
         elif not callable(learning_rate):
-            raise ArgumentTypeError(f"{where}: learning_rate must be a positive number or a schedule "
-                            f"such as mlplab.schedules.ExponentialDecay(0.1, 1000, 0.9).")
+            raise ArgumentTypeError(
+                f"{where}: learning_rate must be a positive number or a schedule "
+                f"such as mlplab.schedules.ExponentialDecay(0.1, 1000, 0.9).")
         self.learning_rate = learning_rate
         for arg, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
                            ("global_clipnorm", global_clipnorm)):
@@ -116,11 +117,11 @@ class Optimizer:
             saved = state[key]
             if len(saved) != len(arrays):
                 raise ArgumentError(f"{type(self).__name__}.set_state(): slot '{key}' holds "
-                                 f"{len(saved)} arrays; this optimizer has {len(arrays)}.")
+                                    f"{len(saved)} arrays; this optimizer has {len(arrays)}.")
             for mine, value in zip(arrays, saved):
                 if np.shape(value) != mine.shape:
                     raise ArgumentError(f"{type(self).__name__}.set_state(): slot '{key}' array "
-                                     f"has shape {np.shape(value)}; expected {mine.shape}.")
+                                        f"has shape {np.shape(value)}; expected {mine.shape}.")
                 mine[...] = value
 
     # -- update ------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0.0:
             raise ArgumentError("SGD(nesterov=True, momentum=0.0): Nesterov momentum needs a "
-                             "momentum > 0, e.g. SGD(momentum=0.9, nesterov=True).")
+                                "momentum > 0, e.g. SGD(momentum=0.9, nesterov=True).")
 
     def build(self, params):
         self.velocities = self._zeros(params) if self.momentum else []

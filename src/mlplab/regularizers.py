@@ -36,7 +36,7 @@ def _check_factor(value, name, where):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
             not math.isfinite(value) or value < 0:
         raise ArgumentError(f"{where}: {name} must be a non-negative finite number (a negative "
-                         f"penalty rewards large weights); received {value!r}.")
+                            f"penalty rewards large weights); received {value!r}.")
     return float(value)
 
 

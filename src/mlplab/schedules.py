@@ -102,7 +102,7 @@ class InverseTimeDecay(LearningRateSchedule):
         if isinstance(decay_rate, bool) or not isinstance(decay_rate, numbers.Real) \
                 or decay_rate < 0:
             raise ArgumentError(f"{where}: decay_rate must be a non-negative number; received "
-                             f"{decay_rate!r}.")
+                                f"{decay_rate!r}.")
         self.decay_rate = float(decay_rate)
         self.staircase = bool(staircase)
 
@@ -143,8 +143,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         values = list(values)
         if len(values) != len(boundaries) + 1:
             raise ArgumentError(f"{where}: values must have one more entry than boundaries "
-                             f"(one rate per interval); received {len(boundaries)} boundaries "
-                             f"and {len(values)} values.")
+                                f"(one rate per interval); received {len(boundaries)} boundaries "
+                                f"and {len(values)} values.")
         if any(b >= c for b, c in zip(boundaries, boundaries[1:])):
             raise ArgumentError(f"{where}: boundaries must be strictly increasing.")
         self.boundaries = [float(b) for b in boundaries]

@@ -85,7 +85,7 @@ class _BaseMLP(BaseEstimator):
     # -- checks --------------------------------------------------------------------------
     def _fail(self, name: str, expected: str):
         raise ArgumentError(f"The '{name}' parameter of {type(self).__name__} must be {expected}. "
-                         f"Got {getattr(self, name)!r} instead.")
+                            f"Got {getattr(self, name)!r} instead.")
 
     def _check_params(self) -> tuple:
         sizes = self.hidden_layer_sizes
@@ -285,19 +285,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         kind = type_of_target(y)
         if kind not in ("binary", "multiclass"):
             raise ArgumentError(f"{type(self).__name__}.fit(): Unknown label type: {kind!r}. y "
-                             f"must hold class labels (n_samples,); multilabel and "
-                             f"multi-output targets are not supported.")
+                                f"must hold class labels (n_samples,); multilabel and "
+                                f"multi-output targets are not supported.")
         if first:
             binarizer = LabelBinarizer().fit(y)
             if len(binarizer.classes_) < 2:
                 raise ArgumentError(f"{type(self).__name__}.fit(): y has one class "
-                                 f"({binarizer.classes_[0]!r}); a classifier needs at least "
-                                 f"two.")
+                                    f"({binarizer.classes_[0]!r}); a classifier needs at least "
+                                    f"two.")
             self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
         elif not np.isin(y, self.classes_).all():
             raise ArgumentError(f"{type(self).__name__}: y holds labels not seen before "
-                             f"{sorted(set(np.unique(y)) - set(self.classes_))}; the classes "
-                             f"are {list(self.classes_)}.")
+                                f"{sorted(set(np.unique(y)) - set(self.classes_))}; the classes "
+                                f"are {list(self.classes_)}.")
         return self._label_binarizer.transform(y).astype(np.float64)
 
     def partial_fit(self, X, y, classes=None):
@@ -306,13 +306,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if "model_" not in self.__dict__:
             if classes is None:
                 raise ArgumentError(f"{type(self).__name__}.partial_fit(): classes must be "
-                                 f"passed on the first call, e.g. classes=np.unique(y).")
+                                    f"passed on the first call, e.g. classes=np.unique(y).")
             self._label_binarizer = LabelBinarizer().fit(np.asarray(classes))
             self.classes_ = self._label_binarizer.classes_
             return self._partial_first(X, y)
         if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ArgumentError(f"{type(self).__name__}.partial_fit(): classes={classes!r} "
-                             f"differs from the first call's {list(self.classes_)}.")
+                                f"differs from the first call's {list(self.classes_)}.")
         return self._run(X, y, incremental=True)
 
     def _partial_first(self, X, y):
@@ -320,7 +320,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         X, y_checked = validate_data(self, X, y, reset=True, dtype=(np.float64, np.float32))
         if not np.isin(np.ravel(y_checked), classes).all():
             raise ArgumentError(f"{type(self).__name__}.partial_fit(): y holds labels outside "
-                             f"classes={list(classes)}.")
+                                f"classes={list(classes)}.")
         T = self._label_binarizer.transform(np.ravel(y_checked))
         self._check_params()
         self.model_ = self._build(X.shape[1], T.shape[1], X.dtype, self._batch(len(X)))

@@ -325,7 +325,7 @@ class Trainer:
         for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise ArgumentTypeError(f"{where}: callbacks must be Callback instances; received "
-                                f"{cb!r}.")
+                                        f"{cb!r}.")
         n = len(X)
         # Shuffled batches are gathered into one reused buffer: no copy of x per epoch.
         batches = BatchIterator(X, D, batch_size=batch_size or 32, shuffle=shuffle,
@@ -334,8 +334,8 @@ class Trainer:
         if steps_per_epoch is not None:
             if steps_per_epoch > steps:
                 raise ArgumentError(f"{where}: steps_per_epoch={steps_per_epoch} exceeds the "
-                                 f"{steps} batches of {bs} that one pass over the {n} samples "
-                                 f"gives; pass at most {steps}, or None for one full pass.")
+                                    f"{steps} batches of {bs} that one pass over the {n} samples "
+                                    f"gives; pass at most {steps}, or None for one full pass.")
             steps = steps_per_epoch
         metrics = self._metrics_for(self._metric_ids, self.loss, where,
                                     self.compute_output_shape(X.shape[1:])[-1])
@@ -411,8 +411,8 @@ class Trainer:
         n_val = int(round(n * fraction))
         if n_val < 1 or n_val >= n:
             raise ArgumentError(f"{where}: validation_split={fraction} of {n} samples leaves "
-                             f"{n_val} for validation and {n - n_val} for training; both must "
-                             f"be at least 1.")
+                                f"{n_val} for validation and {n - n_val} for training; both must "
+                                f"be at least 1.")
         val = np.zeros(n, dtype=bool)
         if mode == "last":
             val[n - n_val:] = True
@@ -507,7 +507,7 @@ class Trainer:
         for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise ArgumentTypeError(f"{where}: callbacks must be Callback instances; received "
-                                f"{cb!r}.")
+                                        f"{cb!r}.")
         return CallbackList(callbacks, self, {"verbose": verbose})
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None,

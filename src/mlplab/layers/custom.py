@@ -39,7 +39,7 @@ def _infer_shape(run, input_shape, dtype, where: str) -> tuple:
         out = _check_output(run(Tensor(dummy)), where)
     if out.ndim == 0 or out.shape[0] != 2:
         raise ArgumentError(f"{where} must keep the batch axis first: a batch of 2 samples gave "
-                         f"output shape {out.shape}.")
+                            f"output shape {out.shape}.")
     return tuple(out.shape[1:])
 
 
@@ -104,7 +104,7 @@ class Lambda(_GraphBackward, Layer):
         super().__init__(**kwargs)
         if not callable(function):
             raise ArgumentTypeError(f"Lambda(function={function!r}): function must be callable (a "
-                            f"function of one Tensor); received {type(function).__name__}.")
+                                    f"function of one Tensor); received {type(function).__name__}.")
         self.function = function
         self._declared_output_shape = (None if output_shape is None
                                        else tuple(int(s) for s in output_shape))

@@ -66,8 +66,8 @@ class _DeltaRule(_Estimator):
                 raise ArgumentError(f"{where}: {name} must be {kind}; received {value!r}.")
         if self._normalized and p["batch_size"] != 1:
             raise ArgumentError(f"{where}: normalized=True is the online rule "
-                             f"w <- w + beta x (t - y) / |x|^2; set batch_size=1 (received "
-                             f"{self.batch_size!r}).")
+                                f"w <- w + beta x (t - y) / |x|^2; set batch_size=1 (received "
+                                f"{self.batch_size!r}).")
         return p
 
     def _train(self, x: np.ndarray, D: np.ndarray, f, loss: str, where: str) -> None:

@@ -72,9 +72,9 @@ class Madaline(_ClassifierMixin, _Estimator):
         T, state = self._encode(y, -1.0, where)
         if T.shape[1] != 1:
             raise ArgumentError(f"{where}: Only binary classification is supported. Madaline has "
-                             f"one logic output unit, so y must have two classes; received "
-                             f"{T.shape[1]}. Use Adaline or SingleLayerNetwork for several "
-                             f"classes.")
+                                f"one logic output unit, so y must have two classes; received "
+                                f"{T.shape[1]}. Use Adaline or SingleLayerNetwork for several "
+                                f"classes.")
         X = _with_bias(x)
         rng = self._rng()
         W = self._initial_weights((X.shape[1], n), rng)

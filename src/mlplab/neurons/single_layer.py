@@ -90,8 +90,8 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
         f = activations.get(self.activation)
         if f.name not in ("sigmoid", "tanh", "softmax"):
             raise ArgumentError(f"{type(self).__name__}: activation must be 'sigmoid', 'tanh' or "
-                             f"'softmax'; received {self.activation!r}. For linear units use "
-                             f"Adaline or LinearNetwork.")
+                                f"'softmax'; received {self.activation!r}. For linear units use "
+                                f"Adaline or LinearNetwork.")
         return f
 
     def fit(self, x, y) -> "SingleLayerNetwork":
@@ -100,8 +100,8 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
         loss = self._check_choice("loss", ("cross_entropy", "sse"))
         if f.name == "softmax" and loss == "sse":
             raise ArgumentError(f"{type(self).__name__}: softmax is trained with "
-                             f"loss='cross_entropy' here (its SSE rule is not elementwise); "
-                             f"received loss='sse'. Use activation='sigmoid' for SSE.")
+                                f"loss='cross_entropy' here (its SSE rule is not elementwise); "
+                                f"received loss='sse'. Use activation='sigmoid' for SSE.")
         self._check_hyperparameters(where)
         x, y = _check_xy(x, y, where, labels=True)
         low = -1.0 if f.name == "tanh" else 0.0

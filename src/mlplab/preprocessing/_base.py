@@ -16,9 +16,10 @@ def _check_table_shape(arr: np.ndarray, where: str, name: str, hint_1d: str) -> 
     if arr.ndim != 2:
         hint = hint_1d if arr.ndim == 1 else ""
         raise ArgumentError(f"{where}: {name} must be 2-D (n_samples, n_features); received shape "
-                         f"{arr.shape}.{hint}")
+                            f"{arr.shape}.{hint}")
     if arr.shape[0] == 0:
-        raise ArgumentError(f"{where}: {name} is empty (shape {arr.shape}); pass at least one sample.")
+        raise ArgumentError(
+            f"{where}: {name} is empty (shape {arr.shape}); pass at least one sample.")
 
 
 def _check_2d_numeric(x, where: str, name: str = "x") -> np.ndarray:
@@ -53,13 +54,13 @@ def _check_2d_categorical(x, where: str, name: str = "x") -> np.ndarray:
         arr = np.asarray(x)
     except ValueError as exc:
         raise ArgumentError(f"{where}: {name} must be a rectangular array; could not convert it "
-                         f"({exc}).") from None
+                            f"({exc}).") from None
     _check_table_shape(arr, where, name, " Use x.reshape(-1, 1) for one feature (column).")
     arr, missing = _as_objects(arr)
     if missing.any():
         i, j = np.argwhere(missing)[0]
         raise ArgumentError(f"{where}: {name} has a missing value (None or NaN) at row {i}, column "
-                         f"{j}. Fill it in or drop the row before encoding.")
+                            f"{j}. Fill it in or drop the row before encoding.")
     return arr
 
 
@@ -69,7 +70,7 @@ def _unique(values: np.ndarray, where: str, column) -> np.ndarray:
     except TypeError:
         kinds = sorted({type(v).__name__ for v in values})
         raise ArgumentTypeError(f"{where}: column {column} mixes value types ({', '.join(kinds)}); "
-                        f"convert it to one type first, e.g. x.astype(str).") from None
+                                f"convert it to one type first, e.g. x.astype(str).") from None
 
 
 def _lookup(values: np.ndarray, categories: np.ndarray):
@@ -131,8 +132,9 @@ class _Transformer:
 
     def _check_width(self, arr: np.ndarray, where: str, name: str = "x") -> None:
         if arr.shape[1] != self.n_features_in_:
-            raise ArgumentError(f"{where}: {name} has {arr.shape[1]} features; {type(self).__name__}"
-                             f" was fitted on {self.n_features_in_}.")
+            raise ArgumentError(
+                f"{where}: {name} has {arr.shape[1]} features; {type(self).__name__}"
+                f" was fitted on {self.n_features_in_}.")
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
@@ -153,5 +155,5 @@ def _check_range(feature_range, where: str) -> tuple[float, float]:
         for v in feature_range)
     if not ok or not feature_range[0] < feature_range[1]:
         raise ArgumentError(f"{where}: feature_range must be a pair (min, max) with min < max, "
-                         f"e.g. (0, 1) or (-1, 1); received {feature_range!r}.")
+                            f"e.g. (0, 1) or (-1, 1); received {feature_range!r}.")
     return float(feature_range[0]), float(feature_range[1])

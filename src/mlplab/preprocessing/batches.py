@@ -40,10 +40,10 @@ class BatchIterator:
         self.y = None if y is None else np.asarray(y)
         if self.x.ndim == 0 or len(self.x) == 0:
             raise ArgumentError(f"{where}: x must hold at least one sample; received shape "
-                             f"{self.x.shape}.")
+                                f"{self.x.shape}.")
         if self.y is not None and len(self.y) != len(self.x):
             raise ArgumentError(f"{where}: x has {len(self.x)} samples but y has {len(self.y)}; "
-                             f"they must have one row per sample.")
+                                f"they must have one row per sample.")
         n = len(self.x)
         if batch_size == FULL_BATCH:
             self.batch_size = n

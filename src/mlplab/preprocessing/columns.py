@@ -62,7 +62,7 @@ class ColumnTransformer(_Transformer):
     def __init__(self, transformers, remainder: str = "drop"):
         if not isinstance(remainder, str) or remainder not in ("drop", "passthrough"):
             raise ArgumentError(f"ColumnTransformer(): remainder must be 'drop' or 'passthrough'; "
-                             f"received {remainder!r}.")
+                                f"received {remainder!r}.")
         if not isinstance(transformers, (list, tuple)):
             raise ArgumentTypeError(f"ColumnTransformer(): transformers must be a list of "
                                     f"(name, transformer, columns); received {transformers!r}.")
@@ -84,13 +84,13 @@ class ColumnTransformer(_Transformer):
             cols = [np.asarray(x[k]) for k in names]
             if not cols or any(c.ndim != 1 for c in cols) or len({len(c) for c in cols}) != 1:
                 raise ArgumentError(f"{where}: a dict x must map names to 1-D columns of one "
-                                 f"length; received lengths "
-                                 f"{ {k: np.shape(v) for k, v in x.items()} }.")
+                                    f"length; received lengths "
+                                    f"{ {k: np.shape(v) for k, v in x.items()} }.")
             return names, cols
         arr = np.asarray(x)
         if arr.ndim != 2:
             raise ArgumentError(f"{where}: x must be 2-D (n_samples, n_columns) or a dict of "
-                             f"columns; received shape {arr.shape}.")
+                                f"columns; received shape {arr.shape}.")
         return list(range(arr.shape[1])), [arr[:, j] for j in range(arr.shape[1])]
 
     def _select(self, spec, names, cols, where):
@@ -164,7 +164,7 @@ class ColumnTransformer(_Transformer):
         missing = [c for c in needed if c not in names]
         if missing:
             raise ArgumentError(f"{where}: x lacks the columns {missing!r} seen in fit(); it has "
-                             f"{names!r}.")
+                                f"{names!r}.")
         parts = [_named(where, name, picked, t.transform, self._stack(picked, names, cols))
                  for name, t, picked in self.columns_ if picked and not _is_keyword(t)]
         return self._join(parts, self.columns_, self.remainder_, names, cols, where)

@@ -14,16 +14,17 @@ from ._base import _rng
 def _count(n: int, value, name: str, where: str, round_up: bool) -> int:
     """Samples meant by a fraction (rounded up or down) or a count, checked against n."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ArgumentTypeError(f"{where}: {name} must be a fraction in (0, 1) or a count of samples; "
-                        f"received {value!r}.")
+        raise ArgumentTypeError(
+            f"{where}: {name} must be a fraction in (0, 1) or a count of samples; "
+            f"received {value!r}.")
     if isinstance(value, numbers.Integral):
         if not 0 < value < n:
             raise ArgumentError(f"{where}: {name}={value} must be a count between 1 and {n - 1} "
-                             f"for {n} samples, or a fraction in (0, 1).")
+                                f"for {n} samples, or a fraction in (0, 1).")
         return int(value)
     if not 0 < value < 1:
         raise ArgumentError(f"{where}: {name}={value} must be a fraction in (0, 1) or a count "
-                         f"of samples.")
+                            f"of samples.")
     return ceil(value * n) if round_up else floor(value * n)
 
 
@@ -38,11 +39,11 @@ def _split_sizes(n: int, test_size, train_size, where: str) -> tuple[int, int]:
     n_test = n - n_train if n_test is None else n_test
     if n_train + n_test > n:
         raise ArgumentError(f"{where}: train_size + test_size = {n_train} + {n_test} samples is "
-                         f"more than the {n} there are; make them smaller.")
+                            f"more than the {n} there are; make them smaller.")
     if n_train == 0 or n_test == 0:
         raise ArgumentError(f"{where}: with {n} samples, test_size={test_size!r} and "
-                         f"train_size={train_size!r} leave {n_train} for training and {n_test} "
-                         f"for testing; both need at least 1.")
+                            f"train_size={train_size!r} leave {n_train} for training and {n_test} "
+                            f"for testing; both need at least 1.")
     return n_train, n_test
 
 
@@ -71,7 +72,7 @@ def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where,
     if not shuffle:
         if stratify is not None:
             raise ArgumentError(f"{where}: stratify needs shuffle=True (a stratified split draws "
-                             f"rows at random from each class).")
+                                f"rows at random from each class).")
         return np.arange(n_train), np.arange(n_train, n_train + n_test)
     if stratify is None:
         order = rng.permutation(n)
@@ -80,17 +81,18 @@ def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where,
     if labels.ndim == 2:  # one-hot or multi-output rows: one class per distinct row
         labels = np.array([" ".join(map(str, row)) for row in labels])
     if labels.ndim == 0 or len(labels) != n:
-        raise ArgumentError(f"{where}: stratify has {labels.size if labels.ndim else 'no'} labels but the arrays have {n} "
-                         f"samples; pass the class labels of the rows, e.g. stratify=y.")
+        raise ArgumentError(
+            f"{where}: stratify has {labels.size if labels.ndim else 'no'} labels but the "
+            f"arrays have {n} samples; pass the class labels of the rows, e.g. stratify=y.")
     classes, y_idx, counts = np.unique(labels, return_inverse=True, return_counts=True)
     if counts.min() < 2:
         raise ArgumentError(f"{where}: stratify: classes {classes[counts < 2].tolist()!r} have a "
-                         f"single sample{context}; each class needs at least 2 to appear in "
-                         f"both the {names[0]} and the {names[1]} part.")
+                            f"single sample{context}; each class needs at least 2 to appear in "
+                            f"both the {names[0]} and the {names[1]} part.")
     for name, size in zip(names, (n_train, n_test)):
         if size < len(classes):
             raise ArgumentError(f"{where}: the {name} part has {size} samples, fewer than the "
-                             f"{len(classes)} classes to stratify; make it larger.")
+                                f"{len(classes)} classes to stratify; make it larger.")
     n_i = _approximate_mode(counts, n_train, rng)
     t_i = _approximate_mode(counts - n_i, n_test, rng)
     train, test = [], []
@@ -126,7 +128,7 @@ def _check_arrays(arrays, where):
     for i, a in enumerate(out[1:], start=2):
         if len(a) != n:
             raise ArgumentError(f"{where}: array 1 has {n} samples but array {i} has {len(a)}; "
-                             f"they must have one row per sample.")
+                                f"they must have one row per sample.")
     return out, n
 
 
@@ -186,7 +188,7 @@ def train_val_test_split(*arrays, val_size=0.15, test_size=0.15, shuffle: bool =
     n_val = _count(n, val_size, "val_size", where, True)
     if n_val + n_test >= n:
         raise ArgumentError(f"{where}: val_size and test_size take {n_val} + {n_test} of the {n} "
-                         f"samples, leaving none for training; make them smaller.")
+                            f"samples, leaving none for training; make them smaller.")
     rng = _rng(seed)
     rest, test = _split_indices(n, n - n_test, n_test, shuffle, stratify, rng, where,
                                 ("train + validation", "test"))
