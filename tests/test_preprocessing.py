@@ -5,6 +5,7 @@ from sklearn import model_selection as skms
 from sklearn import preprocessing as skp
 from sklearn.compose import ColumnTransformer as SkColumnTransformer
 
+from mlplab import NotFittedError
 from mlplab import preprocessing as pp
 
 ATOL = 1e-12
@@ -94,7 +95,7 @@ def test_scaler_errors(cls):
     with pytest.raises(ValueError, match=r"x must be 2-D .* received shape \(3,\)\. "
                                           r"Use x\.reshape\(-1, 1\)"):
         cls().fit([1.0, 2.0, 3.0])
-    with pytest.raises(RuntimeError, match=r"transform\(\) called before fit\(\)\. Call "
+    with pytest.raises(NotFittedError, match=r"transform\(\) called before fit\(\)\. Call "
                                            rf"{cls.__name__}\.fit\(x_train\) first"):
         cls().transform([[1.0]])
     fitted = cls().fit([[1.0, 2.0], [3.0, 4.0]])
@@ -346,7 +347,7 @@ def test_column_transformer_errors():
         pp.ColumnTransformer([("cat", pp.OneHotEncoder(), ["fu"])]).fit(table)
     with pytest.raises(ValueError, match=r"each transformer must be a tuple"):
         pp.ColumnTransformer([pp.OneHotEncoder()])
-    with pytest.raises(RuntimeError, match=r"ColumnTransformer\.transform\(\) called before"):
+    with pytest.raises(NotFittedError, match=r"ColumnTransformer\.transform\(\) called before"):
         pp.ColumnTransformer([("c", pp.OneHotEncoder(), [0])]).transform([[1]])
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 
+from .exceptions import ArgumentError, ArgumentTypeError
+
 
 class Registry:
     """Maps names (and aliases) to classes or factories of one kind of object."""
@@ -38,7 +40,7 @@ class Registry:
         if key not in self._entries:
             close = difflib.get_close_matches(key, self._entries, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ValueError(
+            raise ArgumentError(
                 f"Unknown {self.kind} '{name}'. Available: {', '.join(self.names())}.{hint}"
             )
         return self._entries[key]
@@ -47,14 +49,21 @@ class Registry:
         """Resolve ``identifier`` (name, class, instance or config dict) to an instance."""
         if isinstance(identifier, str):
             return self.lookup(identifier)(**kwargs)
-        if isinstance(identifier, dict) and "name" in identifier:
+        if isinstance(identifier, dict) and isinstance(identifier.get("name"), str):
             config = dict(identifier)
-            return self.lookup(config.pop("name"))(**config)
+            cls = self.lookup(config.pop("name"))
+            try:
+                return cls(**config)
+            except ArgumentTypeError:
+                raise
+            except TypeError as exc:  # an unknown or missing key of the config
+                raise ArgumentTypeError(f"The {self.kind} config {identifier!r} does not fit "
+                                        f"{getattr(cls, '__name__', cls)}: {exc}.") from None
         if isinstance(identifier, type) and (base is None or issubclass(identifier, base)):
             return identifier(**kwargs)
         if base is None or isinstance(identifier, base):
             return identifier
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected a {self.kind} name or object; received {identifier!r} "
             f"of type {type(identifier).__name__}. Available names: {', '.join(self.names())}."
         )

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ._registry import Registry
+from ._validation import check_choice, check_real
 
 REGISTRY = Registry("initializer")
 
@@ -61,7 +62,7 @@ class Constant(Initializer):
     name = "constant"
 
     def __init__(self, value: float = 0.0):
-        self.value = float(value)
+        self.value = check_real(value, "value", f"Constant(value={value!r})")
 
     def __call__(self, shape, rng, dtype=np.float32):
         return np.full(shape, self.value, dtype=dtype)
@@ -74,7 +75,9 @@ class RandomUniform(Initializer):
     name = "random_uniform"
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05):
-        self.minval, self.maxval = float(minval), float(maxval)
+        where = f"RandomUniform(minval={minval!r}, maxval={maxval!r})"
+        self.minval = check_real(minval, "minval", where)
+        self.maxval = check_real(maxval, "maxval", where, low=self.minval)
 
     def __call__(self, shape, rng, dtype=np.float32):
         return rng.uniform(self.minval, self.maxval, size=shape).astype(dtype)
@@ -87,7 +90,9 @@ class RandomNormal(Initializer):
     name = "random_normal"
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05):
-        self.mean, self.stddev = float(mean), float(stddev)
+        where = f"{type(self).__name__}(mean={mean!r}, stddev={stddev!r})"
+        self.mean = check_real(mean, "mean", where)
+        self.stddev = check_real(stddev, "stddev", where, low=0.0)
 
     def __call__(self, shape, rng, dtype=np.float32):
         return rng.normal(self.mean, self.stddev, size=shape).astype(dtype)
@@ -110,7 +115,9 @@ class TruncatedNormal(Initializer):
     name = "truncated_normal"
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05):
-        self.mean, self.stddev = float(mean), float(stddev)
+        where = f"{type(self).__name__}(mean={mean!r}, stddev={stddev!r})"
+        self.mean = check_real(mean, "mean", where)
+        self.stddev = check_real(stddev, "stddev", where, low=0.0)
 
     def __call__(self, shape, rng, dtype=np.float32):
         return _truncated_normal(rng, shape, self.mean, self.stddev).astype(dtype)
@@ -128,7 +135,11 @@ class VarianceScaling(Initializer):
     name = "variance_scaling"
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal"):
-        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+        where = f"VarianceScaling(scale={scale!r}, mode={mode!r}, distribution={distribution!r})"
+        self.scale = check_real(scale, "scale", where, low=0.0, low_open=True)
+        self.mode = check_choice(mode, "mode", where, ("fan_in", "fan_out", "fan_avg"))
+        self.distribution = check_choice(distribution, "distribution", where,
+                                         ("truncated_normal", "untruncated_normal", "uniform"))
 
     def __call__(self, shape, rng, dtype=np.float32):
         fan_in, fan_out = _fans(tuple(shape))
@@ -189,7 +200,7 @@ class Orthogonal(Initializer):
     name = "orthogonal"
 
     def __init__(self, gain: float = 1.0):
-        self.gain = float(gain)
+        self.gain = check_real(gain, "gain", f"Orthogonal(gain={gain!r})")
 
     def __call__(self, shape, rng, dtype=np.float32):
         rows, cols = math.prod(shape[:-1]), shape[-1]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .exceptions import ArgumentError, ArgumentTypeError
 from ._registry import Registry
 from .activations import Sigmoid, Softmax
 from .autodiff.tensor import Tensor
@@ -53,8 +54,8 @@ class Loss:
         ``sse``) of the per-sample losses. A 1-D y_pred is one sample, as in Keras. (The
         methods below take the lectures' order (Y, D) = (y_pred, y_true).)"""
         if sample_weight is not None:
-            raise ValueError(f"{type(self).__name__}(): sample_weight is not supported; pass "
-                             f"sample_weight=None.")
+            raise ArgumentError(f"{type(self).__name__}(): sample_weight is not supported; pass "
+                                f"sample_weight=None.")
         Y = np.atleast_2d(np.asarray(y_pred, dtype=np.float64))
         D = np.asarray(y_true)
         if not self.sparse_targets:
@@ -96,7 +97,7 @@ class Loss:
             if D.ndim == 1 and n_outputs > 1:
                 hint = (" For integer class labels use loss='sparse_categorical_crossentropy' "
                         "or one-hot encode them with mlplab.preprocessing.to_categorical.")
-            raise ValueError(
+            raise ArgumentError(
                 f"{where}: y must have shape (n_samples, {n_outputs}) to match the model's "
                 f"{n_outputs} output units; received shape {D.shape}.{hint}"
             )
@@ -119,7 +120,7 @@ def get(identifier) -> Loss:
 
 def _check_range(D, low, high, where, what, hint=""):
     if D.size and (D.min() < low or D.max() > high):
-        raise ValueError(
+        raise ArgumentError(
             f"{where}: y must hold {what} in [{low}, {high}] for this loss; received values from "
             f"{D.min():g} to {D.max():g}.{hint}"
         )
@@ -283,13 +284,13 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         if D.ndim == 2 and D.shape[1] == 1:
             D = D[:, 0]
         if D.ndim != 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"{where}: y must be a 1-D array of integer class labels for "
                 f"sparse_categorical_crossentropy; received shape {D.shape}. For one-hot rows "
                 f"use loss='categorical_crossentropy'."
             )
         if D.size and (np.any(D != np.round(D)) or D.min() < 0 or D.max() >= n_outputs):
-            raise ValueError(
+            raise ArgumentError(
                 f"{where}: y must hold integer class labels in [0, {n_outputs - 1}] for a model "
                 f"with {n_outputs} output units; received values from {D.min():g} to "
                 f"{D.max():g}. Give the output layer one unit per class."
@@ -383,7 +384,7 @@ class Hinge(Loss):
     def check_targets(self, D, n_outputs, where):
         D = super().check_targets(D, n_outputs, where)
         if D.size and not np.isin(D, (-1, 0, 1)).all():
-            raise ValueError(
+            raise ArgumentError(
                 f"{where}: y must hold -1/+1 (or 0/1) labels for the hinge loss; received "
                 f"values such as {D[~np.isin(D, (-1, 0, 1))][0]:g}."
             )
@@ -412,8 +413,8 @@ class FunctionLoss(Loss):
 
     def __init__(self, fn):
         if not callable(fn):
-            raise TypeError(f"FunctionLoss(fn={fn!r}): fn must be a function "
-                            f"(y_true, y_pred) -> Tensor; received {type(fn).__name__}.")
+            raise ArgumentTypeError(f"FunctionLoss(fn={fn!r}): fn must be a function "
+                                    f"(y_true, y_pred) -> Tensor; received {type(fn).__name__}.")
         self.fn = fn
         self.name = getattr(fn, "__name__", type(fn).__name__)
         self._cache = None
@@ -428,7 +429,7 @@ class FunctionLoss(Loss):
         y_pred = Tensor(Y, requires_grad=True, kind="input", name="y_pred")
         out = self.fn(Tensor(D, kind="input", name="y_true"), y_pred)
         if not isinstance(out, Tensor):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"loss function {self.name}: must return a Tensor built with mlplab.autodiff "
                 f"operations from (y_true, y_pred); received {type(out).__name__}.")
         n = len(Y)
@@ -440,7 +441,7 @@ class FunctionLoss(Loss):
             batch = e.mean()
             per_sample = e.data
         else:
-            raise ValueError(
+            raise ArgumentError(
                 f"loss function {self.name}: must return a scalar or one value per sample "
                 f"(shape ({n},)); received shape {out.shape} for a batch of {n}.")
         if batch.requires_grad:

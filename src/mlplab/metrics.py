@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .exceptions import ArgumentError
 from ._registry import Registry
 
 REGISTRY = Registry("metric")
@@ -37,8 +38,8 @@ class Metric:
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Keras's form of ``update``: targets first."""
         if sample_weight is not None:
-            raise ValueError(f"{type(self).__name__}.update_state(): sample_weight is not "
-                             f"supported; pass sample_weight=None.")
+            raise ArgumentError(f"{type(self).__name__}.update_state(): sample_weight is not "
+                                f"supported; pass sample_weight=None.")
         Y = np.asarray(y_pred, dtype=np.float64)
         self.update(Y.reshape(-1, 1) if Y.ndim == 1 else Y, np.asarray(y_true))
 
@@ -228,10 +229,10 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
 
     t, p = labels(y_true), labels(y_pred)
     if len(t) != len(p):
-        raise ValueError(f"confusion_matrix(): y_true has {len(t)} samples but y_pred has "
-                         f"{len(p)}.")
+        raise ArgumentError(f"confusion_matrix(): y_true has {len(t)} samples but y_pred has "
+                            f"{len(p)}.")
     if len(t) and (t.min() < 0 or p.min() < 0):
-        raise ValueError("confusion_matrix(): class labels must be non-negative integers.")
+        raise ArgumentError("confusion_matrix(): class labels must be non-negative integers.")
     k = num_classes if num_classes is not None else \
         int(max(t.max(initial=-1), p.max(initial=-1))) + 1
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
@@ -246,8 +247,8 @@ class _ConfusionMetric(Metric):
 
     def __init__(self, threshold: float = 0.5, average: str = "macro"):
         if average not in ("macro", "micro", "weighted"):
-            raise ValueError(f"{type(self).__name__}(average={average!r}): average must be "
-                             f"'macro', 'micro' or 'weighted'.")
+            raise ArgumentError(f"{type(self).__name__}(average={average!r}): average must be "
+                                f"'macro', 'micro' or 'weighted'.")
         self.threshold, self.average = float(threshold), average
         super().__init__()
 

@@ -15,8 +15,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .exceptions import ArgumentError, ArgumentTypeError
 from . import saving
-from ._validation import as_array, check_finite, check_fits_dtype
+from ._validation import as_array, check_finite, check_fits_dtype, check_sequence, \
+    check_shape
 from .layers import Input, Layer
 from .layers import deserialize as _deserialize_layer
 from .layers import serialize as _serialize_layer
@@ -58,12 +60,12 @@ class Sequential(Trainer):
                  name: str = "sequential"):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"Sequential(dtype={dtype!r}): dtype must be 'float32' or "
-                             f"'float64'.")
+            raise ArgumentError(f"Sequential(dtype={dtype!r}): dtype must be 'float32' or "
+                                f"'float64'.")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
                                  or seed < 0):
-            raise ValueError(f"Sequential(seed={seed!r}): seed must be a non-negative integer "
-                             f"or None.")
+            raise ArgumentError(f"Sequential(seed={seed!r}): seed must be a non-negative integer "
+                                f"or None.")
         super().__init__()
         self.seed = seed
         self.name = name
@@ -81,12 +83,13 @@ class Sequential(Trainer):
         """Append a layer (or an ``Input`` to declare the input shape)."""
         if isinstance(layer, Input):
             if self.layers:
-                raise ValueError("Sequential.add(Input(...)): an Input must come first.")
+                raise ArgumentError("Sequential.add(Input(...)): an Input must come first.")
             self.input_shape = layer.shape
             return
         if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add(): expected a Layer such as Dense(...); received "
-                            f"{layer!r} of type {type(layer).__name__}.")
+            raise ArgumentTypeError(
+                f"Sequential.add(): expected a Layer such as Dense(...); received "
+                f"{layer!r} of type {type(layer).__name__}.")
         if not self.layers and self.input_shape is None and layer.declared_input_shape:
             self.input_shape = layer.declared_input_shape
         self.layers.append(layer)
@@ -103,8 +106,8 @@ class Sequential(Trainer):
     def build(self, input_shape) -> None:
         """Create every layer's weights for samples of shape ``input_shape``."""
         if not self.layers:
-            raise ValueError("The model has no layers; add some with model.add(Dense(...)).")
-        shape = tuple(int(s) for s in input_shape)
+            raise ArgumentError("The model has no layers; add some with model.add(Dense(...)).")
+        shape = check_shape(input_shape, "input_shape", "build()")
         self.compute_output_shape(shape)  # raises on an impossible stack before any change
         self.input_shape = shape
         first_trainable = True
@@ -140,16 +143,16 @@ class Sequential(Trainer):
         """Set every weight from a list shaped as ``get_weights()`` returns."""
         self._require_built("set_weights()")
         params = self.trainable_params
-        weights = list(weights)
+        weights = check_sequence(weights, "weights", "set_weights()")
         if len(weights) != len(params):
-            raise ValueError(f"set_weights(): expected a list of {len(params)} arrays "
-                             f"[W1, b1, ...]; received {len(weights)}.")
+            raise ArgumentError(f"set_weights(): expected a list of {len(params)} arrays "
+                                f"[W1, b1, ...]; received {len(weights)}.")
         new = []
         for i, (p, w) in enumerate(zip(params, weights)):
             w = as_array(w, f"weights[{i}]", "set_weights()")
             if w.shape != p.shape:
-                raise ValueError(f"set_weights(): weights[{i}] must have shape {p.shape}; "
-                                 f"received {w.shape}.")
+                raise ArgumentError(f"set_weights(): weights[{i}] must have shape {p.shape}; "
+                                    f"received {w.shape}.")
             check_finite(w.astype(np.float64), f"weights[{i}]", "set_weights()")
             check_fits_dtype(w, f"weights[{i}]", "set_weights()", p.dtype)
             new.append(w)
@@ -172,7 +175,7 @@ class Sequential(Trainer):
     def pop(self, rebuild: bool = True) -> Layer:
         """Remove and return the last layer (Keras's ``Sequential.pop``)."""
         if not self.layers:
-            raise TypeError("Sequential.pop(): there are no layers in the model.")
+            raise ArgumentTypeError("Sequential.pop(): there are no layers in the model.")
         layer = self.layers.pop()
         self._steps = {}
         if not self.layers:
@@ -186,21 +189,21 @@ class Sequential(Trainer):
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """The layer called ``name``, or at position ``index`` (Keras's ``get_layer``)."""
         if name is not None and index is not None:
-            raise ValueError(f"get_layer(): provide only a layer name or a layer index; "
-                             f"received index={index}, name={name!r}.")
+            raise ArgumentError(f"get_layer(): provide only a layer name or a layer index; "
+                                f"received index={index}, name={name!r}.")
         if index is not None:
             if not -len(self.layers) <= index < len(self.layers):
-                raise ValueError(f"get_layer(index={index}): the model has only "
-                                 f"{len(self.layers)} layers.")
+                raise ArgumentError(f"get_layer(index={index}): the model has only "
+                                    f"{len(self.layers)} layers.")
             return self.layers[index]
         if name is None:
-            raise ValueError("get_layer(): provide either a layer name or a layer index.")
+            raise ArgumentError("get_layer(): provide either a layer name or a layer index.")
         names = [layer.name for layer in self.layers]
         if name in names:
             return self.layers[names.index(name)]
         close = difflib.get_close_matches(name, names, n=1)
-        raise ValueError(f"get_layer(name={name!r}): no such layer. Existing layers are: "
-                         f"{names}." + (f" Did you mean {close[0]!r}?" if close else ""))
+        raise ArgumentError(f"get_layer(name={name!r}): no such layer. Existing layers are: "
+                            f"{names}." + (f" Did you mean {close[0]!r}?" if close else ""))
 
     @property
     def trainable(self) -> bool:
@@ -285,8 +288,8 @@ class Sequential(Trainer):
 
     def _require_built(self, what: str) -> None:
         if not self.built:
-            raise ValueError(f"{what}: the model is not built yet. Start it with Input(shape), "
-                             f"call model.build(input_shape), or fit it first.")
+            raise ArgumentError(f"{what}: the model is not built yet. Start it with Input(shape), "
+                                f"call model.build(input_shape), or fit it first.")
 
     # ------------------------------------------------------------------ configuration
     def get_config(self) -> dict:

@@ -21,6 +21,7 @@ import numbers
 
 import numpy as np
 
+from .exceptions import ArgumentError, ArgumentTypeError
 from ._registry import Registry
 from ._validation import check_positive_float
 
@@ -32,7 +33,7 @@ def _check_coefficient(value, name, where, low=0.0, high=1.0, include_low=True):
         (low <= value if include_low else low < value) and value < high
     if not ok:
         left = "[" if include_low else "("
-        raise ValueError(f"{where}: {name} must be a number in {left}{low:g}, {high:g}); "
+        raise ArgumentError(f"{where}: {name} must be a number in {left}{low:g}, {high:g}); "
                          f"received {value!r}.")
     return float(value)
 
@@ -40,8 +41,8 @@ def _check_coefficient(value, name, where, low=0.0, high=1.0, include_low=True):
 def _check_non_negative(value, name, where):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0 \
             or not math.isfinite(value):
-        raise ValueError(f"{where}: {name} must be a non-negative finite number; received "
-                         f"{value!r}.")
+        raise ArgumentError(f"{where}: {name} must be a non-negative finite number; received "
+                            f"{value!r}.")
     return float(value)
 
 
@@ -78,8 +79,9 @@ class Optimizer:
         if isinstance(learning_rate, numbers.Number):
             learning_rate = check_positive_float(learning_rate, "learning_rate", where)
         elif not callable(learning_rate):
-            raise TypeError(f"{where}: learning_rate must be a positive number or a schedule "
-                            f"such as mlplab.schedules.ExponentialDecay(0.1, 1000, 0.9).")
+            raise ArgumentTypeError(
+                f"{where}: learning_rate must be a positive number or a schedule "
+                f"such as mlplab.schedules.ExponentialDecay(0.1, 1000, 0.9).")
         self.learning_rate = learning_rate
         for arg, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
                            ("global_clipnorm", global_clipnorm)):
@@ -114,12 +116,12 @@ class Optimizer:
         for key, arrays in self.slots().items():
             saved = state[key]
             if len(saved) != len(arrays):
-                raise ValueError(f"{type(self).__name__}.set_state(): slot '{key}' holds "
-                                 f"{len(saved)} arrays; this optimizer has {len(arrays)}.")
+                raise ArgumentError(f"{type(self).__name__}.set_state(): slot '{key}' holds "
+                                    f"{len(saved)} arrays; this optimizer has {len(arrays)}.")
             for mine, value in zip(arrays, saved):
                 if np.shape(value) != mine.shape:
-                    raise ValueError(f"{type(self).__name__}.set_state(): slot '{key}' array "
-                                     f"has shape {np.shape(value)}; expected {mine.shape}.")
+                    raise ArgumentError(f"{type(self).__name__}.set_state(): slot '{key}' array "
+                                        f"has shape {np.shape(value)}; expected {mine.shape}.")
                 mine[...] = value
 
     # -- update ------------------------------------------------------------------------------
@@ -210,8 +212,8 @@ class SGD(Optimizer):
         self.momentum = _check_coefficient(momentum, "momentum", where)
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0.0:
-            raise ValueError("SGD(nesterov=True, momentum=0.0): Nesterov momentum needs a "
-                             "momentum > 0, e.g. SGD(momentum=0.9, nesterov=True).")
+            raise ArgumentError("SGD(nesterov=True, momentum=0.0): Nesterov momentum needs a "
+                                "momentum > 0, e.g. SGD(momentum=0.9, nesterov=True).")
 
     def build(self, params):
         self.velocities = self._zeros(params) if self.momentum else []

@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from .exceptions import ArgumentError
 from ._registry import Registry
 
 REGISTRY = Registry("regularizer")
@@ -34,8 +35,8 @@ class Regularizer:
 def _check_factor(value, name, where):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
             not math.isfinite(value) or value < 0:
-        raise ValueError(f"{where}: {name} must be a non-negative finite number (a negative "
-                         f"penalty rewards large weights); received {value!r}.")
+        raise ArgumentError(f"{where}: {name} must be a non-negative finite number (a negative "
+                            f"penalty rewards large weights); received {value!r}.")
     return float(value)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import numbers
 
+from .exceptions import ArgumentError, ArgumentTypeError
 from ._registry import Registry
-from ._validation import check_positive_float
+from ._validation import check_positive_float, check_real
 
 REGISTRY = Registry("learning-rate schedule")
 
@@ -38,7 +39,7 @@ def get(identifier) -> LearningRateSchedule:
 
 def _check_fraction_open(value, name, where):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value:
-        raise ValueError(f"{where}: {name} must be a positive number; received {value!r}.")
+        raise ArgumentError(f"{where}: {name} must be a positive number; received {value!r}.")
     return float(value)
 
 
@@ -100,8 +101,8 @@ class InverseTimeDecay(LearningRateSchedule):
         self.decay_steps = check_positive_float(decay_steps, "decay_steps", where)
         if isinstance(decay_rate, bool) or not isinstance(decay_rate, numbers.Real) \
                 or decay_rate < 0:
-            raise ValueError(f"{where}: decay_rate must be a non-negative number; received "
-                             f"{decay_rate!r}.")
+            raise ArgumentError(f"{where}: decay_rate must be a non-negative number; received "
+                                f"{decay_rate!r}.")
         self.decay_rate = float(decay_rate)
         self.staircase = bool(staircase)
 
@@ -133,14 +134,19 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     name = "piecewise_constant_decay"
 
     def __init__(self, boundaries, values):
-        boundaries, values = list(boundaries), list(values)
         where = f"PiecewiseConstantDecay(boundaries={boundaries!r}, values={values!r})"
+        for name, seq in (("boundaries", boundaries), ("values", values)):
+            if isinstance(seq, (str, bytes, dict)) or not hasattr(seq, "__len__"):
+                raise ArgumentTypeError(f"{where}: {name} must be a list of numbers; received "
+                                        f"{seq!r}.")
+        boundaries = [check_real(b, "boundaries[i]", where) for b in boundaries]
+        values = list(values)
         if len(values) != len(boundaries) + 1:
-            raise ValueError(f"{where}: values must have one more entry than boundaries "
-                             f"(one rate per interval); received {len(boundaries)} boundaries "
-                             f"and {len(values)} values.")
+            raise ArgumentError(f"{where}: values must have one more entry than boundaries "
+                                f"(one rate per interval); received {len(boundaries)} boundaries "
+                                f"and {len(values)} values.")
         if any(b >= c for b, c in zip(boundaries, boundaries[1:])):
-            raise ValueError(f"{where}: boundaries must be strictly increasing.")
+            raise ArgumentError(f"{where}: boundaries must be strictly increasing.")
         self.boundaries = [float(b) for b in boundaries]
         self.values = [check_positive_float(v, "values[i]", where) for v in values]
 
@@ -182,7 +188,7 @@ class CosineDecay(LearningRateSchedule):
                                                           "initial_learning_rate", where)
         self.decay_steps = check_positive_float(decay_steps, "decay_steps", where)
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
-            raise ValueError(f"{where}: alpha must be a number in [0, 1]; received {alpha!r}.")
+            raise ArgumentError(f"{where}: alpha must be a number in [0, 1]; received {alpha!r}.")
         self.alpha = float(alpha)
         self.warmup_target = None if warmup_target is None else check_positive_float(
             warmup_target, "warmup_target", where)

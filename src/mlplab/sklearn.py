@@ -27,6 +27,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 
+from .exceptions import ArgumentError
 from . import optimizers, regularizers
 from .exceptions import ConvergenceWarning, NotFittedError, sklearn_compatible
 from .layers import Dense, Input
@@ -83,8 +84,8 @@ class _BaseMLP(BaseEstimator):
 
     # -- checks --------------------------------------------------------------------------
     def _fail(self, name: str, expected: str):
-        raise ValueError(f"The '{name}' parameter of {type(self).__name__} must be {expected}. "
-                         f"Got {getattr(self, name)!r} instead.")
+        raise ArgumentError(f"The '{name}' parameter of {type(self).__name__} must be {expected}. "
+                            f"Got {getattr(self, name)!r} instead.")
 
     def _check_params(self) -> tuple:
         sizes = self.hidden_layer_sizes
@@ -283,20 +284,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _targets(self, y, first: bool) -> np.ndarray:
         kind = type_of_target(y)
         if kind not in ("binary", "multiclass"):
-            raise ValueError(f"{type(self).__name__}.fit(): Unknown label type: {kind!r}. y "
-                             f"must hold class labels (n_samples,); multilabel and "
-                             f"multi-output targets are not supported.")
+            raise ArgumentError(f"{type(self).__name__}.fit(): Unknown label type: {kind!r}. y "
+                                f"must hold class labels (n_samples,); multilabel and "
+                                f"multi-output targets are not supported.")
         if first:
             binarizer = LabelBinarizer().fit(y)
             if len(binarizer.classes_) < 2:
-                raise ValueError(f"{type(self).__name__}.fit(): y has one class "
-                                 f"({binarizer.classes_[0]!r}); a classifier needs at least "
-                                 f"two.")
+                raise ArgumentError(f"{type(self).__name__}.fit(): y has one class "
+                                    f"({binarizer.classes_[0]!r}); a classifier needs at least "
+                                    f"two.")
             self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
         elif not np.isin(y, self.classes_).all():
-            raise ValueError(f"{type(self).__name__}: y holds labels not seen before "
-                             f"{sorted(set(np.unique(y)) - set(self.classes_))}; the classes "
-                             f"are {list(self.classes_)}.")
+            raise ArgumentError(f"{type(self).__name__}: y holds labels not seen before "
+                                f"{sorted(set(np.unique(y)) - set(self.classes_))}; the classes "
+                                f"are {list(self.classes_)}.")
         return self._label_binarizer.transform(y).astype(np.float64)
 
     def partial_fit(self, X, y, classes=None):
@@ -304,22 +305,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         hold (as scikit-learn's)."""
         if "model_" not in self.__dict__:
             if classes is None:
-                raise ValueError(f"{type(self).__name__}.partial_fit(): classes must be "
-                                 f"passed on the first call, e.g. classes=np.unique(y).")
+                raise ArgumentError(f"{type(self).__name__}.partial_fit(): classes must be "
+                                    f"passed on the first call, e.g. classes=np.unique(y).")
             self._label_binarizer = LabelBinarizer().fit(np.asarray(classes))
             self.classes_ = self._label_binarizer.classes_
             return self._partial_first(X, y)
         if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"{type(self).__name__}.partial_fit(): classes={classes!r} "
-                             f"differs from the first call's {list(self.classes_)}.")
+            raise ArgumentError(f"{type(self).__name__}.partial_fit(): classes={classes!r} "
+                                f"differs from the first call's {list(self.classes_)}.")
         return self._run(X, y, incremental=True)
 
     def _partial_first(self, X, y):
         classes = self.classes_
         X, y_checked = validate_data(self, X, y, reset=True, dtype=(np.float64, np.float32))
         if not np.isin(np.ravel(y_checked), classes).all():
-            raise ValueError(f"{type(self).__name__}.partial_fit(): y holds labels outside "
-                             f"classes={list(classes)}.")
+            raise ArgumentError(f"{type(self).__name__}.partial_fit(): y holds labels outside "
+                                f"classes={list(classes)}.")
         T = self._label_binarizer.transform(np.ravel(y_checked))
         self._check_params()
         self.model_ = self._build(X.shape[1], T.shape[1], X.dtype, self._batch(len(X)))

@@ -25,9 +25,10 @@ from . import config_check
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
-from ._validation import as_array, check_finite, check_fits_dtype, check_fraction, \
-    check_positive_int, check_same_length, check_x
+from ._validation import as_array, check_bool, check_choice, check_finite, check_fits_dtype, \
+    check_fraction, check_metrics, check_positive_int, check_same_length, check_verbose, check_x
 from .callbacks import Callback, CallbackList, History, ProgbarLogger, format_logs
+from .exceptions import ArgumentError, ArgumentTypeError
 from .preprocessing import FULL_BATCH, BatchIterator, class_labels, train_test_split
 
 SPLIT_MODES = ("stratified", "random", "last")
@@ -80,30 +81,44 @@ class Trainer:
             Warn (``mlplab.ConfigWarning``) about likely mistakes, here and in ``fit``:
             see ``mlplab.config_check``.
         """
+        where = "compile()"
         if loss is None:
-            raise ValueError("compile(): loss is required, e.g. loss='mse' or "
-                             "loss='categorical_crossentropy'.")
+            raise ArgumentError("compile(): loss is required, e.g. loss='mse' or "
+                                "loss='categorical_crossentropy'.")
+        # Everything is resolved and checked into locals first: a refused compile keeps the
+        # optimizer (and its state), the loss, the metrics and the compiled flag as they were.
         optimizer = _optimizers.get(optimizer)
         loss = _losses.get(loss)
         metric_ids = [] if metrics is None else list(metrics if isinstance(metrics, (list, tuple))
                                                      else [metrics])
-        for m in metric_ids:  # resolve names now so a typo fails at compile
-            if isinstance(m, str) and m.lower() not in ("accuracy", "acc"):
-                _metrics.REGISTRY.lookup(m)
+        resolved = self._metrics_for(metric_ids, loss, where)
         self.optimizer, self.loss, self._metric_ids = optimizer, loss, metric_ids
+        self.metrics = resolved
         self._steps = {}
         self.compiled = True
-        self._resolve_metrics()
         self.check_config = bool(check_config)
         if self.check_config:
             config_check.warn(config_check.check_model(self))
 
     def _resolve_metrics(self) -> None:
-        n_out = self.output_shape[-1] if self.built else None
+        """Resolve the compiled metrics again for the current output (after ``pop``)."""
+        self.metrics = self._metrics_for(self._metric_ids, self.loss, None)
+
+    def _metrics_for(self, metric_ids, loss, where, n_out=None) -> list:
+        """The Metric objects for ``metric_ids``, checked against the loss and (when known)
+        the output width; changes nothing."""
+        if n_out is None and self.built:
+            n_out = self.output_shape[-1]
         act = getattr(getattr(self.layers[-1], "activation", None), "name", None) \
             if self.layers else None
-        self.metrics = [_metrics.get(m, loss=self.loss, n_outputs=n_out, output_activation=act)
-                        for m in self._metric_ids]
+        for m in metric_ids:  # resolve names now so a typo fails at compile
+            if isinstance(m, str) and m.lower() not in ("accuracy", "acc"):
+                _metrics.REGISTRY.lookup(m)
+        resolved = [_metrics.get(m, loss=loss, n_outputs=n_out, output_activation=act)
+                    for m in metric_ids]
+        if where is not None:
+            check_metrics(resolved, loss, n_out, where)
+        return resolved
 
     def get_compile_config(self) -> dict | None:
         """The compile arguments as configs (Keras's name), or None before ``compile``."""
@@ -207,7 +222,7 @@ class Trainer:
             tuple(x_arr.shape[1:]) if x_arr.ndim >= 2 else None)
         X = check_x(x_arr, where, input_shape, self.dtype)
         if y is None:
-            raise ValueError(f"{where}: y is required (the targets for x).")
+            raise ArgumentError(f"{where}: y is required (the targets for x).")
         D = as_array(y, "y", where)
         check_same_length(X, D, where)
         check_finite(D.astype(np.float64, copy=False), "y", where)
@@ -223,7 +238,7 @@ class Trainer:
         for layer in self.layers:
             act = getattr(layer, "activation", None)
             if act is not None and not act.differentiable:
-                raise ValueError(
+                raise ArgumentError(
                     f"{where}: layer '{layer.name}' uses the '{act.name}' activation, whose "
                     f"derivative is zero almost everywhere, so gradient training would never "
                     f"change the weights. Use 'sigmoid' (for step) or 'tanh' (for sign) to "
@@ -280,7 +295,7 @@ class Trainer:
         _refuse_weighting(where, class_weight=class_weight, sample_weight=sample_weight)
         epochs = check_positive_int(epochs, "epochs", where)
         check_positive_int(initial_epoch, "initial_epoch", where, allow_zero=True)
-        if not (batch_size == FULL_BATCH or batch_size is None):
+        if not (batch_size is None or isinstance(batch_size, str) and batch_size == FULL_BATCH):
             check_positive_int(batch_size, "batch_size", where + " (or 'full')")
         for name, value in (("steps_per_epoch", steps_per_epoch),
                             ("validation_steps", validation_steps),
@@ -289,10 +304,9 @@ class Trainer:
                 check_positive_int(value, name, where)
         check_positive_int(validation_freq, "validation_freq", where)
         check_fraction(validation_split, "validation_split", where)
-        if validation_split_mode not in SPLIT_MODES:
-            raise ValueError(f"{where}: validation_split_mode must be one of {SPLIT_MODES}; "
-                             f"received {validation_split_mode!r}.")
-        verbose = _check_verbose(verbose, where, auto=1)
+        check_choice(validation_split_mode, "validation_split_mode", where, SPLIT_MODES)
+        check_bool(shuffle, "shuffle", where)
+        verbose = check_verbose(verbose, where, auto=1)
         X, D = self._prepare(x, y, where)
         self.check_trainable(where)
         if self.check_config:
@@ -300,7 +314,7 @@ class Trainer:
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError(f"{where}: validation_data must be a tuple (x_val, y_val).")
+                raise ArgumentError(f"{where}: validation_data must be a tuple (x_val, y_val).")
             val = self._prepare(validation_data[0], validation_data[1], where + " validation_data")
         elif validation_split:
             X, D, val = self._split(X, D, validation_split, validation_split_mode, where)
@@ -310,8 +324,8 @@ class Trainer:
         callbacks = list(callbacks or [])
         for cb in callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(f"{where}: callbacks must be Callback instances; received "
-                                f"{cb!r}.")
+                raise ArgumentTypeError(f"{where}: callbacks must be Callback instances; received "
+                                        f"{cb!r}.")
         n = len(X)
         # Shuffled batches are gathered into one reused buffer: no copy of x per epoch.
         batches = BatchIterator(X, D, batch_size=batch_size or 32, shuffle=shuffle,
@@ -319,14 +333,16 @@ class Trainer:
         bs, steps = batches.batch_size, len(batches)
         if steps_per_epoch is not None:
             if steps_per_epoch > steps:
-                raise ValueError(f"{where}: steps_per_epoch={steps_per_epoch} exceeds the "
-                                 f"{steps} batches of {bs} that one pass over the {n} samples "
-                                 f"gives; pass at most {steps}, or None for one full pass.")
+                raise ArgumentError(f"{where}: steps_per_epoch={steps_per_epoch} exceeds the "
+                                    f"{steps} batches of {bs} that one pass over the {n} samples "
+                                    f"gives; pass at most {steps}, or None for one full pass.")
             steps = steps_per_epoch
+        metrics = self._metrics_for(self._metric_ids, self.loss, where,
+                                    self.compute_output_shape(X.shape[1:])[-1])
         # -- all checks passed: from here on the model changes
         if not self.built or self.input_shape != tuple(X.shape[1:]):
             self.build(X.shape[1:])
-        self._resolve_metrics()
+        self.metrics = metrics
         self._steps = {}  # planned again: the accelerator may have been switched since
         self.history = History()
         progress = [ProgbarLogger(verbose)] if verbose else []  # silent: no batch hook to pay
@@ -421,9 +437,9 @@ class Trainer:
         n = len(X)
         n_val = int(round(n * fraction))
         if n_val < 1 or n_val >= n:
-            raise ValueError(f"{where}: validation_split={fraction} of {n} samples leaves "
-                             f"{n_val} for validation and {n - n_val} for training; both must "
-                             f"be at least 1.")
+            raise ArgumentError(f"{where}: validation_split={fraction} of {n} samples leaves "
+                                f"{n_val} for validation and {n - n_val} for training; both must "
+                                f"be at least 1.")
         val = np.zeros(n, dtype=bool)
         if mode == "last":
             val[n - n_val:] = True
@@ -492,7 +508,7 @@ class Trainer:
         self._require_compiled(where)
         self._require_built(where)
         _refuse_weighting(where, sample_weight=sample_weight)
-        verbose = _check_verbose(verbose, where, auto=0)
+        verbose = check_verbose(verbose, where, auto=0)
         for name, value in (("batch_size", batch_size), ("steps", steps)):
             if value is not None:
                 check_positive_int(value, name, where)
@@ -517,8 +533,8 @@ class Trainer:
         callbacks = list(callbacks)
         for cb in callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(f"{where}: callbacks must be Callback instances; received "
-                                f"{cb!r}.")
+                raise ArgumentTypeError(f"{where}: callbacks must be Callback instances; received "
+                                        f"{cb!r}.")
         return CallbackList(callbacks, self, {"verbose": verbose})
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None,
@@ -527,14 +543,15 @@ class Trainer:
         accepted and silent, ``steps`` limits the prediction to that many batches. An
         unbuilt model is built on x's sample shape, as in Keras."""
         if _accelerator is not None and type(x) is np.ndarray and batch_size is None and \
-                steps is None and callbacks is None and verbose == "auto" and self.built:
+                steps is None and callbacks is None and isinstance(verbose, str) and \
+                verbose == "auto" and self.built:
             # A few samples: the accelerator's one compiled call checks x's values itself;
             # what it declines (another dtype, NaN, an unknown layer) takes the checked path.
             Y = _accelerator.forward(self, x, checked=False)
             if Y is not None:
                 return Y
         where = "predict()"
-        _check_verbose(verbose, where, auto=0)
+        check_verbose(verbose, where, auto=0)
         for name, value in (("batch_size", batch_size), ("steps", steps)):
             if value is not None:
                 check_positive_int(value, name, where)
@@ -577,16 +594,7 @@ def _refuse_weighting(where, **weights) -> None:
     """Keras's per-sample and per-class loss weights are not implemented: say so."""
     for name, value in weights.items():
         if value is not None:
-            raise ValueError(
+            raise ArgumentError(
                 f"{where}: {name} is not supported by mlplab (received {type(value).__name__}); "
                 f"pass {name}=None. To weight classes, resample the training set (e.g. repeat "
                 f"the rows of the rarer class).")
-
-
-def _check_verbose(verbose, where, auto):
-    """Keras's verbose: "auto" (here ``auto``), 0, 1 or 2."""
-    if verbose == "auto":
-        return auto
-    if verbose not in (0, 1, 2):  # (False and True count as 0 and 1, as before)
-        raise ValueError(f"{where}: verbose must be 'auto', 0, 1 or 2; received {verbose!r}.")
-    return int(verbose)

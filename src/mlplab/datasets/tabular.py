@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..exceptions import ArgumentError, ArgumentTypeError, DataFileError
+
 ANIMAL_CLASSES = ("cat", "dog", "parrot", "carp")
 #: The order of each ordinal feature of the animals table (coded -1, 0, 1 in the lectures).
 ANIMAL_ORDERS = {"size": ("small", "medium", "large"), "fur": ("none", "short", "long"),
@@ -44,27 +46,44 @@ def load_csv(source, delimiter: str = ",") -> dict[str, np.ndarray]:
     {'w': array([1.5, 2. ]), 'fur': array(['long', 'none'], dtype=object)}
     """
     where = "load_csv()"
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ArgumentError(f"{where}: delimiter must be one character, e.g. ',' or ';'; "
+                            f"received {delimiter!r}.")
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"{where}: no file {path}; check the path (relative paths "
                                     f"start in {Path.cwd()}).")
-        text = path.read_text(encoding="utf-8-sig")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataFileError(f"{where}: {path} is not UTF-8 text ({exc.reason} at byte "
+                                f"{exc.start}); save it as UTF-8 CSV.") from None
         name = str(path)
-    else:
+    elif hasattr(source, "read"):
         text, name = source.read(), "the CSV"
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    numbered = [(reader.line_num, row) for row in reader if row]  # blank lines skipped
+    else:
+        raise ArgumentTypeError(f"{where}: source must be a path or a text file object; "
+                                f"received {type(source).__name__}.")
+    if not isinstance(text, str):
+        raise ArgumentTypeError(f"{where}: the file object must be opened in text mode "
+                                f"(open(path, newline='')); it returned "
+                                f"{type(text).__name__}.")
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        numbered = [(reader.line_num, row) for row in reader if row]  # blank lines skipped
+    except csv.Error as exc:
+        raise DataFileError(f"{where}: {name} is not a readable CSV ({exc}).") from None
     if not numbered:
-        raise ValueError(f"{where}: {name} is empty; expected a header row and data rows.")
+        raise DataFileError(f"{where}: {name} is empty; expected a header row and data rows.")
     rows = [row for _, row in numbered]
     header = [h.strip() for h in rows[0]]
     if len(set(header)) != len(header) or "" in header:
-        raise ValueError(f"{where}: the header of {name} must name each column once; "
+        raise DataFileError(f"{where}: the header of {name} must name each column once; "
                          f"received {header!r}.")
     for i, row in numbered[1:]:
         if len(row) != len(header):
-            raise ValueError(f"{where}: line {i} of {name} has {len(row)} cells; the header has "
+            raise DataFileError(f"{where}: line {i} of {name} has {len(row)} cells; the header has "
                              f"{len(header)} ({', '.join(header)}).")
     table = {}
     for j, column in enumerate(header):

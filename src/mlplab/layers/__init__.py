@@ -1,4 +1,5 @@
 """Layers: Dense (fully connected), Activation, Flatten, Dropout, and Input."""
+from ..exceptions import ArgumentError
 from .base import Input, InputLayer, Layer
 from .core import Activation, Dropout, Flatten
 from .custom import CustomLayer, Lambda
@@ -11,7 +12,7 @@ def deserialize(config: dict) -> Layer:
     """A layer from ``{"class_name": ..., "config": {...}}``."""
     name = config["class_name"]
     if name not in REGISTRY:
-        raise ValueError(f"Unknown layer class '{name}'. Known: {', '.join(sorted(REGISTRY))}.")
+        raise ArgumentError(f"Unknown layer class '{name}'. Known: {', '.join(sorted(REGISTRY))}.")
     return REGISTRY[name].from_config(config["config"])
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_optional_name, check_positive_int, check_shape
+
 
 class Layer:
     """Base class. Subclasses set ``params`` / ``grads`` (lists of arrays) in ``build``.
@@ -26,14 +28,18 @@ class Layer:
 
     def __init__(self, name: str | None = None, input_shape=None, input_dim=None,
                  trainable: bool = True):
+        where = f"{type(self).__name__}()"
+        check_optional_name(name, "name", where)
+        if input_dim is not None:
+            input_shape = (check_positive_int(input_dim, "input_dim", where),)
+        if input_shape is not None:
+            input_shape = check_shape(input_shape, "input_shape", where)
         base = type(self).__name__.lower()
         if name is None:
             n = Layer._counter.get(base, 0)
             Layer._counter[base] = n + 1
             name = base if n == 0 else f"{base}_{n}"
         self.name = name
-        if input_dim is not None:
-            input_shape = (int(input_dim),)
         self.declared_input_shape = tuple(input_shape) if input_shape is not None else None
         self.built = False
         self.params: list[np.ndarray] = []
@@ -120,12 +126,8 @@ class Input:
     """
 
     def __init__(self, shape, name: str | None = None):
-        if isinstance(shape, int):
-            shape = (shape,)
-        shape = tuple(int(s) for s in shape)
-        if not shape or any(s <= 0 for s in shape):
-            raise ValueError(f"Input(shape={shape!r}): shape must be a tuple of positive integers.")
-        self.shape = shape
+        self.shape = check_shape(shape, "shape", f"Input(shape={shape!r})")
+        check_optional_name(name, "name", "Input()")
         self.name = name or "input"
 
     def __repr__(self):

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .. import activations
-from .._validation import check_fraction
+from .._validation import check_fraction, check_positive_int
 from .base import Layer
 
 
@@ -56,9 +56,11 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate, seed=None, **kwargs):
+        rate = check_fraction(rate, "rate", f"Dropout(rate={rate!r})")
+        if seed is not None:
+            check_positive_int(seed, "seed", f"Dropout(seed={seed!r})", allow_zero=True)
         super().__init__(**kwargs)
-        self.rate = check_fraction(rate, "rate", f"Dropout(rate={rate!r})")
-        self.seed = seed
+        self.rate, self.seed = rate, seed
 
     def build(self, input_shape, rng, dtype):
         super().build(input_shape, rng, dtype)

@@ -17,6 +17,7 @@ import inspect
 
 import numpy as np
 
+from ..exceptions import ArgumentError, ArgumentTypeError
 from .. import constraints, initializers, regularizers
 from ..autodiff.tensor import Tensor, no_grad
 from .base import Layer
@@ -24,7 +25,7 @@ from .base import Layer
 
 def _check_output(out, where: str) -> Tensor:
     if not isinstance(out, Tensor):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{where} must return a Tensor built with mlplab.autodiff operations (x * 2, "
             f"autodiff.exp(x), ...); received {type(out).__name__}. NumPy functions such as "
             f"np.exp cannot be differentiated: use their mlplab.autodiff counterparts.")
@@ -37,8 +38,8 @@ def _infer_shape(run, input_shape, dtype, where: str) -> tuple:
     with no_grad(), np.errstate(all="ignore"):
         out = _check_output(run(Tensor(dummy)), where)
     if out.ndim == 0 or out.shape[0] != 2:
-        raise ValueError(f"{where} must keep the batch axis first: a batch of 2 samples gave "
-                         f"output shape {out.shape}.")
+        raise ArgumentError(f"{where} must keep the batch axis first: a batch of 2 samples gave "
+                            f"output shape {out.shape}.")
     return tuple(out.shape[1:])
 
 
@@ -102,8 +103,8 @@ class Lambda(_GraphBackward, Layer):
     def __init__(self, function, output_shape=None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
-            raise TypeError(f"Lambda(function={function!r}): function must be callable (a "
-                            f"function of one Tensor); received {type(function).__name__}.")
+            raise ArgumentTypeError(f"Lambda(function={function!r}): function must be callable (a "
+                                    f"function of one Tensor); received {type(function).__name__}.")
         self.function = function
         self._declared_output_shape = (None if output_shape is None
                                        else tuple(int(s) for s in output_shape))

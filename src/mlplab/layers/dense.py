@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import ArgumentError
 from .. import activations, constraints, initializers, regularizers
 from .._validation import check_positive_int
 from .base import Layer
@@ -44,21 +45,22 @@ class Dense(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
+        units = check_positive_int(units, "units", f"Dense(units={units!r})")
+        resolved = (activations.get(activation), initializers.get(kernel_initializer),
+                    initializers.get(bias_initializer), regularizers.get(kernel_regularizer),
+                    regularizers.get(bias_regularizer), constraints.get(kernel_constraint),
+                    constraints.get(bias_constraint))  # all checked before Layer counts a name
         super().__init__(**kwargs)
-        self.units = check_positive_int(units, "units", f"Dense(units={units!r})")
-        self.activation = activations.get(activation)
+        self.units = units
+        (self.activation, self.kernel_initializer, self.bias_initializer,
+         self.kernel_regularizer, self.bias_regularizer, self.kernel_constraint,
+         self.bias_constraint) = resolved
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
         self.delta = None
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"Dense layer '{self.name}' expects flat input samples (features,); received "
                 f"sample shape {tuple(input_shape)}. Put a Flatten() layer before it."
             )

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from ..exceptions import ArgumentError
 from .._validation import as_array, check_feature_matrix, check_finite, check_same_length
 from ..exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError, \
     sklearn_compatible
@@ -47,8 +48,8 @@ def _seed_renamed(init):
     def __init__(self, *args, seed=_UNSET, **kwargs):
         if seed is not _UNSET:
             if kwargs.get("random_state") is not None:
-                raise ValueError(f"{type(self).__name__}(): seed is the old name of "
-                                 f"random_state; pass random_state only.")
+                raise ArgumentError(f"{type(self).__name__}(): seed is the old name of "
+                                    f"random_state; pass random_state only.")
             warnings.warn(f"{type(self).__name__}(seed=...) is deprecated; use "
                           f"random_state={seed!r} (scikit-learn's name).", FutureWarning,
                           stacklevel=2)
@@ -83,8 +84,8 @@ class _Estimator:
         valid = self._param_names()
         for key, value in params.items():
             if key not in valid:
-                raise ValueError(f"{type(self).__name__}.set_params(): unknown parameter "
-                                 f"{key!r}. Valid parameters: {', '.join(valid)}.")
+                raise ArgumentError(f"{type(self).__name__}.set_params(): unknown parameter "
+                                    f"{key!r}. Valid parameters: {', '.join(valid)}.")
             setattr(self, key, value)
         return self
 
@@ -120,8 +121,8 @@ class _Estimator:
     def _check_choice(self, name: str, options) -> str:
         value = getattr(self, name)
         if value not in options:
-            raise ValueError(f"{type(self).__name__}: {name} must be one of "
-                             f"{', '.join(repr(o) for o in options)}; received {value!r}.")
+            raise ArgumentError(f"{type(self).__name__}: {name} must be one of "
+                                f"{', '.join(repr(o) for o in options)}; received {value!r}.")
         return value
 
     def _check_fitted(self, method: str) -> None:
@@ -146,16 +147,16 @@ class _Estimator:
         if isinstance(state, bool) or not (state is None or isinstance(state, numbers.Integral)
                                            and state >= 0
                                            or isinstance(state, np.random.Generator)):
-            raise ValueError(f"{type(self).__name__}: random_state must be None, a "
-                             f"non-negative integer, a numpy Generator or RandomState; "
-                             f"received {state!r}.")
+            raise ArgumentError(f"{type(self).__name__}: random_state must be None, a "
+                                f"non-negative integer, a numpy Generator or RandomState; "
+                                f"received {state!r}.")
         return np.random.default_rng(state)
 
     def _check_bool(self, name: str) -> bool:
         value = getattr(self, name)
         if not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{type(self).__name__}: {name} must be True or False; received "
-                             f"{value!r}.")
+            raise ArgumentError(f"{type(self).__name__}: {name} must be True or False; received "
+                                f"{value!r}.")
         return bool(value)
 
     def _initial_weights(self, shape, rng) -> np.ndarray:
@@ -223,23 +224,23 @@ def _as_labels_or_array(y, where: str) -> np.ndarray:
         else:
             i = int(np.flatnonzero(~is_str)[0]) if is_str.any() else \
                 next(i for i, v in enumerate(flat) if not isinstance(v, numbers.Real))
-            raise ValueError(f"{where}: y must hold class labels that are all strings or all "
-                             f"numbers; received {flat[i]!r} at flat index {i}. Remove or "
-                             f"fill missing labels (None) before fit.")
+            raise ArgumentError(f"{where}: y must hold class labels that are all strings or all "
+                                f"numbers; received {flat[i]!r} at flat index {i}. Remove or "
+                                f"fill missing labels (None) before fit.")
     if arr.dtype.kind in "US":
         if arr.ndim in (1, 2) and (arr.ndim == 1 or arr.shape[1] == 1):
             return arr
-        raise ValueError(f"{where}: string class labels must be 1-D (n_samples,); received "
-                         f"shape {arr.shape}. For several outputs pass a one-hot matrix of "
-                         f"0/1 or -1/+1.")
+        raise ArgumentError(f"{where}: string class labels must be 1-D (n_samples,); received "
+                            f"shape {arr.shape}. For several outputs pass a one-hot matrix of "
+                            f"0/1 or -1/+1.")
     return as_array(arr, "y", where)
 
 
 def _check_xy(x, y, where: str, labels: bool = False):
     x = check_feature_matrix(x, where)
     if y is None:
-        raise ValueError(f"{where}: requires y to be passed, but the target y is None. Pass "
-                         f"the targets, (n_samples,) or (n_samples, n_outputs).")
+        raise ArgumentError(f"{where}: requires y to be passed, but the target y is None. Pass "
+                            f"the targets, (n_samples,) or (n_samples, n_outputs).")
     if labels:
         y = _as_labels_or_array(y, where)
     else:  # real targets; numbers in an object array (as pandas gives) are converted
@@ -249,8 +250,8 @@ def _check_xy(x, y, where: str, labels: bool = False):
         check_same_length(x, y, where)
         return x, y
     if y.ndim == 0 or y.ndim > 2:
-        raise ValueError(f"{where}: y must be 1-D (n_samples,) or 2-D (n_samples, n_outputs); "
-                         f"received shape {y.shape}.")
+        raise ArgumentError(f"{where}: y must be 1-D (n_samples,) or 2-D (n_samples, n_outputs); "
+                            f"received shape {y.shape}.")
     check_same_length(x, y, where)
     check_finite(y.astype(np.float64) if y.dtype.kind in "iub" else y, "y", where)
     return x, y
@@ -282,15 +283,15 @@ class _ClassifierMixin:
         if y.ndim == 1:
             if y.dtype.kind == "f" and np.any(y != np.round(y)):
                 bad = y[y != np.round(y)][0]
-                raise ValueError(f"{where}: y looks continuous (received {float(bad):g}, not a "
-                                 f"whole number); a classifier needs class labels. For "
-                                 f"real-valued targets use AdalineRegressor or LinearNetwork; "
-                                 f"to classify by a threshold pass labels such as "
-                                 f"(y > 0).astype(int).")
+                raise ArgumentError(f"{where}: y looks continuous (received {float(bad):g}, not a "
+                                    f"whole number); a classifier needs class labels. For "
+                                    f"real-valued targets use AdalineRegressor or LinearNetwork; "
+                                    f"to classify by a threshold pass labels such as "
+                                    f"(y > 0).astype(int).")
             classes = np.unique(y)
             if len(classes) < 2:
-                raise ValueError(f"{where}: y has one class ({classes[0]}); a classifier "
-                                 f"needs at least two.")
+                raise ArgumentError(f"{where}: y has one class ({classes[0]}); a classifier "
+                                    f"needs at least two.")
             index = np.searchsorted(classes, y)
             if len(classes) == 2 and not force_units:
                 T = np.where(index == 1, 1.0, low).reshape(-1, 1)
@@ -300,13 +301,14 @@ class _ClassifierMixin:
             return T, {"classes_": classes, "_target_kind_": "labels"}
         values = np.unique(y)
         if not (set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {-1, 1}):
-            raise ValueError(f"{where}: a 2-D y must be one-hot coded with 0/1 or -1/+1 "
-                             f"(bipolar one-hot); received values {values[:6].tolist()}. For "
-                             f"integer class labels pass a 1-D y.")
+            raise ArgumentError(f"{where}: a 2-D y must be one-hot coded with 0/1 or -1/+1 "
+                                f"(bipolar one-hot); received values {values[:6].tolist()}. For "
+                                f"integer class labels pass a 1-D y.")
         y_low = -1.0 if values.min() < 0 else 0.0
         if np.any((y > y_low).sum(axis=1) != 1):
-            raise ValueError(f"{where}: each row of a 2-D y must mark exactly one class (one-hot);"
-                             f" for independent outputs fit one model per column.")
+            raise ArgumentError(
+                f"{where}: each row of a 2-D y must mark exactly one class (one-hot);"
+                f" for independent outputs fit one model per column.")
         return np.where(y > y_low, 1.0, low), {"classes_": np.arange(y.shape[1]),
                                                "_target_kind_": "onehot", "_y_low_": y_low}
 

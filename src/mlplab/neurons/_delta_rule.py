@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from ..exceptions import ArgumentError
 from .. import activations, losses
 from .._validation import check_positive_float, check_positive_int
 from ._base import _epoch_rule, _Estimator, _with_bias
@@ -62,11 +63,11 @@ class _DeltaRule(_Estimator):
             if isinstance(value, bool) or not isinstance(value, numbers.Real) \
                     or not 0 <= value < np.inf:
                 kind = "a non-negative number or None" if allow_none else "a non-negative number"
-                raise ValueError(f"{where}: {name} must be {kind}; received {value!r}.")
+                raise ArgumentError(f"{where}: {name} must be {kind}; received {value!r}.")
         if self._normalized and p["batch_size"] != 1:
-            raise ValueError(f"{where}: normalized=True is the online rule "
-                             f"w <- w + beta x (t - y) / |x|^2; set batch_size=1 (received "
-                             f"{self.batch_size!r}).")
+            raise ArgumentError(f"{where}: normalized=True is the online rule "
+                                f"w <- w + beta x (t - y) / |x|^2; set batch_size=1 (received "
+                                f"{self.batch_size!r}).")
         return p
 
     def _train(self, x: np.ndarray, D: np.ndarray, f, loss: str, where: str) -> None:
@@ -96,7 +97,7 @@ class _DeltaRule(_Estimator):
                 if not (np.isfinite(E) and np.isfinite(W).all()):
                     batch = (f" (the rule sums over the {bs} samples of a batch, so alpha must "
                              f"shrink as the batch grows)") if bs > 1 else ""
-                    raise ValueError(
+                    raise ArgumentError(
                         f"{where}: training diverged at epoch {epoch + 1} (the error became "
                         f"{E}). Try a smaller learning_rate (now {p['alpha']:g}){batch}, or "
                         f"scale the inputs.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import ArgumentError
 from .._validation import check_positive_float, check_positive_int
 from ._base import _check_xy, _epoch_rule, _seed_renamed, _ClassifierMixin, _Estimator, \
     _with_bias
@@ -71,10 +72,10 @@ class Madaline(_ClassifierMixin, _Estimator):
         x, y = _check_xy(x, y, where, labels=True)
         T, state = self._encode(y, -1.0, where)
         if T.shape[1] != 1:
-            raise ValueError(f"{where}: Only binary classification is supported. Madaline has "
-                             f"one logic output unit, so y must have two classes; received "
-                             f"{T.shape[1]}. Use Adaline or SingleLayerNetwork for several "
-                             f"classes.")
+            raise ArgumentError(f"{where}: Only binary classification is supported. Madaline has "
+                                f"one logic output unit, so y must have two classes; received "
+                                f"{T.shape[1]}. Use Adaline or SingleLayerNetwork for several "
+                                f"classes.")
         X = _with_bias(x)
         rng = self._rng()
         W = self._initial_weights((X.shape[1], n), rng)

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ..exceptions import ArgumentError, ArgumentTypeError
 from .._validation import as_array, check_positive_int
 
 
@@ -14,12 +15,12 @@ def _check_binary_inputs(x, n_inputs: int, where: str) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr.reshape(1, -1)
     if arr.ndim != 2 or arr.shape[1] != n_inputs:
-        raise ValueError(f"{where}: x must have shape (n_samples, {n_inputs}) (or ({n_inputs},) "
-                         f"for one sample); received shape {np.shape(x)}.")
+        raise ArgumentError(f"{where}: x must have shape (n_samples, {n_inputs}) (or ({n_inputs},) "
+                            f"for one sample); received shape {np.shape(x)}.")
     if not np.isin(arr, (0, 1)).all():
         bad = arr[~np.isin(arr, (0, 1))].flat[0].item()
-        raise ValueError(f"{where}: McCulloch-Pitts inputs must be binary (0 or 1); received "
-                         f"{bad!r}. For -1/+1 data use (x + 1) / 2.")
+        raise ArgumentError(f"{where}: McCulloch-Pitts inputs must be binary (0 or 1); received "
+                            f"{bad!r}. For -1/+1 data use (x + 1) / 2.")
     return arr.astype(np.int64)
 
 
@@ -52,17 +53,17 @@ class McCullochPitts:
         where = "McCullochPitts()"
         w = as_array(weights, "weights", where)
         if w.ndim != 1 or w.size == 0:
-            raise ValueError(f"{where}: weights must be a non-empty 1-D sequence of integers; "
-                             f"received shape {w.shape}.")
+            raise ArgumentError(f"{where}: weights must be a non-empty 1-D sequence of integers; "
+                                f"received shape {w.shape}.")
         if np.any(w != np.round(w)):
-            raise ValueError(f"{where}: weights must be integers (+k excitatory, -k inhibitory);"
-                             f" received {w.tolist()}.")
+            raise ArgumentError(f"{where}: weights must be integers (+k excitatory, -k inhibitory);"
+                                f" received {w.tolist()}.")
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) \
                 or threshold != int(threshold):
-            raise ValueError(f"{where}: threshold must be an integer; received {threshold!r}.")
+            raise ArgumentError(f"{where}: threshold must be an integer; received {threshold!r}.")
         if inhibition not in ("absolute", "weighted"):
-            raise ValueError(f"{where}: inhibition must be 'absolute' or 'weighted'; received "
-                             f"{inhibition!r}.")
+            raise ArgumentError(f"{where}: inhibition must be 'absolute' or 'weighted'; received "
+                                f"{inhibition!r}.")
         self.weights = w.astype(np.int64)
         self.threshold = int(threshold)
         self.inhibition = inhibition
@@ -123,21 +124,24 @@ class McCullochPittsNetwork:
     def __init__(self, layers):
         if isinstance(layers, McCullochPitts) or not isinstance(layers, (list, tuple)) \
                 or any(not isinstance(layer, (list, tuple)) for layer in layers):
-            raise TypeError(f"McCullochPittsNetwork(): layers must be a list of layers, each a "
-                            f"list of McCullochPitts neurons, e.g. [[n1, n2], [n_out]]; "
-                            f"received {layers!r}.")
+            raise ArgumentTypeError(
+                f"McCullochPittsNetwork(): layers must be a list of layers, each a "
+                f"list of McCullochPitts neurons, e.g. [[n1, n2], [n_out]]; "
+                f"received {layers!r}.")
         layers = [list(layer) for layer in layers]
         if not layers or any(not layer for layer in layers):
-            raise ValueError("McCullochPittsNetwork(): layers must be a non-empty list of "
-                             "non-empty lists of McCullochPitts neurons.")
+            raise ArgumentError("McCullochPittsNetwork(): layers must be a non-empty list of "
+                                "non-empty lists of McCullochPitts neurons.")
         for k, layer in enumerate(layers):
             for neuron in layer:
                 if not isinstance(neuron, McCullochPitts):
-                    raise TypeError(f"McCullochPittsNetwork(): layer {k} holds "
-                                    f"{type(neuron).__name__}; expected McCullochPitts neurons.")
+                    raise ArgumentTypeError(
+                        f"McCullochPittsNetwork(): layer {k} holds "
+                        f"{type(neuron).__name__}; expected McCullochPitts neurons.")
             if k > 0 and any(n.n_inputs != len(layers[k - 1]) for n in layer):
-                raise ValueError(f"McCullochPittsNetwork(): every neuron of layer {k} must have "
-                                 f"{len(layers[k - 1])} inputs (one per neuron of layer {k - 1}).")
+                raise ArgumentError(
+                    f"McCullochPittsNetwork(): every neuron of layer {k} must have "
+                    f"{len(layers[k - 1])} inputs (one per neuron of layer {k - 1}).")
         self.layers = layers
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import ArgumentError
 from .. import activations
 from ._base import _check_xy, _seed_renamed, _ClassifierMixin, _RegressorMixin, _with_bias
 from ._delta_rule import _GD_ATTRS, _GD_DOC, _cost, _DeltaRule
@@ -88,9 +89,9 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
     def _f(self):
         f = activations.get(self.activation)
         if f.name not in ("sigmoid", "tanh", "softmax"):
-            raise ValueError(f"{type(self).__name__}: activation must be 'sigmoid', 'tanh' or "
-                             f"'softmax'; received {self.activation!r}. For linear units use "
-                             f"Adaline or LinearNetwork.")
+            raise ArgumentError(f"{type(self).__name__}: activation must be 'sigmoid', 'tanh' or "
+                                f"'softmax'; received {self.activation!r}. For linear units use "
+                                f"Adaline or LinearNetwork.")
         return f
 
     def fit(self, x, y) -> "SingleLayerNetwork":
@@ -98,9 +99,9 @@ class SingleLayerNetwork(_ClassifierMixin, _DeltaRule):
         f = self._f()
         loss = self._check_choice("loss", ("cross_entropy", "sse"))
         if f.name == "softmax" and loss == "sse":
-            raise ValueError(f"{type(self).__name__}: softmax is trained with "
-                             f"loss='cross_entropy' here (its SSE rule is not elementwise); "
-                             f"received loss='sse'. Use activation='sigmoid' for SSE.")
+            raise ArgumentError(f"{type(self).__name__}: softmax is trained with "
+                                f"loss='cross_entropy' here (its SSE rule is not elementwise); "
+                                f"received loss='sse'. Use activation='sigmoid' for SSE.")
         self._check_hyperparameters(where)
         x, y = _check_xy(x, y, where, labels=True)
         low = -1.0 if f.name == "tanh" else 0.0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import ArgumentError
 from .._validation import check_positive_int
 from ._base import _rng
 
@@ -38,11 +39,11 @@ class BatchIterator:
         self.x = np.asarray(x)
         self.y = None if y is None else np.asarray(y)
         if self.x.ndim == 0 or len(self.x) == 0:
-            raise ValueError(f"{where}: x must hold at least one sample; received shape "
-                             f"{self.x.shape}.")
+            raise ArgumentError(f"{where}: x must hold at least one sample; received shape "
+                                f"{self.x.shape}.")
         if self.y is not None and len(self.y) != len(self.x):
-            raise ValueError(f"{where}: x has {len(self.x)} samples but y has {len(self.y)}; "
-                             f"they must have one row per sample.")
+            raise ArgumentError(f"{where}: x has {len(self.x)} samples but y has {len(self.y)}; "
+                                f"they must have one row per sample.")
         n = len(self.x)
         if batch_size == FULL_BATCH:
             self.batch_size = n

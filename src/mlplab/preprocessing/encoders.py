@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ..exceptions import ArgumentError, ArgumentTypeError
 from .._validation import as_array, check_finite, check_positive_int
 from ._base import _as_objects, _check_2d_categorical, _check_2d_numeric, _check_range, \
     _lookup, _Transformer, _unique
@@ -15,27 +16,27 @@ def _fit_categories(X: np.ndarray, categories, where: str, check_seen: bool) -> 
     """categories_ per column: sorted unique values ("auto") or the given lists, in order."""
     if isinstance(categories, str):
         if categories != "auto":
-            raise ValueError(f"{where}: categories must be 'auto' or a list with one list of "
-                             f"categories per column; received {categories!r}.")
+            raise ArgumentError(f"{where}: categories must be 'auto' or a list with one list of "
+                                f"categories per column; received {categories!r}.")
         return [_unique(X[:, j], where, j) for j in range(X.shape[1])]
     if len(categories) != X.shape[1]:
-        raise ValueError(f"{where}: categories has {len(categories)} lists but x has "
-                         f"{X.shape[1]} columns; give one list per column.")
+        raise ArgumentError(f"{where}: categories has {len(categories)} lists but x has "
+                            f"{X.shape[1]} columns; give one list per column.")
     out = []
     for j, given in enumerate(categories):
         cats = np.asarray(given)
         cats = cats.astype(object) if cats.dtype.kind in "US" else cats
         if cats.ndim != 1 or len(cats) == 0:
-            raise ValueError(f"{where}: categories[{j}] must be a non-empty list of values; "
-                             f"received {given!r}.")
+            raise ArgumentError(f"{where}: categories[{j}] must be a non-empty list of values; "
+                                f"received {given!r}.")
         if len(_unique(cats, where, j)) != len(cats):
-            raise ValueError(f"{where}: categories[{j}] lists a value twice: {list(given)!r}.")
+            raise ArgumentError(f"{where}: categories[{j}] lists a value twice: {list(given)!r}.")
         if check_seen:
             _, found = _lookup(X[:, j], cats)
             if not found.all():
                 unknown = list(dict.fromkeys(X[~found, j].tolist()))
-                raise ValueError(f"{where}: column {j} holds {unknown!r}, which categories[{j}] "
-                                 f"= {list(given)!r} does not list. Add them to the list.")
+                raise ArgumentError(f"{where}: column {j} holds {unknown!r}, which categories[{j}] "
+                                    f"= {list(given)!r} does not list. Add them to the list.")
         out.append(cats)
     return out
 
@@ -47,13 +48,13 @@ def _codes(encoder, X: np.ndarray, where: str, allow_unknown: bool):
         try:
             codes[:, j], found = _lookup(X[:, j], cats)
         except TypeError:
-            raise TypeError(f"{where}: column {j} holds values of another type than the "
-                            f"categories seen in fit() ({cats.dtype}).") from None
+            raise ArgumentTypeError(f"{where}: column {j} holds values of another type than the "
+                                    f"categories seen in fit() ({cats.dtype}).") from None
         if not found.all() and not allow_unknown:
             unknown = list(dict.fromkeys(X[~found, j].tolist()))
             option = "handle_unknown='ignore'" if isinstance(encoder, OneHotEncoder) else \
                 "handle_unknown='use_encoded_value' with an unknown_value"
-            raise ValueError(
+            raise ArgumentError(
                 f"{where}: column {j} has categories not seen in fit(): {unknown!r} (known: "
                 f"{cats.tolist()!r}). Refit on data that includes them, list them in "
                 f"categories=..., or pass {option}.")
@@ -105,9 +106,9 @@ class OneHotEncoder(_CategoricalEncoder):
 
     def __init__(self, categories="auto", handle_unknown: str = "error", bipolar: bool = False,
                  dtype=np.float64):
-        if handle_unknown not in ("error", "ignore"):
-            raise ValueError(f"OneHotEncoder(): handle_unknown must be 'error' or 'ignore'; "
-                             f"received {handle_unknown!r}.")
+        if not isinstance(handle_unknown, str) or handle_unknown not in ("error", "ignore"):
+            raise ArgumentError(f"OneHotEncoder(): handle_unknown must be 'error' or 'ignore'; "
+                                f"received {handle_unknown!r}.")
         self.categories = categories
         self.handle_unknown = handle_unknown
         self.bipolar = bipolar
@@ -136,8 +137,8 @@ class OneHotEncoder(_CategoricalEncoder):
         Z = _check_2d_numeric(z, where, "z")
         sizes = [len(c) for c in self.categories_]
         if Z.shape[1] != sum(sizes):
-            raise ValueError(f"{where}: z has {Z.shape[1]} columns; the encoder produces "
-                             f"{sum(sizes)} ({' + '.join(map(str, sizes))}).")
+            raise ArgumentError(f"{where}: z has {Z.shape[1]} columns; the encoder produces "
+                                f"{sum(sizes)} ({' + '.join(map(str, sizes))}).")
         out = np.empty((len(Z), len(sizes)), dtype=_inverse_dtype(self.categories_))
         start = 0
         for j, cats in enumerate(self.categories_):
@@ -147,9 +148,10 @@ class OneHotEncoder(_CategoricalEncoder):
             off = np.all(block == self._off, axis=1)
             if off.any():
                 if self.handle_unknown != "ignore":
-                    raise ValueError(f"{where}: row {int(np.argmax(off))} has no category set in "
-                                     f"column block {j}; only handle_unknown='ignore' produces "
-                                     f"such rows.")
+                    raise ArgumentError(
+                        f"{where}: row {int(np.argmax(off))} has no category set in "
+                        f"column block {j}; only handle_unknown='ignore' produces "
+                        f"such rows.")
                 out = out.astype(object)
                 out[off, j] = None
         return out
@@ -184,13 +186,14 @@ class OrdinalEncoder(_CategoricalEncoder):
 
     def __init__(self, categories="auto", feature_range=None, handle_unknown: str = "error",
                  unknown_value=None, dtype=np.float64):
-        if handle_unknown not in ("error", "use_encoded_value"):
-            raise ValueError(f"OrdinalEncoder(): handle_unknown must be 'error' or "
-                             f"'use_encoded_value'; received {handle_unknown!r}.")
+        if not isinstance(handle_unknown, str) or \
+                handle_unknown not in ("error", "use_encoded_value"):
+            raise ArgumentError(f"OrdinalEncoder(): handle_unknown must be 'error' or "
+                                f"'use_encoded_value'; received {handle_unknown!r}.")
         if handle_unknown == "use_encoded_value" and not isinstance(unknown_value, numbers.Real):
-            raise ValueError(f"OrdinalEncoder(): handle_unknown='use_encoded_value' needs a "
-                             f"number as unknown_value (e.g. -1 or np.nan); received "
-                             f"{unknown_value!r}.")
+            raise ArgumentError(f"OrdinalEncoder(): handle_unknown='use_encoded_value' needs a "
+                                f"number as unknown_value (e.g. -1 or np.nan); received "
+                                f"{unknown_value!r}.")
         if feature_range is not None:
             _check_range(feature_range, "OrdinalEncoder()")
         self.categories = categories
@@ -221,8 +224,8 @@ class OrdinalEncoder(_CategoricalEncoder):
         self._check_fitted("inverse_transform")
         Z = np.asarray(as_array(z, "z", where), dtype=np.float64)
         if Z.ndim != 2 or Z.shape[1] != self.n_features_in_:
-            raise ValueError(f"{where}: z must have shape (n_samples, {self.n_features_in_}); "
-                             f"received {Z.shape}.")
+            raise ArgumentError(f"{where}: z must have shape (n_samples, {self.n_features_in_}); "
+                                f"received {Z.shape}.")
         out = np.empty(Z.shape, dtype=_inverse_dtype(self.categories_))
         for j, cats in enumerate(self.categories_):
             col = Z[:, j]
@@ -235,8 +238,8 @@ class OrdinalEncoder(_CategoricalEncoder):
             code = np.rint(np.where(unknown, 0, col))
             bad = ~unknown & ~((code >= 0) & (code < len(cats)))
             if bad.any():
-                raise ValueError(f"{where}: z[{int(np.argmax(bad))}, {j}] = "
-                                 f"{float(Z[np.argmax(bad), j])!r} is not a code of column {j}.")
+                raise ArgumentError(f"{where}: z[{int(np.argmax(bad))}, {j}] = "
+                                    f"{float(Z[np.argmax(bad), j])!r} is not a code of column {j}.")
             out[:, j] = cats[code.astype(np.intp)]
             if unknown.any():
                 out = out.astype(object)
@@ -262,12 +265,12 @@ class LabelEncoder(_Transformer):
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.ndim != 1:
-            raise ValueError(f"{where}: {name} must be 1-D (n_samples,); received shape "
-                             f"{arr.shape}. For one-hot rows use from_categorical(y) first.")
+            raise ArgumentError(f"{where}: {name} must be 1-D (n_samples,); received shape "
+                                f"{arr.shape}. For one-hot rows use from_categorical(y) first.")
         arr, missing = _as_objects(arr)
         if missing.any():
-            raise ValueError(f"{where}: {name} has a missing value (None or NaN) at index "
-                             f"{int(np.argmax(missing))}.")
+            raise ArgumentError(f"{where}: {name} has a missing value (None or NaN) at index "
+                                f"{int(np.argmax(missing))}.")
         return arr
 
     def fit(self, y):
@@ -285,8 +288,8 @@ class LabelEncoder(_Transformer):
         codes, found = _lookup(y, self.classes_)
         if not found.all():
             unknown = list(dict.fromkeys(y[~found].tolist()))
-            raise ValueError(f"{where}: y contains labels not seen in fit(): {unknown!r} "
-                             f"(known: {self.classes_.tolist()!r}).")
+            raise ArgumentError(f"{where}: y contains labels not seen in fit(): {unknown!r} "
+                                f"(known: {self.classes_.tolist()!r}).")
         return codes.astype(np.int64)
 
     def inverse_transform(self, z):
@@ -295,13 +298,13 @@ class LabelEncoder(_Transformer):
         codes = self._as_1d(z, where, "z")
         k = len(self.classes_)
         if codes.dtype.kind not in "iu":
-            raise ValueError(f"{where}: z must hold integer codes in [0, {k - 1}]; received "
-                             f"dtype {codes.dtype}.")
+            raise ArgumentError(f"{where}: z must hold integer codes in [0, {k - 1}]; received "
+                                f"dtype {codes.dtype}.")
         bad = (codes < 0) | (codes >= k)
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(f"{where}: z must hold integer codes in [0, {k - 1}]; z[{i}] = "
-                             f"{codes[i].item()!r}.")
+            raise ArgumentError(f"{where}: z must hold integer codes in [0, {k - 1}]; z[{i}] = "
+                                f"{codes[i].item()!r}.")
         return self.classes_[codes]
 
 
@@ -320,23 +323,23 @@ def to_categorical(y, num_classes: int | None = None, dtype="float32",
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1:
-        raise ValueError(f"to_categorical(): y must be 1-D integer labels; received shape "
-                         f"{labels.shape}.")
+        raise ArgumentError(f"to_categorical(): y must be 1-D integer labels; received shape "
+                            f"{labels.shape}.")
     check_finite(labels, "y", "to_categorical()")
     bad = (labels != np.round(labels)) | (labels < 0)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"to_categorical(): y must hold non-negative integer labels; y[{i}] "
-                         f"= {labels[i].item()!r}.")
+        raise ArgumentError(f"to_categorical(): y must hold non-negative integer labels; y[{i}] "
+                            f"= {labels[i].item()!r}.")
     labels = labels.astype(np.intp)
     if not labels.size and num_classes is None:
-        raise ValueError("to_categorical(): y is empty; pass num_classes to get an empty "
-                         "(0, num_classes) array.")
+        raise ArgumentError("to_categorical(): y is empty; pass num_classes to get an empty "
+                            "(0, num_classes) array.")
     k = int(labels.max()) + 1 if num_classes is None else check_positive_int(
         num_classes, "num_classes", "to_categorical()")
     if labels.size and labels.max() >= k:
-        raise ValueError(f"to_categorical(): label {labels.max()} does not fit num_classes={k}; "
-                         f"labels must be in [0, {k - 1}].")
+        raise ArgumentError(f"to_categorical(): label {labels.max()} does not fit num_classes={k}; "
+                            f"labels must be in [0, {k - 1}].")
     out = np.full((len(labels), k), -1 if bipolar else 0, dtype=dtype)
     out[np.arange(len(labels)), labels] = 1
     return out
@@ -346,6 +349,9 @@ def from_categorical(Y) -> np.ndarray:
     """Integer labels from one-hot (0/1 or -1/+1) rows or class scores: the argmax per row."""
     arr = as_array(Y, "Y", "from_categorical()")
     if arr.ndim != 2:
-        raise ValueError(f"from_categorical(): Y must be 2-D (n_samples, n_classes); received "
-                         f"shape {arr.shape}.")
+        raise ArgumentError(f"from_categorical(): Y must be 2-D (n_samples, n_classes); received "
+                            f"shape {arr.shape}.")
+    if 0 in arr.shape:
+        raise ArgumentError(f"from_categorical(): Y is empty (shape {arr.shape}); pass at least "
+                            f"one row of at least one class.")
     return arr.argmax(axis=1).astype(np.int64)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_bool
 from ._base import _check_2d_numeric, _check_range, _constant_scale, _Transformer
 
 
@@ -29,7 +30,10 @@ class StandardScaler(_Transformer):
         self.with_std = with_std
 
     def fit(self, x, y=None):
-        X = _check_2d_numeric(x, f"{type(self).__name__}.fit()")
+        where = f"{type(self).__name__}.fit()"
+        for name in ("with_mean", "with_std"):
+            check_bool(getattr(self, name), name, where)
+        X = _check_2d_numeric(x, where)
         n = len(X)
         mean = X.mean(axis=0)
         var = X.var(axis=0)

@@ -6,22 +6,25 @@ from math import ceil, floor
 
 import numpy as np
 
+from .._validation import check_bool
+from ..exceptions import ArgumentError, ArgumentTypeError
 from ._base import _rng
 
 
 def _count(n: int, value, name: str, where: str, round_up: bool) -> int:
     """Samples meant by a fraction (rounded up or down) or a count, checked against n."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a fraction in (0, 1) or a count of samples; "
-                        f"received {value!r}.")
+        raise ArgumentTypeError(
+            f"{where}: {name} must be a fraction in (0, 1) or a count of samples; "
+            f"received {value!r}.")
     if isinstance(value, numbers.Integral):
         if not 0 < value < n:
-            raise ValueError(f"{where}: {name}={value} must be a count between 1 and {n - 1} "
-                             f"for {n} samples, or a fraction in (0, 1).")
+            raise ArgumentError(f"{where}: {name}={value} must be a count between 1 and {n - 1} "
+                                f"for {n} samples, or a fraction in (0, 1).")
         return int(value)
     if not 0 < value < 1:
-        raise ValueError(f"{where}: {name}={value} must be a fraction in (0, 1) or a count "
-                         f"of samples.")
+        raise ArgumentError(f"{where}: {name}={value} must be a fraction in (0, 1) or a count "
+                            f"of samples.")
     return ceil(value * n) if round_up else floor(value * n)
 
 
@@ -35,12 +38,12 @@ def _split_sizes(n: int, test_size, train_size, where: str) -> tuple[int, int]:
     n_train = n - n_test if n_train is None else n_train
     n_test = n - n_train if n_test is None else n_test
     if n_train + n_test > n:
-        raise ValueError(f"{where}: train_size + test_size = {n_train} + {n_test} samples is "
-                         f"more than the {n} there are; make them smaller.")
+        raise ArgumentError(f"{where}: train_size + test_size = {n_train} + {n_test} samples is "
+                            f"more than the {n} there are; make them smaller.")
     if n_train == 0 or n_test == 0:
-        raise ValueError(f"{where}: with {n} samples, test_size={test_size!r} and "
-                         f"train_size={train_size!r} leave {n_train} for training and {n_test} "
-                         f"for testing; both need at least 1.")
+        raise ArgumentError(f"{where}: with {n} samples, test_size={test_size!r} and "
+                            f"train_size={train_size!r} leave {n_train} for training and {n_test} "
+                            f"for testing; both need at least 1.")
     return n_train, n_test
 
 
@@ -65,10 +68,11 @@ def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where,
                    names=("train", "test"), context=""):
     """Indices of the two parts; ``names`` and ``context`` word the errors (the second split of
     :func:`train_val_test_split` divides what the test part left)."""
+    shuffle = check_bool(shuffle, "shuffle", where)
     if not shuffle:
         if stratify is not None:
-            raise ValueError(f"{where}: stratify needs shuffle=True (a stratified split draws "
-                             f"rows at random from each class).")
+            raise ArgumentError(f"{where}: stratify needs shuffle=True (a stratified split draws "
+                                f"rows at random from each class).")
         return np.arange(n_train), np.arange(n_train, n_train + n_test)
     if stratify is None:
         order = rng.permutation(n)
@@ -76,18 +80,19 @@ def _split_indices(n, n_train, n_test, shuffle, stratify, rng, where,
     labels = np.asarray(stratify)
     if labels.ndim == 2:  # one-hot or multi-output rows: one class per distinct row
         labels = np.array([" ".join(map(str, row)) for row in labels])
-    if len(labels) != n:
-        raise ValueError(f"{where}: stratify has {len(labels)} labels but the arrays have {n} "
-                         f"samples; pass the class labels of the rows, e.g. stratify=y.")
+    if labels.ndim == 0 or len(labels) != n:
+        raise ArgumentError(
+            f"{where}: stratify has {labels.size if labels.ndim else 'no'} labels but the "
+            f"arrays have {n} samples; pass the class labels of the rows, e.g. stratify=y.")
     classes, y_idx, counts = np.unique(labels, return_inverse=True, return_counts=True)
     if counts.min() < 2:
-        raise ValueError(f"{where}: stratify: classes {classes[counts < 2].tolist()!r} have a "
-                         f"single sample{context}; each class needs at least 2 to appear in "
-                         f"both the {names[0]} and the {names[1]} part.")
+        raise ArgumentError(f"{where}: stratify: classes {classes[counts < 2].tolist()!r} have a "
+                            f"single sample{context}; each class needs at least 2 to appear in "
+                            f"both the {names[0]} and the {names[1]} part.")
     for name, size in zip(names, (n_train, n_test)):
         if size < len(classes):
-            raise ValueError(f"{where}: the {name} part has {size} samples, fewer than the "
-                             f"{len(classes)} classes to stratify; make it larger.")
+            raise ArgumentError(f"{where}: the {name} part has {size} samples, fewer than the "
+                                f"{len(classes)} classes to stratify; make it larger.")
     n_i = _approximate_mode(counts, n_train, rng)
     t_i = _approximate_mode(counts - n_i, n_test, rng)
     train, test = [], []
@@ -114,16 +119,16 @@ def class_labels(y):
 
 def _check_arrays(arrays, where):
     if not arrays:
-        raise ValueError(f"{where}: pass at least one array, e.g. {where[:-2]}(x, y).")
+        raise ArgumentError(f"{where}: pass at least one array, e.g. {where[:-2]}(x, y).")
     out = [np.asarray(a) for a in arrays]
     for a in out:
         if a.ndim == 0:
-            raise ValueError(f"{where}: each array needs one row per sample; received a scalar.")
+            raise ArgumentError(f"{where}: each array needs one row per sample; received a scalar.")
     n = len(out[0])
     for i, a in enumerate(out[1:], start=2):
         if len(a) != n:
-            raise ValueError(f"{where}: array 1 has {n} samples but array {i} has {len(a)}; "
-                             f"they must have one row per sample.")
+            raise ArgumentError(f"{where}: array 1 has {n} samples but array {i} has {len(a)}; "
+                                f"they must have one row per sample.")
     return out, n
 
 
@@ -182,8 +187,8 @@ def train_val_test_split(*arrays, val_size=0.15, test_size=0.15, shuffle: bool =
     n_test = _count(n, test_size, "test_size", where, True)
     n_val = _count(n, val_size, "val_size", where, True)
     if n_val + n_test >= n:
-        raise ValueError(f"{where}: val_size and test_size take {n_val} + {n_test} of the {n} "
-                         f"samples, leaving none for training; make them smaller.")
+        raise ArgumentError(f"{where}: val_size and test_size take {n_val} + {n_test} of the {n} "
+                            f"samples, leaving none for training; make them smaller.")
     rng = _rng(seed)
     rest, test = _split_indices(n, n - n_test, n_test, shuffle, stratify, rng, where,
                                 ("train + validation", "test"))
