@@ -422,9 +422,9 @@ class FunctionLoss(Loss):
         """(per-sample losses, dE/dY of the batch loss), one graph per batch."""
         # The model asks for the gradient and the per-sample values of the same batch; build
         # the graph once. Compared by value, since fit may refill the same buffers.
-        if self._cache is not None and np.array_equal(self._cache[0], Y) \
-                and np.array_equal(self._cache[1], D):
-            return self._cache[2], self._cache[3]
+        cache = self._cache  # read once: another thread may replace it (never changes it)
+        if cache is not None and np.array_equal(cache[0], Y) and np.array_equal(cache[1], D):
+            return cache[2], cache[3]
         y_pred = Tensor(Y, requires_grad=True, kind="input", name="y_pred")
         out = self.fn(Tensor(D, kind="input", name="y_true"), y_pred)
         if not isinstance(out, Tensor):
