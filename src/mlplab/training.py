@@ -396,12 +396,12 @@ class Trainer:
         # epochs' first (one copy per epoch: nothing per step).
         snapshots = [("those at the start of the run", self.get_weights())]
         first_loss = None
+        metrics = [copy.deepcopy(m) for m in self.metrics]  # this run's (see _evaluate_arrays)
         for epoch in range(initial_epoch, epochs):
             cb_list.on_epoch_begin(epoch, {})
             if epoch > initial_epoch:  # keep the run's first and the previous epoch's first
                 snapshots = snapshots[:1] + snapshots[1:][-1:] + [
                     (f"those at the start of epoch {epoch + 1}", self.get_weights())]
-            metrics = self.metrics
             for m in metrics:
                 m.reset()
             loss_sum = 0.0
@@ -430,6 +430,7 @@ class Trainer:
                         break
                 logs = self._logs(loss_sum, seen, metrics)
                 diverged = self._diverged(loss_sum / max(seen, 1), first_loss)
+            _copy_state(metrics, self.metrics)
             if diverged:
                 restored = self._restore_finite(snapshots, X)
                 self.stop_training, self.stop_reason = True, diverged
@@ -509,7 +510,7 @@ class Trainer:
         The metrics accumulate in this call's own copies (so evaluations in several threads
         do not mix), copied back to ``self.metrics`` at the end, as Keras leaves them."""
         total, count = 0.0, 0
-        metrics = [copy.copy(m) for m in self.metrics]
+        metrics = [copy.deepcopy(m) for m in self.metrics]
         for m in metrics:
             m.reset()
         if batch_size is None:  # 32 (Keras's) only for callbacks that watch test batches
@@ -537,8 +538,7 @@ class Trainer:
             if cb_list is not None:
                 cb_list.on_test_batch_end(step, self._logs(total, count, metrics))
         logs = self._logs(total, count, metrics)
-        for mine, done in zip(self.metrics, metrics):
-            mine.__dict__.update(vars(done))
+        _copy_state(metrics, self.metrics)
         if cb_list is not None:
             cb_list.on_test_end(dict(logs))
         return logs
@@ -649,6 +649,12 @@ class Trainer:
 def _all_finite(arrays) -> bool:
     """True when every value of every array is finite (one reduction per array)."""
     return all(np.isfinite(a).all() for a in arrays)
+
+
+def _copy_state(sources, targets) -> None:
+    """Leave each metric object with the state of its per-call copy (as Keras leaves them)."""
+    for source, target in zip(sources, targets):
+        target.__dict__.update(vars(source))
 
 
 def _copy_into(params, values) -> None:
