@@ -48,7 +48,8 @@ def set_accelerator(accelerator) -> None:
 
 
 #: fit stops as diverged when an epoch's mean loss exceeds this many times the mean loss of
-#: the run's first 256 samples (still finite, e.g. SGD at learning rate 1e6: 2.3 -> 3e6).
+#: the first 256 samples with the weights fit starts from (still finite, e.g. SGD at
+#: learning rate 1e6 on MNIST: 2.3 -> 3e6).
 DIVERGENCE_FACTOR = 1e4
 #: predict's and evaluate's batch when none is given: memory bounded by it, not by x.
 DEFAULT_PREDICT_BATCH = 1024
@@ -395,7 +396,9 @@ class Trainer:
         # Weights to fall back on if training diverges: the run's first and the two latest
         # epochs' first (one copy per epoch: nothing per step).
         snapshots = [("those at the start of the run", self.get_weights())]
-        first_loss = None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            first_loss = float(np.mean(self._test_batch(X[:256], D[:256], self._fuses(),
+                                                        self.layers[-1])[1], dtype=np.float64))
         metrics = [copy.deepcopy(m) for m in self.metrics]  # this run's (see _evaluate_arrays)
         for epoch in range(initial_epoch, epochs):
             cb_list.on_epoch_begin(epoch, {})
@@ -420,8 +423,6 @@ class Trainer:
                     seen += len(xb)
                     if not math.isfinite(loss_sum):
                         break
-                    if epoch == initial_epoch and seen - len(xb) < 256:
-                        first_loss = loss_sum / seen  # the mean over the run's first samples
                     for m in metrics:
                         m.update(Y, db)
                     if batch_hooks:
@@ -436,7 +437,7 @@ class Trainer:
                 self.stop_training, self.stop_reason = True, diverged
                 warnings.warn(
                     f"fit(): training diverged at epoch {epoch + 1} (loss {logs['loss']:.6g}"
-                    f"{'' if diverged == 'nan' else f', from {first_loss:.6g} at the start'}"
+                    f"{'' if diverged == 'nan' else f', {first_loss:.6g} with the first weights'}"
                     f"); training stopped and the weights were restored to {restored}. "
                     f"{self._divergence_fix()}", RuntimeWarning, stacklevel=3)
             elif val is not None and (epoch + 1) % validation_freq == 0:
@@ -458,11 +459,10 @@ class Trainer:
 
     def _diverged(self, mean_loss: float, first_loss) -> str | None:
         """"nan" for a non-finite loss or weights, "diverged" for an epoch's mean
-        per-sample loss above DIVERGENCE_FACTOR times that of the run's first (>= 256)
-        samples, else None."""
+        per-sample loss above DIVERGENCE_FACTOR times ``first_loss``, else None."""
         if not math.isfinite(mean_loss) or not _all_finite(self.trainable_params):
             return "nan"
-        if first_loss is not None and mean_loss > DIVERGENCE_FACTOR * max(first_loss, 1e-3):
+        if mean_loss > DIVERGENCE_FACTOR * max(first_loss, 1e-3):
             return "diverged"
         return None
 
@@ -524,13 +524,7 @@ class Trainer:
             xb, db = X[start:start + batch_size], D[start:start + batch_size]
             if cb_list is not None:
                 cb_list.on_test_batch_begin(step, {})
-            if fused:  # the loss from the logits, as in training
-                xi = last.logits(self.forward(xb, training=False, below=last))
-                Y, e = last.activation(xi), self.loss.per_sample_from_logits(
-                    xi, db, last.activation)
-            else:
-                Y = self.forward(xb, training=False)
-                e = self.loss.per_sample(Y, db)
+            Y, e = self._test_batch(xb, db, fused, last)
             total += float(e.sum(dtype=np.float64))
             count += len(e)
             for m in metrics:
@@ -542,6 +536,15 @@ class Trainer:
         if cb_list is not None:
             cb_list.on_test_end(dict(logs))
         return logs
+
+    def _test_batch(self, xb, db, fused, last):
+        """(Y_L, e_p) on one batch without dropout; where the pair fuses, e_p comes from the
+        logits, as in training."""
+        if fused:
+            xi = last.logits(self.forward(xb, training=False, below=last))
+            return last.activation(xi), self.loss.per_sample_from_logits(xi, db, last.activation)
+        Y = self.forward(xb, training=False)
+        return Y, self.loss.per_sample(Y, db)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict: bool = False):
