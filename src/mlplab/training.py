@@ -234,17 +234,18 @@ class Trainer:
         if not self.built:
             self.build(X.shape[1:])
         weights = [p.copy() for p in self.trainable_params]
-        state = self.optimizer.get_state() if self.optimizer.built else None
+        opt = self.optimizer
+        was_built, state = opt.built, opt.get_state() if opt.built else opt.iterations
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             e, Y = self._train_batch(X, D)
             loss = self._batch_loss(e)
         if math.isfinite(loss) and _all_finite([Y]) and _all_finite(self.trainable_params):
             return loss
         _copy_into(self.trainable_params, weights)
-        if state is None:
-            self.optimizer.built = False
-        else:
-            self.optimizer.set_state(state)
+        if was_built:
+            opt.set_state(state)
+        else:  # the slots this call made are dropped
+            opt.iterations, opt.built = state, False
         raise DivergenceError(
             f"{where}: the step gave a loss of {loss} (outputs or weights not finite); the "
             f"weights and the optimizer's state were restored to those before the call. "
@@ -476,10 +477,9 @@ class Trainer:
         return snapshots[0][0] + " (whose predictions are not all finite either)"
 
     def _predictions_finite(self, X) -> bool:
-        for start in range(0, len(X), DEFAULT_PREDICT_BATCH):
-            if not _all_finite([self.forward(X[start:start + DEFAULT_PREDICT_BATCH])]):
-                return False
-        return True
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return all(_all_finite([self.forward(X[i:i + DEFAULT_PREDICT_BATCH])])
+                       for i in range(0, len(X), DEFAULT_PREDICT_BATCH))
 
     def _split(self, X, D, fraction, mode, where):
         """(X_train, D_train, (X_val, D_val)): the rows keep their order in each part."""
