@@ -82,10 +82,11 @@ class Blow(callbacks.Callback):
 
     def __init__(self, at):
         super().__init__()
-        self.at, self.before = at, {}
+        self.at, self.before, self.steps = at, {}, {}
 
     def on_epoch_begin(self, epoch, logs=None):
         self.before[epoch] = self.model.get_weights()
+        self.steps[epoch] = self.model.optimizer.iterations
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch == self.at:
@@ -104,6 +105,7 @@ def test_weights_whose_predictions_are_infinite_are_never_the_ones_restored():
         model.fit(x, y, epochs=6, batch_size=50, verbose=0, callbacks=[blow])
     assert model.stop_reason == "nan"
     assert same(model.get_weights(), blow.before[1])  # epoch 3's start was the blown one
+    assert model.optimizer.iterations == blow.steps[1] == 6  # the optimizer's state too
     assert np.isfinite(model.predict(x)).all()
 
 

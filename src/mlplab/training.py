@@ -233,23 +233,30 @@ class Trainer:
         self.check_trainable(where)
         if not self.built:
             self.build(X.shape[1:])
-        weights = [p.copy() for p in self.trainable_params]
-        opt = self.optimizer
-        was_built, state = opt.built, opt.get_state() if opt.built else opt.iterations
+        snapshot = self._snapshot("before the call")
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             e, Y = self._train_batch(X, D)
             loss = self._batch_loss(e)
         if math.isfinite(loss) and _all_finite([Y]) and _all_finite(self.trainable_params):
             return loss
-        _copy_into(self.trainable_params, weights)
-        if was_built:
-            opt.set_state(state)
-        else:  # the slots this call made are dropped
-            opt.iterations, opt.built = state, False
+        self._restore(snapshot)
         raise DivergenceError(
             f"{where}: the step gave a loss of {loss} (outputs or weights not finite); the "
             f"weights and the optimizer's state were restored to those before the call. "
             f"{self._divergence_fix()}")
+
+    def _snapshot(self, name: str) -> tuple:
+        """(name, copies of the weights, the optimizer's state): what ``_restore`` puts back."""
+        opt = self.optimizer
+        return name, self.get_weights(), opt.get_state() if opt.built else opt.iterations
+
+    def _restore(self, snapshot) -> None:
+        _, weights, state = snapshot
+        _copy_into(self.trainable_params, weights)
+        if isinstance(state, dict):
+            self.optimizer.set_state(state)
+        else:  # not built then: the slots made since are dropped
+            self.optimizer.iterations, self.optimizer.built = state, False
 
     def _divergence_fix(self) -> str:
         return (f"Try a smaller learning_rate (now {self.optimizer.current_learning_rate:g}), "
@@ -396,7 +403,7 @@ class Trainer:
         logs = {}
         # Weights to fall back on if training diverges: the run's first and the two latest
         # epochs' first (one copy per epoch: nothing per step).
-        snapshots = [("those at the start of the run", self.get_weights())]
+        snapshots = [self._snapshot("those at the start of the run")]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             first_loss = float(np.mean(self._test_batch(X[:256], D[:256], self._fuses(),
                                                         self.layers[-1])[1], dtype=np.float64))
@@ -405,7 +412,7 @@ class Trainer:
             cb_list.on_epoch_begin(epoch, {})
             if epoch > initial_epoch:  # keep the run's first and the previous epoch's first
                 snapshots = snapshots[:1] + snapshots[1:][-1:] + [
-                    (f"those at the start of epoch {epoch + 1}", self.get_weights())]
+                    self._snapshot(f"those at the start of epoch {epoch + 1}")]
             for m in metrics:
                 m.reset()
             loss_sum = 0.0
@@ -468,12 +475,12 @@ class Trainer:
         return None
 
     def _restore_finite(self, snapshots, X) -> str:
-        """Restore the latest snapshot whose predictions on the training inputs are all
-        finite (the run's first weights if none is); returns which, in words."""
-        for name, weights in reversed(snapshots):
-            _copy_into(self.trainable_params, weights)
+        """Restore the latest snapshot (weights and optimizer state) whose predictions on the
+        training inputs are all finite (the run's first if none is); returns which, in words."""
+        for snapshot in reversed(snapshots):
+            self._restore(snapshot)
             if self._predictions_finite(X):
-                return name
+                return snapshot[0]
         return snapshots[0][0] + " (whose predictions are not all finite either)"
 
     def _predictions_finite(self, X) -> bool:
