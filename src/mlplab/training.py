@@ -233,13 +233,13 @@ class Trainer:
         self.check_trainable(where)
         if not self.built:
             self.build(X.shape[1:])
-        snapshot = self._snapshot("before the call")
+        undo = self._undo_point()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             e, Y = self._train_batch(X, D)
             loss = self._batch_loss(e)
         if math.isfinite(loss) and _all_finite([Y]) and _all_finite(self.trainable_params):
             return loss
-        self._restore(snapshot)
+        self._undo(undo)
         raise DivergenceError(
             f"{where}: the step gave a loss of {loss} (outputs or weights not finite); the "
             f"weights and the optimizer's state were restored to those before the call. "
@@ -257,6 +257,25 @@ class Trainer:
             self.optimizer.set_state(state)
         else:  # not built then: the slots made since are dropped
             self.optimizer.iterations, self.optimizer.built = state, False
+
+    def _undo_point(self) -> tuple:
+        """The weights and the optimizer's slots copied into buffers kept from call to call
+        (train_on_batch allocates nothing for it), and the optimizer's numbers."""
+        opt = self.optimizer
+        arrays = self.trainable_params + [a for v in opt.slots().values() for a in v] \
+            if opt.built else self.trainable_params
+        buffers = getattr(self, "_undo_buffers", [])
+        if [(b.shape, b.dtype) for b in buffers] != [(a.shape, a.dtype) for a in arrays]:
+            buffers = self._undo_buffers = [np.empty_like(a) for a in arrays]
+        for b, a in zip(buffers, arrays):
+            np.copyto(b, a)
+        numbers = {k: v for k, v in vars(opt).items() if type(v) in (bool, int, float)}
+        return arrays, buffers, numbers
+
+    def _undo(self, point) -> None:
+        arrays, buffers, numbers = point
+        _copy_into(arrays, buffers)
+        vars(self.optimizer).update(numbers)  # iterations, built (slots made since dropped)
 
     def _divergence_fix(self) -> str:
         return (f"Try a smaller learning_rate (now {self.optimizer.current_learning_rate:g}), "
@@ -649,6 +668,7 @@ class Trainer:
         state = self.__dict__.copy()
         state["_steps"] = {}  # they hold this model's arrays by address: a copy makes its own
         state.pop("_train_lock", None)  # a copy is trained on its own
+        state.pop("_undo_buffers", None)  # scratch of train_on_batch
         return state
 
     def __setstate__(self, state):
