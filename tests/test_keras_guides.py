@@ -508,8 +508,8 @@ callback = keras.callbacks.LearningRateScheduler(scheduler)
 history = model.fit(np.arange(100).reshape(5, 20), np.zeros(5),
                     epochs=15, callbacks=[callback], verbose=0)
 round(model.optimizer.learning_rate, 5)
-''', lambda ns: ns["model"].stop_reason == "nan" and  # Keras: 0.00607 after 15 diverging
-        ns["history"].history["learning_rate"][0] == 0.01),  # epochs; mlplab stops at inf
+''', lambda ns: ns["model"].stop_reason in ("nan", "diverged") and  # Keras: 0.00607 after
+        ns["history"].history["learning_rate"][0] == 0.01),  # 15 diverging epochs; mlplab stops
 ]
 
 

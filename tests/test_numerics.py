@@ -151,3 +151,82 @@ def test_lecture_softmax_example_exactly():
     np.testing.assert_array_equal(y.round(3), [0.530, 0.185, 0.285])
     assert not np.allclose(y, [0.51, 0.18, 0.31], atol=5e-3)
     assert y.sum() == pytest.approx(1.0, abs=1e-15)
+
+
+# ---------------------------------------------------------------- every function, every scale
+# Each activation (its value, derivative and backward pass) and each loss (per sample, the
+# gradient, and the fused forms from the logits) is finite and raises no floating-point
+# warning at |x| = 1e4 and 1e30, in float32 and float64. Underflow to 0 (e^-1e4) is the right
+# value and allowed; overflow, division by zero and invalid operations are errors here.
+MAGNITUDES = [1e4, 1e30]
+DTYPES = [np.float32, np.float64]
+ACTIVATIONS = sorted({activations.get(n).name for n in activations.REGISTRY.names()}) + \
+    ["gelu_tanh"]
+LOSSES = sorted({losses.get(n).name for n in losses.REGISTRY.names()})
+
+
+def _activation(name):
+    return activations.GELU(approximate=True) if name == "gelu_tanh" else activations.get(name)
+
+
+def _signed(m, dtype, k=4):
+    """Rows of +-m, +-m/3 and 0 mixed: (3, k) of dtype."""
+    row = np.array([m, -m, m / 3, -m / 3, 0.0, 1.0][:k], dtype=np.float64)
+    return np.stack([row, -row, np.roll(row, 1)]).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("m", MAGNITUDES, ids=["1e4", "1e30"])
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_every_activation_is_finite_and_silent_at_large_magnitudes(name, m, dtype):
+    act = _activation(name)
+    xi = _signed(m, dtype)
+    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        Y = act(xi)
+        d = act.derivative(xi, Y)
+        delta = act.backward(xi, Y, np.ones_like(Y))
+    for out in (Y, d, delta):
+        assert out.dtype == dtype and np.isfinite(out).all(), (name, out)
+
+
+def _loss_case(name, m, dtype):
+    """(Y, D, logits or None) in the loss's own domain at magnitude m."""
+    k = 4
+    if name in ("binary_crossentropy", "categorical_crossentropy", "kl_divergence",
+                "sparse_categorical_crossentropy"):
+        xi = _signed(m, dtype, k)
+        act = activations.get("sigmoid" if name == "binary_crossentropy" else "softmax")
+        if name == "sparse_categorical_crossentropy":
+            D = np.array([0, 1, 3])
+        elif name == "binary_crossentropy":
+            D = np.array([[1, 0, 1, 0], [0, 1, 1, 0], [1, 1, 0, 0]], dtype=dtype)
+        else:
+            D = np.eye(k, dtype=dtype)[[0, 1, 3]]
+        return act(xi), D, (xi, act)
+    if name == "poisson":
+        Y = np.abs(_signed(m, dtype, k)) + dtype(1)
+        return Y, np.abs(_signed(m, dtype, k))[::-1].copy(), None
+    if name == "hinge":
+        return _signed(m, dtype, k), np.sign(_signed(1.0, dtype, k)) + (
+            _signed(1.0, dtype, k) == 0), None
+    return _signed(m, dtype, k), -_signed(m, dtype, k)[::-1], None  # regression targets
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("m", MAGNITUDES, ids=["1e4", "1e30"])
+@pytest.mark.parametrize("name", LOSSES)
+def test_every_loss_is_finite_and_silent_at_large_magnitudes(name, m, dtype):
+    loss = losses.get(name)
+    Y, D, logits = _loss_case(name, m, dtype)
+    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        e = loss.per_sample(Y, D)
+        g = loss.gradient(Y, D)
+        value = loss(D, Y)
+        results = [e, g, np.array(value)]
+        if logits is not None and loss.fuses_with(logits[1]):
+            xi, act = logits
+            results += [loss.per_sample_from_logits(xi, D, act),
+                        loss.fused_delta(act(xi), D, act)]
+    for out in results:
+        assert np.isfinite(out).all(), (name, out)
+    assert g.dtype == dtype and np.asarray(e).shape == (len(Y),)

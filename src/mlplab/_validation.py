@@ -69,8 +69,21 @@ def as_array(x, name: str, where: str, dtype=None) -> np.ndarray:
     return arr
 
 
+_CHUNK = 1 << 20  # values per slice of all_finite: memory bounded by it, not by the array
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    """``np.isfinite(arr).all()``, in slices of rows: no boolean array the size of arr."""
+    if not np.issubdtype(arr.dtype, np.floating):
+        return True
+    if arr.size <= _CHUNK:
+        return bool(np.isfinite(arr).all())
+    rows = max(1, _CHUNK // max(1, arr[0].size))
+    return all(np.isfinite(arr[i:i + rows]).all() for i in range(0, len(arr), rows))
+
+
 def check_finite(arr: np.ndarray, name: str, where: str) -> None:
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+    if np.issubdtype(arr.dtype, np.floating) and not all_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0]
         kind = "NaN" if np.isnan(arr[tuple(bad)]) else "infinity"
         raise ArgumentError(
@@ -79,12 +92,14 @@ def check_finite(arr: np.ndarray, name: str, where: str) -> None:
         )
 
 
-def check_x(x, where: str, input_shape: tuple | None, dtype, name: str = "x") -> np.ndarray:
-    """Samples-first numeric array of finite values that matches the model's input shape."""
+def check_x(x, where: str, input_shape: tuple | None, dtype, name: str = "x",
+            convert: bool = True) -> np.ndarray:
+    """Samples-first numeric array of finite values that matches the model's input shape,
+    converted to ``dtype`` (``convert=False``: as given, for the caller to convert by batch)."""
     if type(x) is np.ndarray and x.dtype == dtype and input_shape is not None and \
             x.shape[1:] == tuple(input_shape) and len(x) and x.ndim > 1:
         # The common case, an array of the model's dtype and shape: the same checks in ~1 us.
-        if not np.isfinite(x).all():
+        if not all_finite(x):
             check_finite(x, name, where)
         return x
     arr = as_array(x, name, where)
@@ -110,7 +125,7 @@ def check_x(x, where: str, input_shape: tuple | None, dtype, name: str = "x") ->
         )
     check_finite(arr, name, where)      # on the values as given, before any cast
     check_fits_dtype(arr, name, where, dtype)
-    return np.asarray(arr, dtype=dtype)
+    return np.asarray(arr, dtype=dtype) if convert else arr
 
 
 def check_fits_dtype(arr: np.ndarray, name: str, where: str, dtype) -> None:
@@ -121,6 +136,8 @@ def check_fits_dtype(arr: np.ndarray, name: str, where: str, dtype) -> None:
             np.finfo(arr.dtype).max <= np.finfo(dtype).max or not arr.size:
         return
     limit = np.finfo(dtype).max
+    if not (arr.max() > limit or arr.min() < -limit):  # (reductions: no temporary array)
+        return
     big = np.abs(arr) > limit
     if big.any():
         bad = tuple(int(i) for i in np.argwhere(big)[0])

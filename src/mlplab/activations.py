@@ -63,6 +63,12 @@ def get(identifier) -> Activation:
     return REGISTRY.get(identifier, base=Activation)
 
 
+def _log_max(dtype) -> float:
+    """ln of the largest finite number of a float dtype (rounded down: e^it stays finite)."""
+    dtype = np.dtype(dtype) if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
+    return float(np.nextafter(np.log(np.finfo(dtype).max), dtype.type(0)))
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     """1 / (1 + e^-z) without overflow: e^-|z| never exceeds 1."""
     e = np.exp(-np.abs(z))
@@ -261,6 +267,7 @@ class Swish(Activation):
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_SATURATES = 10.0
 
 
 @REGISTRY.register("gelu")
@@ -279,20 +286,28 @@ class GELU(Activation):
 
     def __call__(self, xi):
         if self.approximate:
-            inner = _SQRT_2_OVER_PI * (xi + 0.044715 * xi ** 3)
+            inner = self._inner(xi)
             return (0.5 * xi * (1.0 + np.tanh(inner))).astype(xi.dtype, copy=False)
         return (xi * 0.5 * (1.0 + _erf(xi / math.sqrt(2.0)))).astype(xi.dtype, copy=False)
 
     def derivative(self, xi, Y):
         if self.approximate:
-            inner = _SQRT_2_OVER_PI * (xi + 0.044715 * xi ** 3)
-            t = np.tanh(inner)
-            d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * xi ** 2)
+            t = np.tanh(self._inner(xi))
+            xc = np.clip(xi, -_GELU_SATURATES, _GELU_SATURATES)
+            d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * xc ** 2)  # (times 1 - t^2 = 0)
             return (0.5 * (1.0 + t) + 0.5 * xi * (1.0 - t * t) * d_inner).astype(xi.dtype,
                                                                                 copy=False)
         cdf = 0.5 * (1.0 + _erf(xi / math.sqrt(2.0)))
-        pdf = np.exp(-0.5 * xi * xi) / math.sqrt(2.0 * math.pi)
+        xc = np.clip(xi, -40.0, 40.0)  # phi(40) = e^-800 / sqrt(2 pi) is 0 in float64 already
+        pdf = np.exp(-0.5 * xc * xc) / math.sqrt(2.0 * math.pi)
         return (cdf + xi * pdf).astype(xi.dtype, copy=False)
+
+    @staticmethod
+    def _inner(xi):
+        """sqrt(2/pi) (xi + 0.044715 xi^3), xi clipped to +-10 first: tanh of it is +-1
+        exactly there already (tanh(43.7) = 1 in float64), and xi^3 cannot overflow."""
+        xc = np.clip(xi, -_GELU_SATURATES, _GELU_SATURATES)
+        return _SQRT_2_OVER_PI * (xc + 0.044715 * xc ** 3)
 
     def get_config(self):
         return {"name": self.name, "approximate": self.approximate}
@@ -300,13 +315,16 @@ class GELU(Activation):
 
 @REGISTRY.register("exponential", "exp")
 class Exponential(Activation):
-    """f(xi) = e^xi, f'(xi) = e^xi = Y. Overflows to inf for xi > ~88 (float32)."""
+    """f(xi) = e^xi, f'(xi) = e^xi = Y.
+
+    Clipped: xi above ln(largest float of its dtype) (88.7 in float32, 709.8 in float64) is
+    taken as that, so Y saturates at the largest finite number instead of overflowing to inf
+    (Keras returns inf there)."""
 
     name = "exponential"
 
     def __call__(self, xi):
-        with np.errstate(over="ignore"):
-            return np.exp(xi)
+        return np.exp(np.minimum(xi, _log_max(xi.dtype)))
 
     def derivative(self, xi, Y):
         return Y

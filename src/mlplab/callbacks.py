@@ -820,6 +820,7 @@ class BackupAndRestore(Callback):
         stopped = bool(training["stop_training"])
         model._restored_fit = {
             "order": order, "stop_training": stopped, "stop_reason": training["stop_reason"],
+            "first_loss": float(training.get("first_loss", model._first_loss)),
             "epoch": int(self.params.get("epochs", training["epoch"])) if stopped
             else int(training["epoch"])}
         if self.params.get("verbose"):

@@ -128,13 +128,15 @@ def _check_range(D, low, high, where, what, hint=""):
 
 @REGISTRY.register("mean_squared_error", "mse", "meansquarederror")
 class MeanSquaredError(Loss):
-    """e_p = mean_k (y_pk - d_pk)^2; de_p/dy_pk = 2 (y_pk - d_pk) / K."""
+    """e_p = mean_k (y_pk - d_pk)^2; de_p/dy_pk = 2 (y_pk - d_pk) / K.
+
+    The squares are taken in float64: a float32 residual of 1e20 squares beyond float32."""
 
     name = "mean_squared_error"
     broadcasts_targets = True
 
     def per_sample(self, Y, D):
-        return np.mean((Y - D) ** 2, axis=-1)
+        return np.mean(np.square(Y - D, dtype=np.float64), axis=-1)
 
     def per_sample_gradient(self, Y, D):
         return (Y - D) * Y.dtype.type(2.0 / Y.shape[-1])
@@ -152,7 +154,7 @@ class SumSquaredError(Loss):
     reduction = "sum"
 
     def per_sample(self, Y, D):
-        return 0.5 * np.sum((Y - D) ** 2, axis=-1)
+        return 0.5 * np.sum(np.square(Y - D, dtype=np.float64), axis=-1)  # (as in MSE)
 
     def per_sample_gradient(self, Y, D):
         return Y - D
@@ -338,7 +340,9 @@ class KLDivergence(Loss):
 
 
 def _l2_normalize(V):
-    norm = np.sqrt(np.maximum((V * V).sum(axis=-1, keepdims=True), 1e-12))
+    """(V / |V|, |V|) per row, |V| at least 1e-6; the squares in float64 (no overflow)."""
+    squares = np.square(V, dtype=np.float64).sum(axis=-1, keepdims=True)
+    norm = np.sqrt(np.maximum(squares, 1e-12)).astype(V.dtype, copy=False)
     return V / norm, norm
 
 
@@ -423,9 +427,9 @@ class FunctionLoss(Loss):
         """(per-sample losses, dE/dY of the batch loss), one graph per batch."""
         # The model asks for the gradient and the per-sample values of the same batch; build
         # the graph once. Compared by value, since fit may refill the same buffers.
-        if self._cache is not None and np.array_equal(self._cache[0], Y) \
-                and np.array_equal(self._cache[1], D):
-            return self._cache[2], self._cache[3]
+        cache = self._cache  # read once: another thread may replace it (never changes it)
+        if cache is not None and np.array_equal(cache[0], Y) and np.array_equal(cache[1], D):
+            return cache[2], cache[3]
         y_pred = Tensor(Y, requires_grad=True, kind="input", name="y_pred")
         out = self.fn(Tensor(D, kind="input", name="y_true"), y_pred)
         if not isinstance(out, Tensor):

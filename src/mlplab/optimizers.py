@@ -128,7 +128,10 @@ class Optimizer:
     @property
     def current_learning_rate(self) -> float:
         lr = self.learning_rate
-        return float(lr(self.iterations)) if callable(lr) else lr
+        if callable(lr):
+            from .schedules import rate_at
+            return rate_at(lr, self.iterations)
+        return lr
 
     def clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
         """Clipped copies of ``grads`` (the model's gradient arrays stay untouched)."""

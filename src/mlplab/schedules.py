@@ -32,6 +32,23 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
+def rate_at(schedule, step: int) -> float:
+    """``schedule(step)``, checked: a finite number >= 0, else ArgumentError naming the step
+    and the value (the optimizer calls it before each update, so a bad rate changes nothing).
+    0 is allowed (a warm-up may start there); a negative rate would climb the loss."""
+    value = schedule(step)
+    number = None
+    if not isinstance(value, bool) and getattr(value, "ndim", 0) == 0 and \
+            (isinstance(value, numbers.Real) or hasattr(value, "__float__")):
+        number = float(value)  # a Python or NumPy number, or a 0-d array
+    if number is None or not math.isfinite(number) or number < 0:
+        raise ArgumentError(
+            f"learning-rate schedule {schedule!r} returned {value!r} at step {step}; expected "
+            f"a finite number >= 0. Fix the schedule (a negative rate climbs the loss, an "
+            f"infinite one overflows the weights).")
+    return number
+
+
 def get(identifier) -> LearningRateSchedule:
     """A schedule from a name, class, instance or config dict."""
     return REGISTRY.get(identifier, base=LearningRateSchedule)
@@ -72,7 +89,10 @@ class ExponentialDecay(LearningRateSchedule):
         p = step / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
+        try:
+            return self.initial_learning_rate * self.decay_rate ** p
+        except OverflowError:  # r^p beyond the largest float (r > 1): the optimizer's
+            return math.inf    # schedules.rate_at refuses it, naming the step
 
 
 @REGISTRY.register("inverse_time_decay", "inversetimedecay")

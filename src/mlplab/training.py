@@ -16,7 +16,10 @@ batch size, and the optimizer's per-array update; this module never imports it.
 """
 from __future__ import annotations
 
+import copy
+import functools
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -28,7 +31,8 @@ from . import optimizers as _optimizers
 from ._validation import as_array, check_bool, check_choice, check_finite, check_fits_dtype, \
     check_fraction, check_metrics, check_positive_int, check_same_length, check_verbose, check_x
 from .callbacks import Callback, CallbackList, History, ProgbarLogger, format_logs
-from .exceptions import ArgumentError, ArgumentTypeError
+from .exceptions import ArgumentError, ArgumentTypeError, ConcurrentUseError, \
+    DivergenceError
 from .preprocessing import FULL_BATCH, BatchIterator, class_labels, train_test_split
 
 SPLIT_MODES = ("stratified", "random", "last")
@@ -42,6 +46,34 @@ def set_accelerator(accelerator) -> None:
     """Install the fast path (``mlplab.fast``), or None for the reference path alone."""
     global _accelerator
     _accelerator = accelerator
+
+
+#: fit stops as diverged when an epoch's mean loss exceeds this many times the mean loss of
+#: the first 256 samples with the weights fit starts from (still finite, e.g. SGD at
+#: learning rate 1e6 on MNIST: 2.3 -> 3e6).
+DIVERGENCE_FACTOR = 1e4
+#: predict's and evaluate's batch when none is given: memory bounded by it, not by x.
+DEFAULT_PREDICT_BATCH = 1024
+
+
+def _exclusive(where: str):
+    """Run the method holding the model's training lock; refuse, at once, a second
+    training call on the same model from another thread (or from a callback)."""
+    def decorate(method):
+        @functools.wraps(method)
+        def locked(self, *args, **kwargs):
+            if not self._train_lock.acquire(blocking=False):
+                raise ConcurrentUseError(
+                    f"{where}: this model is being trained by another call (fit or "
+                    f"train_on_batch, in another thread or from a callback); two training calls "
+                    f"on one model would mix their updates. Wait for it to return, or train a "
+                    f"copy (copy.deepcopy(model)). predict and evaluate are safe meanwhile.")
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                self._train_lock.release()
+        return locked
+    return decorate
 
 
 class Trainer:
@@ -64,6 +96,7 @@ class Trainer:
         self.history: History | None = None
         self._metric_ids: list = []
         self._steps: dict = {}  # the accelerator's step by batch size (None: the reference)
+        self._train_lock = threading.Lock()  # held by fit and train_on_batch
 
     # ------------------------------------------------------------------ compiling
     def compile(self, optimizer="sgd", loss=None, metrics=None, check_config=True) -> None:
@@ -203,16 +236,66 @@ class Trainer:
         e, _ = self.reference_step(X, D)
         return self._batch_loss(e), [g.copy() for g in self.trainable_grads]
 
+    @_exclusive("train_on_batch()")
     def train_on_batch(self, x, y) -> float:
-        """One update on one batch; returns the batch loss before the update."""
+        """One update on one batch; returns the batch loss before the update.
+
+        A step that gives a non-finite loss, outputs or weights is undone (weights and
+        optimizer state as before the call) and raises DivergenceError."""
         where = "train_on_batch()"
         self._require_compiled(where)
         X, D = self._prepare(x, y, where)
         self.check_trainable(where)
         if not self.built:
             self.build(X.shape[1:])
-        e, _ = self._train_batch(X, D)
-        return self._batch_loss(e)
+        undo = self._undo_point()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            e, Y = self._train_batch(X, D)
+            loss = self._batch_loss(e)
+        if math.isfinite(loss) and _all_finite([Y]) and _all_finite(self.trainable_params):
+            return loss
+        self._undo(undo)
+        raise DivergenceError(
+            f"{where}: the step gave a loss of {loss} (outputs or weights not finite); the "
+            f"weights and the optimizer's state were restored to those before the call. "
+            f"{self._divergence_fix()}")
+
+    def _snapshot(self, name: str) -> tuple:
+        """(name, copies of the weights, the optimizer's state): what ``_restore`` puts back."""
+        opt = self.optimizer
+        return name, self.get_weights(), opt.get_state() if opt.built else opt.iterations
+
+    def _restore(self, snapshot) -> None:
+        _, weights, state = snapshot
+        _copy_into(self.trainable_params, weights)
+        if isinstance(state, dict):
+            self.optimizer.set_state(state)
+        else:  # not built then: the slots made since are dropped
+            self.optimizer.iterations, self.optimizer.built = state, False
+
+    def _undo_point(self) -> tuple:
+        """The weights and the optimizer's slots copied into buffers kept from call to call
+        (train_on_batch allocates nothing for it), and the optimizer's numbers."""
+        opt = self.optimizer
+        arrays = self.trainable_params + [a for v in opt.slots().values() for a in v] \
+            if opt.built else self.trainable_params
+        buffers = getattr(self, "_undo_buffers", [])
+        if [(b.shape, b.dtype) for b in buffers] != [(a.shape, a.dtype) for a in arrays]:
+            buffers = self._undo_buffers = [np.empty_like(a) for a in arrays]
+        for b, a in zip(buffers, arrays):
+            np.copyto(b, a)
+        numbers = {k: v for k, v in vars(opt).items() if type(v) in (bool, int, float)}
+        return arrays, buffers, numbers
+
+    def _undo(self, point) -> None:
+        arrays, buffers, numbers = point
+        _copy_into(arrays, buffers)
+        vars(self.optimizer).update(numbers)  # iterations, built (slots made since dropped)
+
+    def _divergence_fix(self) -> str:
+        return (f"Try a smaller learning_rate (now {self.optimizer.current_learning_rate:g}), "
+                f"scale the inputs (e.g. StandardScaler, or x / 255 for pixels) or clip the "
+                f"gradients (e.g. SGD(clipnorm=1.0)).")
 
     # ------------------------------------------------------------------ validation of data
     def _prepare(self, x, y, where: str):
@@ -246,6 +329,7 @@ class Trainer:
                 )
 
     # ------------------------------------------------------------------ fit
+    @_exclusive("fit()")
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
             callbacks=None, validation_split: float = 0.0, validation_data=None,
             shuffle: bool = True, class_weight=None, sample_weight=None,
@@ -350,13 +434,23 @@ class Trainer:
                                {"epochs": epochs, "steps": steps, "verbose": verbose,
                                 "batch_size": bs, "samples": n})
         self.stop_training, self.stop_reason = False, None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._first_loss = float(np.mean(self._test_batch(
+                X[:256], D[:256], self._fuses(), self.layers[-1])[1], dtype=np.float64))
         cb_list.on_train_begin({})
         initial_epoch = self._restore_training_state(batches, initial_epoch)
+        first_loss = self._first_loss  # the divergence reference (a resumed run's own)
         logs = {}
+        # Weights to fall back on if training diverges: the run's first and the two latest
+        # epochs' first (one copy per epoch: nothing per step).
+        snapshots = [self._snapshot("those at the start of the run")]
+        metrics = [copy.deepcopy(m) for m in self.metrics]  # this run's (see _evaluate_arrays)
         for epoch in range(initial_epoch, epochs):
             cb_list.on_epoch_begin(epoch, {})
-            start_weights = [p.copy() for p in self.trainable_params]  # restored on NaN
-            for m in self.metrics:
+            if epoch > initial_epoch:  # keep the run's first and the previous epoch's first
+                snapshots = snapshots[:1] + snapshots[1:][-1:] + [
+                    self._snapshot(f"those at the start of epoch {epoch + 1}")]
+            for m in metrics:
                 m.reset()
             loss_sum = 0.0
             seen = 0
@@ -374,21 +468,23 @@ class Trainer:
                     seen += len(xb)
                     if not math.isfinite(loss_sum):
                         break
-                    for m in self.metrics:
+                    for m in metrics:
                         m.update(Y, db)
                     if batch_hooks:
-                        cb_list.on_train_batch_end(step, self._logs(loss_sum, seen))
+                        cb_list.on_train_batch_end(step, self._logs(loss_sum, seen, metrics))
                     if self.stop_training:
                         break
-            logs = self._logs(loss_sum, seen)
-            if not np.isfinite(logs["loss"]):
-                self.set_weights(start_weights)
-                self.stop_training, self.stop_reason = True, "nan"
+                logs = self._logs(loss_sum, seen, metrics)
+                diverged = self._diverged(loss_sum / max(seen, 1), first_loss)
+            _copy_state(metrics, self.metrics)
+            if diverged:
+                restored = self._restore_finite(snapshots, X)
+                self.stop_training, self.stop_reason = True, diverged
                 warnings.warn(
-                    f"Loss became {logs['loss']} at epoch {epoch + 1}; training stopped and the "
-                    f"weights were restored to those at the start of that epoch. Try a smaller "
-                    f"learning_rate (now {self.optimizer.current_learning_rate:g}) or scale the "
-                    f"inputs.", RuntimeWarning, stacklevel=2)
+                    f"fit(): training diverged at epoch {epoch + 1} (loss {logs['loss']:.6g}"
+                    f"{'' if diverged == 'nan' else f', {first_loss:.6g} with the first weights'}"
+                    f"); training stopped and the weights were restored to {restored}. "
+                    f"{self._divergence_fix()}", RuntimeWarning, stacklevel=3)
             elif val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_arrays(*val, validation_batch_size, cb_list)
                 for key, value in val_logs.items():
@@ -403,10 +499,10 @@ class Trainer:
     # ------------------------------------------------------------------ resuming
     def _training_state(self) -> dict:
         """The fit loop's state besides the weights, the optimizer and the generators: the
-        order the shuffled batches are drawn from (each epoch reshuffles it in place) and the
-        stop flags. ``BackupAndRestore`` saves it after every epoch."""
+        order the shuffled batches are drawn from (each epoch reshuffles it in place), the
+        stop flags and the divergence reference (the first loss). ``BackupAndRestore`` saves it after every epoch."""
         return {"order": self._fit_order.copy(), "stop_training": bool(self.stop_training),
-                "stop_reason": self.stop_reason}
+                "stop_reason": self.stop_reason, "first_loss": self._first_loss}
 
     def _restore_training_state(self, batches, initial_epoch: int) -> int:
         """The epoch fit starts from: ``initial_epoch``, or the one a callback restored in
@@ -418,6 +514,7 @@ class Trainer:
             return initial_epoch
         batches.order[...] = state["order"]
         self.stop_training, self.stop_reason = state["stop_training"], state["stop_reason"]
+        self._first_loss = state.get("first_loss", self._first_loss)
         return state["epoch"]
 
     def _set_history(self, saved: dict) -> None:
@@ -426,11 +523,34 @@ class Trainer:
         for key in ("history", "epoch", "stop_reason", "stopped_epoch"):
             setattr(self.history, key, saved.get(key))
 
-    def _logs(self, loss_sum: float, seen: int) -> dict:
+    def _logs(self, loss_sum: float, seen: int, metrics) -> dict:
         logs = {"loss": loss_sum * self.loss.scale(seen) + self.regularization_penalty()}
-        for m in self.metrics:
+        for m in metrics:
             logs[m.name] = m.result()
         return logs
+
+    def _diverged(self, mean_loss: float, first_loss) -> str | None:
+        """"nan" for a non-finite loss or weights, "diverged" for an epoch's mean
+        per-sample loss above DIVERGENCE_FACTOR times ``first_loss``, else None."""
+        if not math.isfinite(mean_loss) or not _all_finite(self.trainable_params):
+            return "nan"
+        if mean_loss > DIVERGENCE_FACTOR * max(first_loss, 1e-3):
+            return "diverged"
+        return None
+
+    def _restore_finite(self, snapshots, X) -> str:
+        """Restore the latest snapshot (weights and optimizer state) whose predictions on the
+        training inputs are all finite (the run's first if none is); returns which, in words."""
+        for snapshot in reversed(snapshots):
+            self._restore(snapshot)
+            if self._predictions_finite(X):
+                return snapshot[0]
+        return snapshots[0][0] + " (whose predictions are not all finite either)"
+
+    def _predictions_finite(self, X) -> bool:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return all(_all_finite([self.forward(X[i:i + DEFAULT_PREDICT_BATCH])])
+                       for i in range(0, len(X), DEFAULT_PREDICT_BATCH))
 
     def _split(self, X, D, fraction, mode, where):
         """(X_train, D_train, (X_val, D_val)): the rows keep their order in each part."""
@@ -456,14 +576,18 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluate / predict
     def _evaluate_arrays(self, X, D, batch_size=None, cb_list=None) -> dict:
-        """Loss and metrics on (X, D), in batches; ``cb_list`` gets the on_test_* hooks."""
+        """Loss and metrics on (X, D), in batches; ``cb_list`` gets the on_test_* hooks.
+
+        The metrics accumulate in this call's own copies (so evaluations in several threads
+        do not mix), copied back to ``self.metrics`` at the end, as Keras leaves them."""
         total, count = 0.0, 0
-        for m in self.metrics:
+        metrics = [copy.deepcopy(m) for m in self.metrics]
+        for m in metrics:
             m.reset()
         if batch_size is None:  # 32 (Keras's) only for callbacks that watch test batches
             watched = cb_list is not None and cb_list.overrides("on_test_batch_begin",
                                                                  "on_test_batch_end")
-            batch_size = 32 if watched else max(len(X), 1)
+            batch_size = 32 if watched else DEFAULT_PREDICT_BATCH
         if cb_list is not None:
             cb_list.on_test_begin({})
         fused, last = self._fuses(), self.layers[-1]
@@ -471,29 +595,27 @@ class Trainer:
             xb, db = X[start:start + batch_size], D[start:start + batch_size]
             if cb_list is not None:
                 cb_list.on_test_batch_begin(step, {})
-            if fused:  # the loss from the logits, as in training
-                xi = last.logits(self.forward(xb, training=False, below=last))
-                Y, e = last.activation(xi), self.loss.per_sample_from_logits(
-                    xi, db, last.activation)
-            else:
-                Y = self.forward(xb, training=False)
-                e = self.loss.per_sample(Y, db)
+            Y, e = self._test_batch(xb, db, fused, last)
             total += float(e.sum(dtype=np.float64))
             count += len(e)
-            for m in self.metrics:
+            for m in metrics:
                 m.update(Y, db)
             if cb_list is not None:
-                cb_list.on_test_batch_end(step, self._test_logs(total, count))
-        logs = self._test_logs(total, count)
+                cb_list.on_test_batch_end(step, self._logs(total, count, metrics))
+        logs = self._logs(total, count, metrics)
+        _copy_state(metrics, self.metrics)
         if cb_list is not None:
             cb_list.on_test_end(dict(logs))
         return logs
 
-    def _test_logs(self, total, count) -> dict:
-        logs = {"loss": total * self.loss.scale(count) + self.regularization_penalty()}
-        for m in self.metrics:
-            logs[m.name] = m.result()
-        return logs
+    def _test_batch(self, xb, db, fused, last):
+        """(Y_L, e_p) on one batch without dropout; where the pair fuses, e_p comes from the
+        logits, as in training."""
+        if fused:
+            xi = last.logits(self.forward(xb, training=False, below=last))
+            return last.activation(xi), self.loss.per_sample_from_logits(xi, db, last.activation)
+        Y = self.forward(xb, training=False)
+        return Y, self.loss.per_sample(Y, db)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict: bool = False):
@@ -556,26 +678,30 @@ class Trainer:
             if value is not None:
                 check_positive_int(value, name, where)
         if not self.built and self.layers:
-            self.build(check_x(x, where, None, self.dtype).shape[1:])
+            self.build(check_x(x, where, None, self.dtype, convert=False).shape[1:])
         self._require_built(where)
         cb_list = self._callback_list(callbacks, where, 0)
-        X = check_x(x, where, self.input_shape, self.dtype)
+        # Converted batch by batch: memory bounded by the batch, beyond x and the outputs.
+        X = check_x(x, where, self.input_shape, self.dtype, convert=False)
         if steps is not None:
             X = X[:steps * (batch_size or 32)]
-        if cb_list is None:
-            if batch_size is None or batch_size >= len(X):
-                return self._predict_batch(X)
-            return np.concatenate([self._predict_batch(X[i:i + batch_size])
-                                   for i in range(0, len(X), batch_size)])
-        bs = batch_size or 32
-        cb_list.on_predict_begin({})
-        outputs = []
+        bs = batch_size or (32 if cb_list is not None else DEFAULT_PREDICT_BATCH)
+        if cb_list is not None:
+            cb_list.on_predict_begin({})
+        out = None
         for step, start in enumerate(range(0, len(X), bs)):
-            cb_list.on_predict_batch_begin(step, {})
-            outputs.append(self._predict_batch(X[start:start + bs]))
-            cb_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
-        cb_list.on_predict_end({})
-        return np.concatenate(outputs) if outputs else self._predict_batch(X)
+            if cb_list is not None:
+                cb_list.on_predict_batch_begin(step, {})
+            Y = self._predict_batch(np.asarray(X[start:start + bs], dtype=self.dtype))
+            if out is None:
+                out = Y if len(Y) == len(X) else np.empty((len(X),) + Y.shape[1:], Y.dtype)
+            if out is not Y:
+                out[start:start + len(Y)] = Y
+            if cb_list is not None:
+                cb_list.on_predict_batch_end(step, {"outputs": Y})
+        if cb_list is not None:
+            cb_list.on_predict_end({})
+        return out
 
     def _predict_batch(self, X):
         Y = None if _accelerator is None else _accelerator.forward(self, X, checked=True)
@@ -587,7 +713,29 @@ class Trainer:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_steps"] = {}  # they hold this model's arrays by address: a copy makes its own
+        state.pop("_train_lock", None)  # a copy is trained on its own
+        state.pop("_undo_buffers", None)  # scratch of train_on_batch
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._train_lock = threading.Lock()
+
+
+def _all_finite(arrays) -> bool:
+    """True when every value of every array is finite (one reduction per array)."""
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+def _copy_state(sources, targets) -> None:
+    """Leave each metric object with the state of its per-call copy (as Keras leaves them)."""
+    for source, target in zip(sources, targets):
+        target.__dict__.update(vars(source))
+
+
+def _copy_into(params, values) -> None:
+    for p, v in zip(params, values):
+        p[...] = v
 
 
 def _refuse_weighting(where, **weights) -> None:

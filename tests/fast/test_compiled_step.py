@@ -59,6 +59,8 @@ def _assert_same_bits(a, b):
                                     ("sigmoid", "relu"), ("linear", "tanh"), ()])
 @pytest.mark.parametrize("batch_size", [1, 7, 32])  # 200 = 28 * 7 + 4: a short last batch
 @pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
+# momentum 0.9 online through a linear hidden layer diverges: both paths stop alike
+@pytest.mark.filterwarnings("ignore:.*training diverged:RuntimeWarning")
 def test_compiled_step_equals_the_python_step_bit_for_bit(hidden, batch_size, opt,
                                                           python_step):
     x, y = _data()

@@ -19,27 +19,36 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import threading
 
 import numpy as np
 
 KINDS = ("input", "parameter", "compute")
 
-_GRAD_ENABLED = [True]
+class _GradMode(threading.local):
+    """Whether operations record the graph, per thread (a predict in one thread must not
+    switch off the graph a training step records in another)."""
+
+    def __init__(self):
+        self.enabled = True
+
+
+_GRAD_MODE = _GradMode()
 
 
 @contextlib.contextmanager
 def no_grad():
     """Within this block operations compute values only: no graph is recorded (prediction)."""
-    previous = _GRAD_ENABLED[0]
-    _GRAD_ENABLED[0] = False
+    previous = _GRAD_MODE.enabled
+    _GRAD_MODE.enabled = False
     try:
         yield
     finally:
-        _GRAD_ENABLED[0] = previous
+        _GRAD_MODE.enabled = previous
 
 
 def is_grad_enabled() -> bool:
-    return _GRAD_ENABLED[0]
+    return _GRAD_MODE.enabled
 
 
 def _as_data(value, dtype=None) -> np.ndarray:
@@ -100,7 +109,7 @@ class Tensor:
         out.name = None
         out.kind = "compute"
         out.op = op
-        if _GRAD_ENABLED[0]:
+        if _GRAD_MODE.enabled:
             out.requires_grad = any(p.requires_grad for p in parents)
             out._parents = tuple(parents)
             out._vjp = vjp if out.requires_grad else None
@@ -373,12 +382,12 @@ def grad(f, argnums=0):
 
 @contextlib.contextmanager
 def _enable_grad():
-    previous = _GRAD_ENABLED[0]
-    _GRAD_ENABLED[0] = True
+    previous = _GRAD_MODE.enabled
+    _GRAD_MODE.enabled = True
     try:
         yield
     finally:
-        _GRAD_ENABLED[0] = previous
+        _GRAD_MODE.enabled = previous
 
 
 #: The primitives behind Tensor's operators: ``mlplab.autodiff.ops``, which builds on this

@@ -68,7 +68,9 @@ class Dropout(Layer):
             np.random.default_rng(rng.integers(2 ** 63))
 
     def forward(self, X, training=False):
-        if not training or self.rate == 0.0:
+        if not training:  # the identity; the mask of a training pass stays for its backward
+            return X
+        if self.rate == 0.0:
             self.mask = None
             return X
         keep = 1.0 - self.rate

@@ -52,10 +52,9 @@ class _GraphBackward:
         raise NotImplementedError
 
     def forward(self, X, training=False):
-        if not training:
+        if not training:  # nothing stored: a training pass's graph stays for its backward
             with no_grad():
                 out = _check_output(self._graph_forward(Tensor(X), False), self._where)
-            self._x = self._out = None
             return out.data.astype(self.dtype, copy=False)
         for w in self._weights:
             w.grad = None
