@@ -497,7 +497,7 @@ def test_linear_network_errors():
     with pytest.raises(ValueError, match="solver must be one of 'lstsq', 'gd'; received 'svd'"):
         LinearNetwork(solver="svd").fit(x, t)
     m = LinearNetwork().fit(x, t)
-    with pytest.raises(ValueError, match="predict\(\): X has 2 features, but LinearNetwork "
+    with pytest.raises(ValueError, match=r"predict\(\): X has 2 features, but LinearNetwork "
                                          "is expecting 3 features as input"):
         m.predict(x[:, :2])
     with pytest.raises(ValueError, match=r"y must be 1-D \(n_samples,\) or 2-D"):
