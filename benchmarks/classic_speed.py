@@ -32,9 +32,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
+
+import _spawn  # the worker call shared by the benchmarks (next to this file)
 
 N_SAMPLES, N_FEATURES, EPOCHS = 50_000, 50, 5
 CASES = ("perceptron", "adaline_online", "adaline_batch", "linear_gd")
@@ -101,12 +102,7 @@ def worker(spec):
 
 
 def spawn(spec):
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise RuntimeError(f"worker {spec} failed:\n{proc.stdout}\n{proc.stderr}")
+    return _spawn.spawn(os.path.abspath(__file__), spec)
 
 
 def main(argv=None):

@@ -27,9 +27,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
+
+import _spawn  # the worker call shared by the benchmarks (next to this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.environ.get("MLPLAB_DATA") or os.path.join(HERE, "..", "..", "shared",
@@ -191,12 +192,7 @@ def worker_torch(spec):
 # ---------------------------------------------------------------------------- driver
 def spawn(spec):
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(spec["threads"]))
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise RuntimeError(f"worker {spec['impl']} failed:\n{proc.stdout}\n{proc.stderr}")
+    return _spawn.spawn(os.path.abspath(__file__), spec, env)
 
 
 def _name(cell):

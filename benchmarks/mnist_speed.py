@@ -40,9 +40,10 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
+
+import _spawn  # the worker call shared by the benchmarks (next to this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.environ.get("MLPLAB_DATA") or os.path.join(HERE, "..", "..", "shared",
@@ -270,12 +271,7 @@ def _environ(name):
 
 
 def spawn(spec, env):
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise RuntimeError(f"worker {spec['impl']} failed:\n{proc.stdout}\n{proc.stderr}")
+    return _spawn.spawn(os.path.abspath(__file__), spec, env)
 
 
 def med(values):
