@@ -3,7 +3,10 @@
  * Plain C on the buffer protocol: no NumPy headers, nothing to link. Each kernel performs the
  * same float operations in the same order as the NumPy code it replaces (compiled without
  * fast-math and without contraction into fused multiply-adds), so the updates give the same
- * weights bit for bit; the tests check this. Arrays must be C-contiguous, of one float type
+ * weights bit for bit; the tests check this. The one exception is the training step's
+ * zero-skipping first layer (see NONZERO_IMPL), which sums in its own documented order: the
+ * layer step's result to rounding, checked against a NumPy emulation of that order.
+ * Arrays must be C-contiguous, of one float type
  * (float32 "f" or float64 "d"); anything else raises TypeError and the caller runs NumPy.
  */
 #define PY_SSIZE_T_CLEAN
@@ -819,11 +822,22 @@ typedef struct {
     double slope;
 } step_layer_t;
 
+/* The first layer's input in compressed form, rebuilt every step: its nonzero entries (row,
+ * cval) by key = (block of BLOCK_ROWS rows) * k + column, rows ascending in each key, from
+ * col_ptr[key]; used[i]: column i has a nonzero; `limit` nonzeros at most (0: the layer
+ * always takes the dense products). */
+typedef struct {
+    Py_ssize_t limit;
+    int32_t *col_ptr, *row, *fill, *used;
+    void *cval, *tile, *tile_block; /* tile: (n, TILE_VECS) vectors, 64-byte aligned */
+} nonzeros_t;
+
 typedef struct {
     int L, blas64, kind, out, loss, opt;
     Py_ssize_t n, k0;
     void *gemm, *gemv;
     double c1, c2;
+    nonzeros_t nz;
     step_layer_t layer[MAX_LAYERS];
     buf_t bufs[STEP_ARRAYS * MAX_LAYERS];
 } step_t;
@@ -870,6 +884,180 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
     for (Py_ssize_t i = 0; i < n; i++) y[i] = tanh(slope * x[i]);
 }
 
+
+/* The first layer's products on an input that is mostly exact zeros (MNIST's pixels: 81%),
+ * skipping them. Each entry is one sum in a fixed order, from +0, a product added at a time:
+ *   Xi[r, j]   = sum over i ascending with X[r, i] != 0 of X[r, i] W[i, j]
+ *   dW[i, j]   = sum over r ascending with X[r, i] != 0 of X[r, i] delta[r, j]
+ * so a run repeats bit for bit, and against BLAS's dense products only the rounding differs.
+ * The columns are taken in tiles of TILE_VECS vectors of 64 bytes: a tile of W's row (or two
+ * columns' sums) stays in registers while the samples' rows of a packed (rows, tile) copy are
+ * updated (or read) in cache; the columns after the last whole vector are summed one by one.
+ *   nonzeros   X's nonzeros by key (counted, then placed), or -1 if there are over `limit`
+ *   xw         Xi = X W (n, u)
+ *   xtd        dW = X^T delta (k, u); folded (plain SGD): W <- W - lr X^T delta on the rows
+ *              of inputs that are not all zero (the others gain exactly nothing) */
+#define TILE_VECS 4
+#define BLOCK_ROWS 64 /* rows of a tile updated in L1: 64 x 256 bytes */
+#define NONZERO_IMPL(T, SUF)                                                                  \
+    typedef T vec_##SUF __attribute__((vector_size(64)));                                     \
+    typedef T uvec_##SUF __attribute__((vector_size(64), aligned(sizeof(T))));                \
+    MULTIVERSION static Py_ssize_t nonzeros_##SUF(const nonzeros_t *z, const T *X,           \
+                                                  Py_ssize_t n, Py_ssize_t k) {               \
+        int32_t *cp = z->col_ptr, *fill = z->fill, *used = z->used;                           \
+        const Py_ssize_t keys = (n + BLOCK_ROWS - 1) / BLOCK_ROWS * k;                        \
+        memset(cp, 0, (size_t)(keys + 1) * sizeof *cp);                                       \
+        for (Py_ssize_t r = 0; r < n; r++) { /* count by (block of rows, column) */          \
+            int32_t *count = cp + 1 + r / BLOCK_ROWS * k;                                     \
+            const T *x = X + r * k;                                                           \
+            for (Py_ssize_t i = 0; i < k; i++) count[i] += x[i] != (T)0;                      \
+        }                                                                                     \
+        memset(used, 0, (size_t)k * sizeof *used);                                            \
+        for (Py_ssize_t key = 0; key < keys; key++) {                                         \
+            used[key % k] |= cp[key + 1];                                                     \
+            cp[key + 1] += cp[key];                                                           \
+        }                                                                                     \
+        if (cp[keys] > z->limit) return -1;                                                   \
+        memcpy(fill, cp, (size_t)keys * sizeof *fill);                                        \
+        T *cval = z->cval;                                                                    \
+        for (Py_ssize_t r = 0; r < n; r++) { /* place them: rows stay ascending per key */   \
+            int32_t *next = fill + r / BLOCK_ROWS * k;                                        \
+            const T *x = X + r * k;                                                           \
+            for (Py_ssize_t i0 = 0; i0 < k; i0 += 32) {                                       \
+                const Py_ssize_t w = k - i0 < 32 ? k - i0 : 32;                               \
+                uint32_t mask = 0;                                                            \
+                for (Py_ssize_t j = 0; j < w; j++) mask |= (uint32_t)(x[i0 + j] != (T)0) << j;  \
+                for (; mask; mask &= mask - 1) {                                              \
+                    const Py_ssize_t i = i0 + __builtin_ctz(mask);                            \
+                    const int32_t at = next[i]++;                                             \
+                    z->row[at] = (int32_t)r;                                                  \
+                    cval[at] = x[i];                                                          \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+        return cp[keys];                                                                      \
+    }                                                                                         \
+    MULTIVERSION static void xw_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k,        \
+                                      const T *W, Py_ssize_t u, T *restrict xi) {             \
+        enum { V = 64 / sizeof(T) };                                                          \
+        const int32_t *row = z->row;                                                          \
+        const T *cval = z->cval;                                                              \
+        vec_##SUF *tile = z->tile;                                                            \
+        const Py_ssize_t whole = u / V * V;                                                   \
+        for (Py_ssize_t j0 = 0; j0 < whole; j0 += TILE_VECS * V) {                            \
+            const Py_ssize_t m = (whole - j0) / V < TILE_VECS ? (whole - j0) / V : TILE_VECS; \
+            for (Py_ssize_t r0 = 0; r0 < n; r0 += BLOCK_ROWS) { /* a block's tile in L1 */    \
+                const Py_ssize_t rows = n - r0 < BLOCK_ROWS ? n - r0 : BLOCK_ROWS;            \
+                const int32_t *cp = z->col_ptr + r0 / BLOCK_ROWS * k;                         \
+                memset(tile, 0, (size_t)rows * TILE_VECS * sizeof *tile);                     \
+                for (Py_ssize_t i = 0; i < k; i++) {                                          \
+                    const uvec_##SUF *w = (const uvec_##SUF *)(W + i * u + j0);               \
+                    int32_t c = cp[i];                                                        \
+                    if (c == cp[i + 1]) continue;                                             \
+                    if (m == TILE_VECS) {                                                     \
+                        const vec_##SUF w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];           \
+                        for (; c < cp[i + 1]; c++) {                                          \
+                            const T v = cval[c];                                              \
+                            vec_##SUF *o = tile + (Py_ssize_t)(row[c] - r0) * TILE_VECS;             \
+                            o[0] = o[0] + v * w0;                                             \
+                            o[1] = o[1] + v * w1;                                             \
+                            o[2] = o[2] + v * w2;                                             \
+                            o[3] = o[3] + v * w3;                                             \
+                        }                                                                     \
+                    } else                                                                    \
+                        for (; c < cp[i + 1]; c++) {                                          \
+                            const T v = cval[c];                                              \
+                            vec_##SUF *o = tile + (Py_ssize_t)(row[c] - r0) * TILE_VECS;             \
+                            for (Py_ssize_t q = 0; q < m; q++)                                \
+                                o[q] = o[q] + v * (vec_##SUF)w[q];                            \
+                        }                                                                     \
+                }                                                                             \
+                for (Py_ssize_t r = 0; r < rows; r++)                                         \
+                    memcpy(xi + (r0 + r) * u + j0, tile + r * TILE_VECS,                      \
+                           (size_t)m * sizeof *tile);                                         \
+            }                                                                                 \
+        }                                                                                     \
+        if (whole == u) return;                                                               \
+        for (Py_ssize_t r = 0; r < n; r++) /* the last columns, one by one */                \
+            for (Py_ssize_t j = whole; j < u; j++) xi[r * u + j] = (T)0;                      \
+        const Py_ssize_t keys = (n + BLOCK_ROWS - 1) / BLOCK_ROWS * k;                        \
+        for (Py_ssize_t key = 0; key < keys; key++) {                                         \
+            const T *w = W + key % k * u;                                                     \
+            for (int32_t c = z->col_ptr[key]; c < z->col_ptr[key + 1]; c++) {                 \
+                T *o = xi + (Py_ssize_t)row[c] * u;                                           \
+                for (Py_ssize_t j = whole; j < u; j++) o[j] = o[j] + cval[c] * w[j];          \
+            }                                                                                 \
+        }                                                                                     \
+    }                                                                                         \
+    MULTIVERSION static void xtd_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k,       \
+                                       const T *delta, Py_ssize_t u, T *out, int fold, T lr) {\
+        enum { V = 64 / sizeof(T) };                                                          \
+        const int32_t *cp = z->col_ptr, *row = z->row;                                        \
+        const T *cval = z->cval;                                                              \
+        vec_##SUF *tile = z->tile;                                                            \
+        const Py_ssize_t whole = u / V * V, keys = (n + BLOCK_ROWS - 1) / BLOCK_ROWS * k;     \
+        for (Py_ssize_t j0 = 0; j0 < whole; j0 += TILE_VECS * V) {                            \
+            const Py_ssize_t m = (whole - j0) / V < TILE_VECS ? (whole - j0) / V : TILE_VECS; \
+            for (Py_ssize_t r = 0; r < n; r++)                                                \
+                memcpy(tile + r * TILE_VECS, delta + r * u + j0, (size_t)m * sizeof *tile);   \
+            for (Py_ssize_t i = 0; i < k; i += 2) { /* two columns: two chains of sums */    \
+                const Py_ssize_t i2 = i + 1 < k ? i + 1 : i; /* an odd last one: twice */     \
+                vec_##SUF a[TILE_VECS] = {{0}}, b[TILE_VECS] = {{0}};                         \
+                for (Py_ssize_t key = 0; key < keys; key += k) { /* rows ascending */        \
+                    int32_t ca = cp[key + i], cb = cp[key + i2];                              \
+                    const int32_t ea = cp[key + i + 1], eb = cp[key + i2 + 1];                \
+                    if (m == TILE_VECS) {                                                     \
+                        vec_##SUF a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];                 \
+                        vec_##SUF b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];                 \
+                        for (; ca < ea && cb < eb; ca++, cb++) {                              \
+                            const T va = cval[ca], vb = cval[cb];                             \
+                            const vec_##SUF *da = tile + (Py_ssize_t)row[ca] * TILE_VECS;     \
+                            const vec_##SUF *db = tile + (Py_ssize_t)row[cb] * TILE_VECS;     \
+                            a0 = a0 + va * da[0];                                             \
+                            b0 = b0 + vb * db[0];                                             \
+                            a1 = a1 + va * da[1];                                             \
+                            b1 = b1 + vb * db[1];                                             \
+                            a2 = a2 + va * da[2];                                             \
+                            b2 = b2 + vb * db[2];                                             \
+                            a3 = a3 + va * da[3];                                             \
+                            b3 = b3 + vb * db[3];                                             \
+                        }                                                                     \
+                        a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;                           \
+                        b[0] = b0, b[1] = b1, b[2] = b2, b[3] = b3;                           \
+                    }                                                                         \
+                    for (; ca < ea; ca++) {                                                   \
+                        const vec_##SUF *d = tile + (Py_ssize_t)row[ca] * TILE_VECS;          \
+                        for (Py_ssize_t q = 0; q < m; q++) a[q] = a[q] + cval[ca] * d[q];     \
+                    }                                                                         \
+                    for (; cb < eb; cb++) {                                                   \
+                        const vec_##SUF *d = tile + (Py_ssize_t)row[cb] * TILE_VECS;          \
+                        for (Py_ssize_t q = 0; q < m; q++) b[q] = b[q] + cval[cb] * d[q];     \
+                    }                                                                         \
+                }                                                                             \
+                for (int second = 0; second < 1 + (i2 > i); second++) {                       \
+                    const Py_ssize_t at = second ? i2 : i;                                    \
+                    const vec_##SUF *sum = second ? b : a;                                    \
+                    uvec_##SUF *g = (uvec_##SUF *)(out + at * u + j0);                        \
+                    if (fold && !z->used[at]) continue;                                       \
+                    for (Py_ssize_t q = 0; q < m; q++)                                        \
+                        g[q] = fold ? (vec_##SUF)g[q] - lr * sum[q] : sum[q];                 \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+        for (Py_ssize_t i = 0; i < k && whole < u; i++) { /* the last columns, one by one */ \
+            if (fold && !z->used[i]) continue;                                                \
+            T *g = out + i * u;                                                               \
+            for (Py_ssize_t j = whole; j < u; j++) {                                          \
+                T acc = (T)0;                                                                 \
+                for (Py_ssize_t key = i; key < keys; key += k)                                   \
+                    for (int32_t c = cp[key]; c < cp[key + 1]; c++)                           \
+                        acc = acc + cval[c] * delta[(Py_ssize_t)row[c] * u + j];              \
+                g[j] = fold ? g[j] - lr * acc : acc;                                          \
+            }                                                                                 \
+        }                                                                                     \
+    }
+NONZERO_IMPL(float, f32)
+NONZERO_IMPL(double, f64)
 
 /* The optimizer's update of one array inside the training step, NumPy's operations in order
  * (the same as the sgd, sgd_momentum, adam and rmsprop kernels): c holds the step's
@@ -934,18 +1122,21 @@ UPDATE_IMPL(float, f32, FLT_MIN, sqrtf, fabsf)
 UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
 
 #define RUN_STEP(T, SUF, EXP, LOG, LOG1P, SIGMOID_LOOP, TANH_LOOP)                                   \
-    MULTIVERSION static void run_step_##SUF(const step_t *s, const T *X, const int64_t *d,   \
+    MULTIVERSION static int run_step_##SUF(const step_t *s, const T *X, const int64_t *d,   \
                                             const T *D, T *e, int update, T lr,               \
                                             const double *c) {                                \
         const Py_ssize_t n = s->n;                                                            \
         const int L = s->L;                                                                   \
         const T *in = X;                                                                      \
+        const int skip = n > 1 && s->nz.limit > 0 && nonzeros_##SUF(&s->nz, X, n, s->k0) >= 0;  \
         for (int l = 0; l < L; l++) { /* forward */                                           \
             const step_layer_t *p = &s->layer[l];                                             \
             const Py_ssize_t k = p->k, u = p->u;                                              \
             T *xi = p->a[S_XI], *y = p->a[S_Y];                                               \
             const T *b = p->a[S_B], *W = p->a[S_W];                                           \
-            if (n == 1) /* NumPy's matmul: vector @ matrix is gemv on W (k, u) row-major */  \
+            if (!l && skip) /* Xi = X W over X's nonzeros */                                 \
+                xw_##SUF(&s->nz, n, k, W, u, xi);                                             \
+            else if (n == 1) /* NumPy's matmul: vector @ matrix is gemv on W (k, u) row-major */ \
                 gemv_t_##SUF(s, ROW_MAJOR, k, u, W, u, in, xi);                               \
             else                                                                              \
                 gemm_##SUF(s, NO_TRANS, NO_TRANS, n, u, k, (T)1, in, k, W, u, (T)0, xi, u);   \
@@ -1015,7 +1206,11 @@ UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
             else if (dX)                                                                      \
                 gemm_##SUF(s, NO_TRANS, TRANS, n, k, u, (T)1, delta, u, W, u, (T)0, dX, k);   \
             const int sgd = update && s->opt == OPT_SGD;                                      \
-            if (sgd && p->fold && n == 1) OUTER_LOOP(T, W, prev, delta, k, u, lr)             \
+            if (!l && skip) { /* the input's nonzeros, column by column */                    \
+                xtd_##SUF(&s->nz, n, k, delta, u, sgd && p->fold ? W : dW, sgd && p->fold, lr); \
+                if (update && !(sgd && p->fold))                                              \
+                    update_##SUF(s->opt, W, dW, p->a[S_W1], p->a[S_W2], k * u, c);            \
+            } else if (sgd && p->fold && n == 1) OUTER_LOOP(T, W, prev, delta, k, u, lr)      \
             else if (sgd && p->fold)                                                          \
                 gemm_##SUF(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, (T)1, W, u);  \
             else { /* dW = Y_prev^T delta; plain SGD then steps W <- W - lr dW */            \
@@ -1030,14 +1225,45 @@ UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
             }                                                                                 \
             if (b && update) update_##SUF(s->opt, b, db, p->a[S_B1], p->a[S_B2], u, c);       \
         }                                                                                     \
+        return skip;                                                                          \
     }
 RUN_STEP(float, f32, expf, logf, log1pf, sigmoid_loop, tanh_loop)
 RUN_STEP(double, f64, exp, log, log1p, sigmoid_loop_f64, tanh_loop_f64)
+
+static void nonzeros_free(nonzeros_t *z) {
+    void *all[] = {z->col_ptr, z->row, z->fill, z->used, z->cval, z->tile_block};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) PyMem_Free(all[i]);
+    memset(z, 0, sizeof *z);
+}
+
+/* Room for up to `limit` nonzeros of an (n, k) input of `size`-byte floats and the (n, tile)
+ * work array; limit 0 allocates nothing. */
+static int nonzeros_alloc(nonzeros_t *z, Py_ssize_t limit, Py_ssize_t n, Py_ssize_t k,
+                          size_t size) {
+    if (limit <= 0) return 0;
+    if (limit > n * k) limit = n * k;
+    const size_t m = (size_t)limit, keys = (size_t)((n + BLOCK_ROWS - 1) / BLOCK_ROWS * k);
+    z->col_ptr = PyMem_Malloc((keys + 1) * sizeof(int32_t));
+    z->row = PyMem_Malloc(m * sizeof(int32_t));
+    z->cval = PyMem_Malloc(m * size);
+    z->fill = PyMem_Malloc(keys * sizeof(int32_t));
+    z->used = PyMem_Malloc((size_t)k * sizeof(int32_t));
+    z->tile_block = PyMem_Malloc((size_t)n * TILE_VECS * 64 + 64);
+    if (!z->col_ptr || !z->row || !z->cval || !z->fill || !z->used || !z->tile_block) {
+        nonzeros_free(z);
+        PyErr_NoMemory();
+        return -1;
+    }
+    z->tile = (void *)(((uintptr_t)z->tile_block + 63) & ~(uintptr_t)63);
+    z->limit = limit;
+    return 0;
+}
 
 static void step_free(PyObject *capsule) {
     step_t *s = (step_t *)PyCapsule_GetPointer(capsule, "mlplab.step");
     if (s) {
         release(s->bufs, STEP_ARRAYS * MAX_LAYERS);
+        nonzeros_free(&s->nz);
         PyMem_Free(s);
     }
 }
@@ -1063,7 +1289,7 @@ static int hidden_code(int code) {
 }
 
 static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args(nargs, 10, "make_step") < 0) return NULL;
+    if (check_args(nargs, 11, "make_step") < 0) return NULL;
     PyObject *layers = args[0];
     const int L = layer_count(layers);
     if (L < 0) return NULL;
@@ -1156,6 +1382,13 @@ static PyObject *make_step(PyObject *self, PyObject *const *args, Py_ssize_t nar
             goto fail;
         }
     s->k0 = s->layer[0].k;
+    { /* args[10]: the most nonzeros of an input the first layer's products skip zeros for */
+        const Py_ssize_t limit = PyLong_AsSsize_t(args[10]);
+        if (limit == -1 && PyErr_Occurred()) goto fail;
+        if (s->n * s->k0 < INT32_MAX / 2 &&
+            nonzeros_alloc(&s->nz, limit, s->n, s->k0, s->kind == 1 ? 4 : 8) < 0)
+            goto fail;
+    }
     return capsule;
 fail:
     Py_DECREF(capsule);
@@ -1195,14 +1428,15 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     }
     const int64_t *labels = sparse ? (const int64_t *)bufs[1].view.buf : NULL;
     void *D = sparse ? NULL : bufs[1].view.buf, *e = with_e ? bufs[2].view.buf : NULL;
+    int skipped;
     Py_BEGIN_ALLOW_THREADS
     if (kind == 1)
-        run_step_f32(s, (const float *)bufs[0].view.buf, labels, D, e, update, (float)lr, c);
+        skipped = run_step_f32(s, (const float *)bufs[0].view.buf, labels, D, e, update,
+                               (float)lr, c);
     else
-        run_step_f64(s, (const double *)bufs[0].view.buf, labels, D, e, update, lr, c);
+        skipped = run_step_f64(s, (const double *)bufs[0].view.buf, labels, D, e, update, lr, c);
     Py_END_ALLOW_THREADS
-    Py_INCREF(Py_None);
-    result = Py_None;
+    result = PyBool_FromLong(skipped); /* True: the first layer skipped the input's zeros */
 done:
     release(bufs, 3);
     return result;

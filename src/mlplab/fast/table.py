@@ -42,3 +42,14 @@ def folds_update(n: int, W) -> bool:
     """True where plain SGD's W <- W - alpha Y_prev^T delta should be one BLAS product
     C <- C + alpha A^T B (no dE/dW stored): one sample (a rank-1 pass), or a large W."""
     return n == 1 or W.size >= MIN_GEMM_SIZE
+
+
+#: The compiled step's first layer skips the input's zeros on a batch with at most this share
+#: of nonzeros (MNIST: 19%); above it the dense products are faster (benchmarks/zero_skipping.py).
+MAX_INPUT_DENSITY = 0.3
+
+
+def nonzero_limit(n: int, W) -> int:
+    """The most nonzeros a batch of n inputs to W may have for the first layer to skip zeros
+    (0: never; batches of one sample take NumPy's gemv)."""
+    return int(MAX_INPUT_DENSITY * n * W.shape[0]) if n > 1 else 0
