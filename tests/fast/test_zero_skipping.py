@@ -1,0 +1,151 @@
+"""The compiled step's first layer skips the input's exact zeros (``table.MAX_INPUT_DENSITY``).
+
+The kernel's sums have one documented order (``_ckernels.c``, before ``NONZERO_IMPL``):
+Xi[r, j] adds X[r, i] W[i, j] over i ascending where X[r, i] != 0, and dE/dW[i, j] adds
+X[r, i] delta[r, j] over r ascending, each from +0. The tests rebuild both sums with NumPy's
+float operations one product at a time and compare bit for bit, over column counts that take
+whole tiles, a partial tile and the last columns one by one, and batches of one and several
+blocks of rows; then against BLAS's dense products (the layer step) to rounding.
+"""
+import os
+
+import numpy as np
+import pytest
+
+import mlplab
+from mlplab import fast
+from mlplab.fast import table
+from mlplab.fast.step import CompiledStep, LayerStep
+from mlplab.layers import Dense, Input
+
+pytestmark = pytest.mark.skipif(
+    fast.kernels.load() is None and not os.environ.get("CI"),
+    reason="the compiled kernels are off or not built (no C compiler)")
+
+
+def products_skipping_zeros(X, W):
+    """X W with the kernel's order of sums (see the module's doc)."""
+    xi = np.zeros((len(X), W.shape[1]), W.dtype)
+    for r in range(len(X)):
+        acc = np.zeros(W.shape[1], W.dtype)
+        for i in np.flatnonzero(X[r]):
+            acc = acc + X[r, i] * W[i]
+        xi[r] = acc
+    return xi
+
+
+def transposed_products_skipping_zeros(X, delta):
+    """X^T delta with the kernel's order of sums."""
+    g = np.zeros((X.shape[1], delta.shape[1]), delta.dtype)
+    for i in range(X.shape[1]):
+        acc = np.zeros(delta.shape[1], delta.dtype)
+        for r in np.flatnonzero(X[:, i]):
+            acc = acc + X[r, i] * delta[r]
+        g[i] = acc
+    return g
+
+
+def _sparse(n, k, dtype, density=0.15, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, k)) * (rng.random((n, k)) < density)
+    return x.astype(dtype), rng.integers(0, 3, n)
+
+
+def _model(k, units, dtype, optimizer):
+    model = mlplab.Sequential([Input((k,)), Dense(units, activation="sigmoid"),
+                               Dense(3, activation="softmax")], seed=0, dtype=dtype)
+    model.compile(optimizer, "sparse_categorical_crossentropy")
+    return model
+
+
+def _one_step(model, x, y):
+    layer = model.layers[0]
+    W, b = layer.W.copy(), layer.b.copy()
+    model.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)
+    step = model._steps[len(x)]
+    assert isinstance(step, CompiledStep) and step.zero_skipping_steps == 1
+    return layer, W, b
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("units", [128, 85, 7])  # whole tiles; a partial one and 5 more; none
+@pytest.mark.parametrize("n", [2, 70])           # one block of rows; two (64 + 6)
+def test_forward_and_gradient_sum_in_the_documented_order(dtype, units, n):
+    x, y = _sparse(n, 30, dtype)
+    model = _model(30, units, dtype, mlplab.optimizers.Adam(1e-3))  # forms dE/dW
+    layer, W, b = _one_step(model, x, y)
+    np.testing.assert_array_equal(layer.xi, products_skipping_zeros(x, W) + b)
+    np.testing.assert_array_equal(layer.dW, transposed_products_skipping_zeros(x, layer.delta))
+
+
+@pytest.mark.filterwarnings("ignore:The inputs are not scaled")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_folded_sgd_steps_only_the_rows_of_nonzero_inputs(dtype):
+    x, y = _sparse(40, 300, dtype, density=0.05)  # W: 300 x 128 entries, so SGD folds
+    x[:, :10] = 0                                  # ten inputs zero in the whole batch
+    model = _model(300, 128, dtype, mlplab.SGD(0.1))
+    layer, W, b = _one_step(model, x, y)
+    assert table.folds_update(40, layer.W)
+    lr = dtype(model.optimizer.learning_rate)
+    expected = W - lr * transposed_products_skipping_zeros(x, layer.delta)
+    unused = ~x.any(axis=0)
+    expected[unused] = W[unused]                   # not W - lr * 0: untouched, bit for bit
+    np.testing.assert_array_equal(layer.W, expected)
+    np.testing.assert_array_equal(layer.W[:10], W[:10])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
+def test_training_on_sparse_inputs_follows_the_dense_products(dtype, opt, monkeypatch):
+    """Three epochs of MNIST-like inputs: the compiled step (skipping zeros) against the
+    layer step (BLAS's dense products): the same to rounding."""
+    x, y = _sparse(256, 200, dtype, density=0.2, seed=3)
+    make = {"sgd": lambda: mlplab.SGD(0.1), "momentum": lambda: mlplab.SGD(0.05, momentum=0.9),
+            "adam": lambda: mlplab.optimizers.Adam(1e-3)}[opt]
+    runs = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(CompiledStep, "for_model", classmethod(lambda cls, m, n: None))
+        model = _model(200, 64, dtype, make())
+        hist = model.fit(x, y, batch_size=32, epochs=3, verbose=0, shuffle=False)
+        step = model._steps[32]
+        assert isinstance(step, CompiledStep if compiled else LayerStep)
+        if compiled:
+            assert step.zero_skipping_steps == 3 * 8
+        runs.append((model.get_weights(), hist.history["loss"]))
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=tol)
+
+
+def test_a_dense_batch_takes_the_dense_products():
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 30)).astype(np.float32)
+    x[:, : int(30 * (1 - table.MAX_INPUT_DENSITY)) - 2] = 0   # just over the limit
+    assert np.count_nonzero(x) > table.MAX_INPUT_DENSITY * x.size
+    model = _model(30, 16, np.float32, mlplab.SGD(0.1))
+    model.fit(x, rng.integers(0, 3, 32), batch_size=32, epochs=1, verbose=0)
+    assert model._steps[32].zero_skipping_steps == 0
+
+
+def test_an_all_zero_batch_leaves_xi_the_bias_and_the_gradient_zero():
+    x = np.zeros((16, 30), np.float32)
+    model = _model(30, 20, np.float32, mlplab.optimizers.Adam(1e-3))
+    layer, W, b = _one_step(model, x, np.zeros(16, np.int64))
+    np.testing.assert_array_equal(layer.xi, np.broadcast_to(b, (16, 20)))
+    assert not layer.dW.any()
+
+
+def test_a_nan_input_is_not_skipped():
+    """NaN != 0: it enters the sums as the dense product takes it (fit refuses NaN first;
+    the step itself is called here)."""
+    x, y = _sparse(8, 30, np.float32)
+    model = _model(30, 16, np.float32, mlplab.optimizers.Adam(1e-3))
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    step = model._steps[8]
+    x[3, 5] = np.nan
+    step(x, y.astype(np.int64))
+    assert step.zero_skipping_steps == 2
+    xi = model.layers[0].xi
+    assert np.isnan(xi[3]).all() and np.isfinite(np.delete(xi, 3, axis=0)).all()
