@@ -4,8 +4,9 @@ after any output the kernels know, float64 as well as float32.
 Each test trains the same model through ``_ckernels.train_step`` and through the layer step
 (``fast.step.LayerStep``, the compiled step switched off), and compares the weights and losses:
 bit for bit wherever both paths run the same float operations (every float32 model, float64
-without sigmoid or tanh); float64 sigmoid and tanh take libm's exp and tanh in C where the
-layer step takes NumPy's, so there the weights agree to a few ulp, not bit for bit. The layer
+without sigmoid or tanh); float64 sigmoid and tanh take the kernels' vectorized exp and tanh
+(Cephes' formulas) where the layer step takes NumPy's, so there the weights agree to a few
+ulp, not bit for bit. The layer
 step against the reference step: tests/fast/test_performance_paths.py; one check against the
 reference step (fast path off) closes the loop here.
 """
@@ -157,6 +158,29 @@ def test_layers_hold_the_reference_arrays_after_a_wide_step(dtype, layer_step):
         for name in ("Y_prev", "xi", "Y", "delta", "dW", "db", "W", "b"):
             np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-6,
                                        atol=1e-7)
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh"])
+def test_float64_activations_of_the_compiled_step_at_extreme_inputs(act):
+    """The step's float64 sigmoid and tanh against NumPy's from -800 to 800: within 4 ulp where
+    the value is a normal number, 0 or +-1 in saturation, the sign kept, never a subnormal."""
+    xi = np.concatenate([np.linspace(-800, 800, 4001), np.geomspace(1e-300, 30, 1500),
+                         -np.geomspace(1e-300, 30, 1500), [0.0, -0.0, 708.5, -708.5, 745]])
+    model = mlplab.Sequential([Input((2,)), Dense(len(xi), activation=act, use_bias=False),
+                               Dense(2, activation="linear")], seed=0, dtype="float64")
+    model.layers[0].W[0] = xi               # the input (1, 0) makes Xi = W's first row
+    model.compile(mlplab.SGD(0.1), "mse")   # Y is computed before the update
+    model.train_on_batch(np.array([[1.0, 0.0]] * 2), np.zeros((2, 2)))
+    assert isinstance(model._steps[2], CompiledStep)
+    xi = model.layers[0].xi[0]              # BLAS's sums: -0 + 0 is +0
+    with np.errstate(over="ignore"):        # e^800 is inf, and the sigmoid 0
+        want = np.tanh(xi) if act == "tanh" else 1 / (1 + np.exp(-xi))
+    got = model.layers[0].Y[0]
+    normal = np.abs(want) >= np.finfo(np.float64).tiny
+    assert normal.sum() > 6000
+    np.testing.assert_array_max_ulp(got[normal], want[normal], maxulp=4)
+    assert np.all(got[~normal] == 0) and np.all((got == 0) | (np.abs(got) >= 2.2e-308))
+    assert np.array_equal(np.signbit(got), np.signbit(want))
 
 
 def _dropout_model(dtype, opt="rmsprop", rate=0.2):
