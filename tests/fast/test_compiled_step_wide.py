@@ -64,8 +64,8 @@ def _train(model, x, y, batch_size, epochs=2):
 
 
 def _exact(dtype, hidden, output):
-    libm = {"sigmoid", "tanh"} & (set(hidden) | {OUTPUTS[output][0]})
-    return dtype == "float32" or not libm
+    own_exp = {"sigmoid", "tanh"} & (set(hidden) | {OUTPUTS[output][0]})
+    return dtype == "float32" or not own_exp
 
 
 CASES = [  # (hidden, output, dtype, batch, optimizer): every value of each axis appears
