@@ -829,7 +829,8 @@ typedef struct {
  * always takes the dense products). */
 typedef struct {
     Py_ssize_t limit;
-    int32_t *col_ptr, *row, *fill, *used;
+    int32_t *col_ptr, *row, *used;
+    uint64_t *mask;
     void *cval, *tile, *tile_block; /* tile: (n, TILE_VECS) vectors, 64-byte aligned */
 } nonzeros_t;
 
@@ -936,7 +937,8 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
  * The columns are taken in tiles of TILE_VECS vectors of 64 bytes: a tile of W's row (or two
  * columns' sums) stays in registers while the samples' rows of a packed (rows, tile) copy are
  * updated (or read) in cache; the columns after the last whole vector are summed one by one.
- *   nonzeros   X's nonzeros by key (counted, then placed), or -1 if there are over `limit`
+ *   nonzeros   X's nonzeros by key (a bit per row of a key's block, then placed key by key,
+ *              in order), or -1 if there are over `limit`
  *   xw         Xi = X W (n, u)
  *   xtd        dW = X^T delta (k, u); folded (plain SGD): W <- W - lr X^T delta on the rows
  *              of inputs that are not all zero (the others gain exactly nothing) */
@@ -947,38 +949,34 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
     typedef T uvec_##SUF __attribute__((vector_size(64), aligned(sizeof(T))));                \
     MULTIVERSION static Py_ssize_t nonzeros_##SUF(const nonzeros_t *z, const T *X,           \
                                                   Py_ssize_t n, Py_ssize_t k) {               \
-        int32_t *cp = z->col_ptr, *fill = z->fill, *used = z->used;                           \
+        int32_t *cp = z->col_ptr, *used = z->used;                                            \
+        uint64_t *mask = z->mask; /* by key: bit r % BLOCK_ROWS set if X[r, i] != 0 */        \
         const Py_ssize_t keys = (n + BLOCK_ROWS - 1) / BLOCK_ROWS * k;                        \
-        memset(cp, 0, (size_t)(keys + 1) * sizeof *cp);                                       \
-        for (Py_ssize_t r = 0; r < n; r++) { /* count by (block of rows, column) */          \
-            int32_t *count = cp + 1 + r / BLOCK_ROWS * k;                                     \
+        memset(mask, 0, (size_t)keys * sizeof *mask);                                         \
+        for (Py_ssize_t r = 0; r < n; r++) {                                                  \
+            uint64_t *m = mask + r / BLOCK_ROWS * k;                                          \
+            const uint64_t bit = (uint64_t)1 << (r % BLOCK_ROWS);                             \
             const T *x = X + r * k;                                                           \
-            for (Py_ssize_t i = 0; i < k; i++) count[i] += x[i] != (T)0;                      \
+            for (Py_ssize_t i = 0; i < k; i++) m[i] |= x[i] != (T)0 ? bit : 0;                \
         }                                                                                     \
+        Py_ssize_t total = 0;                                                                 \
+        for (Py_ssize_t key = 0; key < keys; key++) total += __builtin_popcountll(mask[key]);  \
+        if (total > z->limit) return -1;                                                      \
         memset(used, 0, (size_t)k * sizeof *used);                                            \
-        for (Py_ssize_t key = 0; key < keys; key++) {                                         \
-            used[key % k] |= cp[key + 1];                                                     \
-            cp[key + 1] += cp[key];                                                           \
-        }                                                                                     \
-        if (cp[keys] > z->limit) return -1;                                                   \
-        memcpy(fill, cp, (size_t)keys * sizeof *fill);                                        \
         T *cval = z->cval;                                                                    \
-        for (Py_ssize_t r = 0; r < n; r++) { /* place them: rows stay ascending per key */   \
-            int32_t *next = fill + r / BLOCK_ROWS * k;                                        \
-            const T *x = X + r * k;                                                           \
-            for (Py_ssize_t i0 = 0; i0 < k; i0 += 32) {                                       \
-                const Py_ssize_t w = k - i0 < 32 ? k - i0 : 32;                               \
-                uint32_t mask = 0;                                                            \
-                for (Py_ssize_t j = 0; j < w; j++) mask |= (uint32_t)(x[i0 + j] != (T)0) << j;  \
-                for (; mask; mask &= mask - 1) {                                              \
-                    const Py_ssize_t i = i0 + __builtin_ctz(mask);                            \
-                    const int32_t at = next[i]++;                                             \
-                    z->row[at] = (int32_t)r;                                                  \
-                    cval[at] = x[i];                                                          \
-                }                                                                             \
+        int32_t at = 0;                                                                       \
+        for (Py_ssize_t key = 0; key < keys; key++) { /* rows ascending in each key */       \
+            const Py_ssize_t i = key % k, r0 = key / k * BLOCK_ROWS;                          \
+            cp[key] = at;                                                                     \
+            used[i] |= mask[key] != 0;                                                        \
+            for (uint64_t b = mask[key]; b; b &= b - 1) {                                     \
+                const Py_ssize_t r = r0 + __builtin_ctzll(b);                                 \
+                z->row[at] = (int32_t)r;                                                      \
+                cval[at++] = X[r * k + i];                                                    \
             }                                                                                 \
         }                                                                                     \
-        return cp[keys];                                                                      \
+        cp[keys] = at;                                                                        \
+        return at;                                                                            \
     }                                                                                         \
     MULTIVERSION static void xw_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k,        \
                                       const T *W, Py_ssize_t u, T *restrict xi) {             \
@@ -1274,7 +1272,7 @@ RUN_STEP(float, f32, expf, logf, log1pf, sigmoid_loop, tanh_loop)
 RUN_STEP(double, f64, exp, log, log1p, sigmoid_loop_f64, tanh_loop_f64)
 
 static void nonzeros_free(nonzeros_t *z) {
-    void *all[] = {z->col_ptr, z->row, z->fill, z->used, z->cval, z->tile_block};
+    void *all[] = {z->col_ptr, z->row, z->mask, z->used, z->cval, z->tile_block};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) PyMem_Free(all[i]);
     memset(z, 0, sizeof *z);
 }
@@ -1289,10 +1287,10 @@ static int nonzeros_alloc(nonzeros_t *z, Py_ssize_t limit, Py_ssize_t n, Py_ssiz
     z->col_ptr = PyMem_Malloc((keys + 1) * sizeof(int32_t));
     z->row = PyMem_Malloc(m * sizeof(int32_t));
     z->cval = PyMem_Malloc(m * size);
-    z->fill = PyMem_Malloc(keys * sizeof(int32_t));
+    z->mask = PyMem_Malloc(keys * sizeof(uint64_t));
     z->used = PyMem_Malloc((size_t)k * sizeof(int32_t));
     z->tile_block = PyMem_Malloc((size_t)n * TILE_VECS * 64 + 64);
-    if (!z->col_ptr || !z->row || !z->cval || !z->fill || !z->used || !z->tile_block) {
+    if (!z->col_ptr || !z->row || !z->cval || !z->mask || !z->used || !z->tile_block) {
         nonzeros_free(z);
         PyErr_NoMemory();
         return -1;
