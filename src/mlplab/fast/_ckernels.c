@@ -944,6 +944,7 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
  *              of inputs that are not all zero (the others gain exactly nothing) */
 #define TILE_VECS 4
 #define BLOCK_ROWS 64 /* rows of a tile updated in L1: 64 x 256 bytes */
+_Static_assert(BLOCK_ROWS <= 64, "nonzeros_ keeps a block's rows as the bits of a uint64_t");
 #define NONZERO_IMPL(T, SUF)                                                                  \
     typedef T vec_##SUF __attribute__((vector_size(64)));                                     \
     typedef T uvec_##SUF __attribute__((vector_size(64), aligned(sizeof(T))));                \
