@@ -224,3 +224,13 @@ def test_sweep_fits_run_on_one_blas_thread_and_the_estimator_is_left_as_it_was(m
     assert search.best_estimator_.get_params()["mlpclassifier__blas_threads"] is None
     with pytest.raises(ArgumentError, match=r"fit_search\(\): blas_threads must be an int"):
         fit_search(search, x, y, blas_threads=0)
+
+
+@needs_openblas
+def test_the_zero_skipping_workers_follow_set_num_threads_else_the_blas_setting():
+    _set_blas(1)
+    assert threads.workers() == 1           # a sweep's worker (one BLAS thread): one
+    _set_blas(2)
+    assert threads.workers() == 2
+    mlplab.set_num_threads(3)
+    assert threads.workers() == 3

@@ -8,6 +8,7 @@ whole tiles, a partial tile and the last columns one by one, and batches of one 
 blocks of rows; then against BLAS's dense products (the layer step) to rounding.
 """
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -149,3 +150,78 @@ def test_a_nan_input_is_not_skipped():
     assert step.zero_skipping_steps == 2
     xi = model.layers[0].xi
     assert np.isnan(xi[3]).all() and np.isfinite(np.delete(xi, 3, axis=0)).all()
+
+
+def _threads_run(n_threads, dtype, opt, x, y):
+    mlplab.set_num_threads(n_threads)
+    try:
+        make = {"sgd": lambda: mlplab.SGD(0.1),
+                "momentum": lambda: mlplab.SGD(0.05, momentum=0.9, nesterov=True),
+                "adam": lambda: mlplab.optimizers.Adam(1e-3)}[opt]
+        model = _model(x.shape[1], 256, dtype, make())
+        hist = model.fit(x, y, batch_size=256, epochs=2, verbose=0, shuffle=True)
+        assert model._steps[256].zero_skipping_steps == 2 * len(x) // 256
+        return model.get_weights(), hist.history["loss"]
+    finally:
+        mlplab.set_num_threads(None)
+
+
+def _workers():
+    """The names of this process's threads that are mlplab's helpers (Linux)."""
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/comm") as f:
+            names.append(f.read().strip())
+    return names.count("mlplab-worker")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
+def test_the_products_and_update_on_several_threads_give_the_same_bits(dtype, opt):
+    """Above PARALLEL_FMAS multiply-adds (here 256 rows x ~80 nonzeros x 256 units) the first
+    layer's products and update run in chunks on the step's threads; every entry is still
+    one chunk's, summed in the documented order, so any thread count gives the same bits."""
+    x, y = _sparse(768, 400, dtype, density=0.2, seed=5)
+    one = _threads_run(1, dtype, opt, x, y)
+    three = _threads_run(3, dtype, opt, x, y)  # more threads than this machine's cores
+    if sys.platform == "linux":
+        assert _workers() >= 2
+    for a, b in zip(one[0], three[0]):
+        np.testing.assert_array_equal(a, b)
+    assert one[1] == three[1]
+
+
+def test_several_threads_sum_in_the_documented_order():
+    x, y = _sparse(256, 400, np.float64, density=0.2, seed=6)
+    mlplab.set_num_threads(2)
+    try:
+        model = _model(400, 256, np.float64, mlplab.optimizers.Adam(1e-3))
+        layer, W, b = _one_step(model, x, y)
+    finally:
+        mlplab.set_num_threads(None)
+    np.testing.assert_array_equal(layer.xi, products_skipping_zeros(x, W) + b)
+    np.testing.assert_array_equal(layer.dW, transposed_products_skipping_zeros(x, layer.delta))
+
+
+def _child(conn, x, y):
+    conn.send(_threads_run(2, np.float32, "momentum", x, y))
+    conn.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork() is Linux's default start here")
+def test_a_forked_process_trains_on_threads_after_its_parent_did():
+    """The helpers do not survive fork(): the child starts its own and gets the same bits."""
+    import multiprocessing
+
+    x, y = _sparse(512, 400, np.float32, density=0.2, seed=7)
+    parent = _threads_run(2, np.float32, "momentum", x, y)
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, x, y))
+    proc.start()
+    assert receive.poll(120), "the forked child did not finish its training (a deadlock?)"
+    child = receive.recv()
+    proc.join(30)
+    assert proc.exitcode == 0
+    for a, b in zip(parent[0], child[0]):
+        np.testing.assert_array_equal(a, b)

@@ -13,8 +13,11 @@
 #include <Python.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 /* The update loops are compiled three times, for AVX-512, for AVX2 and for any x86-64 CPU, and
  * the loader picks one (GCC's function multiversioning); elsewhere they are compiled once. */
@@ -347,6 +350,7 @@ FORWARD_IMPL(float, expf, sigmoid_one, tanh_one, f32)
 FORWARD_IMPL(double, exp, sigmoid_f64, tanh, f64)
 
 #define MAX_LAYERS 16
+#define MAX_THREADS 16 /* of the zero-skipping products (see run_chunks) */
 
 /* The number of layers in a tuple of 1 to MAX_LAYERS layer tuples, or -1 with TypeError. */
 static int layer_count(PyObject *layers) {
@@ -782,7 +786,9 @@ done:
 
 /* ==================================== the training step of a stack of dense layers
  * make_step(layers, n, gemm, gemv, blas64, c1, c2, out, loss, opt) -> plan
- * train_step(plan, X, labels, e, lr) (out OUT_SPARSE) or train_step(plan, X, D, e or None, lr)
+ * train_step(plan, X, labels, e, lr, threads) (out OUT_SPARSE) or
+ * train_step(plan, X, D, e or None, lr, threads); threads: the most the zero-skipping first
+ * layer's products and update may take (see run_chunks and PARALLEL_FMAS)
  *
  * One step of backpropagation for a float32 or float64 stack of dense layers, in one call: the
  * same BLAS products (OpenBLAS's cblas_?gemm, or cblas_?gemv for one sample as NumPy's matmul
@@ -831,11 +837,13 @@ typedef struct {
     Py_ssize_t limit;
     int32_t *col_ptr, *row, *used;
     uint64_t *mask;
-    void *cval, *tile, *tile_block; /* tile: (n, TILE_VECS) vectors, 64-byte aligned */
+    void *cval;
+    int tiles; /* work arrays of (n, TILE_VECS) vectors, 64-byte aligned: one per thread */
+    void *tile[MAX_THREADS], *tile_block[MAX_THREADS];
 } nonzeros_t;
 
 typedef struct {
-    int L, blas64, kind, out, loss, opt;
+    int L, blas64, kind, out, loss, opt, threads; /* threads: of this call's run_chunks */
     Py_ssize_t n, k0;
     void *gemm, *gemv;
     double c1, c2;
@@ -929,6 +937,158 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
 }
 
 
+/* ------------------------------------------------ workers: a product's chunks on several threads
+ * run_chunks(fn, ctx, chunks, threads) calls fn(ctx, chunk, thread) for every chunk, on the
+ * calling thread (thread 0) and up to threads - 1 helper threads. The caller takes chunks from
+ * the front, the helpers from the back (one atomic pair of ends), so on an idle machine each
+ * thread keeps the same part of the arrays from call to call (in its own cache: a line another
+ * core wrote costs a transfer between cores) while a late thread's part goes to the others.
+ * The caller waits only for the chunks a helper has begun: a helper that gets no core takes
+ * nothing and the caller does the rest, so on a busy machine the call slows towards one
+ * thread's time instead of waiting for a time slice.
+ * Which thread runs a chunk changes no result (each output entry is one chunk's). Helpers
+ * sleep between calls; a sleeping thread takes tens of microseconds to get a core, so the
+ * step wakes them ahead (wake_helpers: they spin up to SPIN_NS for the call), and never
+ * spins otherwise: a spinning thread slows the other core's work by about 10% on the 2-core
+ * machines measured. One caller at a time: a second, concurrent one runs its chunks alone. */
+#define SPIN_NS 100000
+typedef void (*chunk_fn)(void *ctx, int chunk, int thread);
+
+static struct {
+    pthread_mutex_t lock, owner; /* owner: held by the one caller using the helpers */
+    pthread_cond_t wake, finished;
+    int helpers, threads, chunks;
+    chunk_fn fn;
+    void *ctx;
+    _Atomic uint32_t generation; /* of the current call */
+    _Atomic uint64_t next;       /* generation << 32 | back << 16 | front: chunks to take */
+    _Atomic int done;            /* chunks finished in the current call */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER};
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Take and run the chunks of call `generation` until none is left. */
+static void take_chunks(uint32_t generation, chunk_fn fn, void *ctx, int chunks, int thread) {
+    uint64_t v = atomic_load(&pool.next);
+    while ((uint32_t)(v >> 32) == generation && (v & 0xffff) < (v >> 16 & 0xffff)) {
+        const int front = !thread, chunk = front ? (int)(v & 0xffff) : (int)(v >> 16 & 0xffff) - 1;
+        if (!atomic_compare_exchange_weak(&pool.next, &v, front ? v + 1 : v - 0x10000)) continue;
+        fn(ctx, chunk, thread);
+        if (atomic_fetch_add(&pool.done, 1) + 1 == chunks) {
+            pthread_mutex_lock(&pool.lock);
+            pthread_cond_broadcast(&pool.finished);
+            pthread_mutex_unlock(&pool.lock);
+        }
+        v = atomic_load(&pool.next);
+    }
+}
+
+static void *helper_main(void *arg) {
+    const int thread = (int)(intptr_t)arg;
+#if defined(__linux__) && defined(__GLIBC__)
+    pthread_setname_np(pthread_self(), "mlplab-worker");
+#endif
+    uint32_t seen = 0;
+    int woken = 0; /* by wake_helpers: the call comes soon */
+    for (;;) {
+        const int64_t until = woken ? now_ns() + SPIN_NS : 0;
+        for (int i = 0; woken && atomic_load(&pool.generation) == seen; i++) {
+            cpu_relax();
+            if (i % 256 == 255 && now_ns() > until) break;
+        }
+        pthread_mutex_lock(&pool.lock);
+        while (atomic_load(&pool.generation) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+        seen = atomic_load(&pool.generation);
+        const chunk_fn fn = pool.fn;
+        void *ctx = pool.ctx;
+        const int chunks = pool.chunks, active = thread < pool.threads;
+        pthread_mutex_unlock(&pool.lock);
+        woken = !chunks;
+        if (active) take_chunks(seen, fn, ctx, chunks, thread);
+    }
+    return NULL;
+}
+
+/* After fork() the child has no helpers, and the locks may have been held by one. */
+static void pool_after_fork(void) {
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_mutex_init(&pool.owner, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.finished, NULL);
+    pool.helpers = 0;
+}
+
+/* Start helpers until there are `wanted` (called with pool.owner held); returns how many run. */
+static int pool_start(int wanted) {
+    static int registered = 0;
+    if (!registered) registered = !pthread_atfork(NULL, NULL, pool_after_fork);
+    while (pool.helpers < wanted) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        const int failed = pthread_create(&t, &attr, helper_main,
+                                          (void *)(intptr_t)(pool.helpers + 1));
+        pthread_attr_destroy(&attr);
+        if (failed) break;
+        pool.helpers++;
+    }
+    return pool.helpers < wanted ? pool.helpers : wanted;
+}
+
+/* Hand the helpers a call (none: chunks 0, to wake them for the calls to come). */
+static uint32_t publish(chunk_fn fn, void *ctx, int chunks, int threads) {
+    pthread_mutex_lock(&pool.lock);
+    const uint32_t generation = atomic_load(&pool.generation) + 1;
+    pool.fn = fn, pool.ctx = ctx, pool.chunks = chunks, pool.threads = threads;
+    atomic_store(&pool.done, 0);
+    atomic_store(&pool.next, (uint64_t)generation << 32 | (uint64_t)chunks << 16);
+    atomic_store(&pool.generation, generation);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+    return generation;
+}
+
+/* Wake the helpers of a coming run_chunks: a sleeping thread takes a while to get a core. */
+static void wake_helpers(int threads) {
+    if (threads <= 1 || pthread_mutex_trylock(&pool.owner)) return;
+    publish(NULL, NULL, 0, 1 + pool_start(threads - 1));
+    pthread_mutex_unlock(&pool.owner);
+}
+
+static void run_chunks(chunk_fn fn, void *ctx, int chunks, int threads) {
+    if (threads > chunks) threads = chunks;
+    if (chunks > 0xffff) threads = 1;
+    if (threads > 1 && pthread_mutex_trylock(&pool.owner)) threads = 1; /* in use */
+    if (threads <= 1) {
+        for (int c = 0; c < chunks; c++) fn(ctx, c, 0);
+        return;
+    }
+    threads = 1 + pool_start(threads - 1);
+    const uint32_t generation = publish(fn, ctx, chunks, threads);
+    take_chunks(generation, fn, ctx, chunks, 0);
+    const int64_t until = now_ns() + SPIN_NS / 10;
+    for (int i = 0; atomic_load(&pool.done) < chunks; i++) { /* a helper's last chunks */
+        cpu_relax();
+        if (i % 256 == 255 && now_ns() > until) break;
+    }
+    pthread_mutex_lock(&pool.lock);
+    while (atomic_load(&pool.done) < chunks) pthread_cond_wait(&pool.finished, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.owner);
+}
+
 /* The first layer's products on an input that is mostly exact zeros (MNIST's pixels: 81%),
  * skipping them. Each entry is one sum in a fixed order, from +0, a product added at a time:
  *   Xi[r, j]   = sum over i ascending with X[r, i] != 0 of X[r, i] W[i, j]
@@ -945,6 +1105,21 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
 #define TILE_VECS 4
 #define BLOCK_ROWS 64 /* rows of a tile updated in L1: 64 x 256 bytes */
 _Static_assert(BLOCK_ROWS <= 64, "nonzeros_ keeps a block's rows as the bits of a uint64_t");
+/* The arguments of a zero-skipping product's chunks (xw: a tile of columns on a block of rows;
+ * xtd: a tile of columns on a slice of the input columns); packed[t]: 1 + the tile of delta in
+ * thread t's work array, 0 for none. */
+#define XTD_SLICES 4
+typedef struct {
+    const nonzeros_t *z;
+    Py_ssize_t n, k, u;
+    const void *W;
+    void *out;
+    const void *delta;
+    int fold;
+    double lr;
+    int tiles, per_tile; /* tiles of columns; per tile, xw: blocks of rows; xtd: XTD_SLICES */
+    int packed[MAX_THREADS];
+} nz_call_t;
 #define NONZERO_IMPL(T, SUF)                                                                  \
     typedef T vec_##SUF __attribute__((vector_size(64)));                                     \
     typedef T uvec_##SUF __attribute__((vector_size(64), aligned(sizeof(T))));                \
@@ -979,46 +1154,57 @@ _Static_assert(BLOCK_ROWS <= 64, "nonzeros_ keeps a block's rows as the bits of 
         cp[keys] = at;                                                                        \
         return at;                                                                            \
     }                                                                                         \
-    MULTIVERSION static void xw_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k,        \
-                                      const T *W, Py_ssize_t u, T *restrict xi) {             \
+    /* Xi's columns j0.. (one tile) on the rows of block r0, in the thread's tile */          \
+    MULTIVERSION static void xw_tile_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k,   \
+                                           const T *W, Py_ssize_t u, T *restrict xi,          \
+                                           Py_ssize_t j0, Py_ssize_t r0, int thread) {        \
         enum { V = 64 / sizeof(T) };                                                          \
         const int32_t *row = z->row;                                                          \
         const T *cval = z->cval;                                                              \
-        vec_##SUF *tile = z->tile;                                                            \
+        vec_##SUF *tile = z->tile[thread];                                                    \
         const Py_ssize_t whole = u / V * V;                                                   \
-        for (Py_ssize_t j0 = 0; j0 < whole; j0 += TILE_VECS * V) {                            \
-            const Py_ssize_t m = (whole - j0) / V < TILE_VECS ? (whole - j0) / V : TILE_VECS; \
-            for (Py_ssize_t r0 = 0; r0 < n; r0 += BLOCK_ROWS) { /* a block's tile in L1 */    \
-                const Py_ssize_t rows = n - r0 < BLOCK_ROWS ? n - r0 : BLOCK_ROWS;            \
-                const int32_t *cp = z->col_ptr + r0 / BLOCK_ROWS * k;                         \
-                memset(tile, 0, (size_t)rows * TILE_VECS * sizeof *tile);                     \
-                for (Py_ssize_t i = 0; i < k; i++) {                                          \
-                    const uvec_##SUF *w = (const uvec_##SUF *)(W + i * u + j0);               \
-                    int32_t c = cp[i];                                                        \
-                    if (c == cp[i + 1]) continue;                                             \
-                    if (m == TILE_VECS) {                                                     \
-                        const vec_##SUF w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];           \
-                        for (; c < cp[i + 1]; c++) {                                          \
-                            const T v = cval[c];                                              \
-                            vec_##SUF *o = tile + (Py_ssize_t)(row[c] - r0) * TILE_VECS;             \
-                            o[0] = o[0] + v * w0;                                             \
-                            o[1] = o[1] + v * w1;                                             \
-                            o[2] = o[2] + v * w2;                                             \
-                            o[3] = o[3] + v * w3;                                             \
-                        }                                                                     \
-                    } else                                                                    \
-                        for (; c < cp[i + 1]; c++) {                                          \
-                            const T v = cval[c];                                              \
-                            vec_##SUF *o = tile + (Py_ssize_t)(row[c] - r0) * TILE_VECS;             \
-                            for (Py_ssize_t q = 0; q < m; q++)                                \
-                                o[q] = o[q] + v * (vec_##SUF)w[q];                            \
-                        }                                                                     \
+        const Py_ssize_t m = (whole - j0) / V < TILE_VECS ? (whole - j0) / V : TILE_VECS;     \
+        const Py_ssize_t rows = n - r0 < BLOCK_ROWS ? n - r0 : BLOCK_ROWS;                    \
+        const int32_t *cp = z->col_ptr + r0 / BLOCK_ROWS * k;                                 \
+        memset(tile, 0, (size_t)rows * TILE_VECS * sizeof *tile);                             \
+        for (Py_ssize_t i = 0; i < k; i++) {                                                  \
+            const uvec_##SUF *w = (const uvec_##SUF *)(W + i * u + j0);                       \
+            int32_t c = cp[i];                                                                \
+            if (c == cp[i + 1]) continue;                                                     \
+            if (m == TILE_VECS) {                                                             \
+                const vec_##SUF w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];                   \
+                for (; c < cp[i + 1]; c++) {                                                  \
+                    const T v = cval[c];                                                      \
+                    vec_##SUF *o = tile + (Py_ssize_t)(row[c] - r0) * TILE_VECS;              \
+                    o[0] = o[0] + v * w0;                                                     \
+                    o[1] = o[1] + v * w1;                                                     \
+                    o[2] = o[2] + v * w2;                                                     \
+                    o[3] = o[3] + v * w3;                                                     \
                 }                                                                             \
-                for (Py_ssize_t r = 0; r < rows; r++)                                         \
-                    memcpy(xi + (r0 + r) * u + j0, tile + r * TILE_VECS,                      \
-                           (size_t)m * sizeof *tile);                                         \
-            }                                                                                 \
+            } else                                                                            \
+                for (; c < cp[i + 1]; c++) {                                                  \
+                    const T v = cval[c];                                                      \
+                    vec_##SUF *o = tile + (Py_ssize_t)(row[c] - r0) * TILE_VECS;              \
+                    for (Py_ssize_t q = 0; q < m; q++) o[q] = o[q] + v * (vec_##SUF)w[q];     \
+                }                                                                             \
         }                                                                                     \
+        for (Py_ssize_t r = 0; r < rows; r++)                                                 \
+            memcpy(xi + (r0 + r) * u + j0, tile + r * TILE_VECS, (size_t)m * sizeof *tile);   \
+    }                                                                                         \
+    static void xw_chunk_##SUF(void *ctx, int chunk, int thread) {                            \
+        const nz_call_t *a = ctx;                                                             \
+        xw_tile_##SUF(a->z, a->n, a->k, a->W, a->u, a->out, chunk / a->per_tile * TILE_VECS * \
+                      (64 / sizeof(T)), chunk % a->per_tile * BLOCK_ROWS, thread);            \
+    }                                                                                         \
+    static void xw_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k, const T *W,         \
+                         Py_ssize_t u, T *restrict xi, int threads) {                         \
+        enum { V = 64 / sizeof(T) };                                                          \
+        const int32_t *row = z->row;                                                          \
+        const T *cval = z->cval;                                                              \
+        const Py_ssize_t whole = u / V * V, tiles = (whole / V + TILE_VECS - 1) / TILE_VECS;  \
+        nz_call_t a = {z, n, k, u, W, xi, NULL, 0, 0, (int)tiles,                             \
+                       (int)((n + BLOCK_ROWS - 1) / BLOCK_ROWS), {0}};                        \
+        run_chunks(xw_chunk_##SUF, &a, (int)(tiles * a.per_tile), threads);                   \
         if (whole == u) return;                                                               \
         for (Py_ssize_t r = 0; r < n; r++) /* the last columns, one by one */                \
             for (Py_ssize_t j = whole; j < u; j++) xi[r * u + j] = (T)0;                      \
@@ -1031,67 +1217,89 @@ _Static_assert(BLOCK_ROWS <= 64, "nonzeros_ keeps a block's rows as the bits of 
             }                                                                                 \
         }                                                                                     \
     }                                                                                         \
-    MULTIVERSION static void xtd_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k,       \
-                                       const T *delta, Py_ssize_t u, T *out, int fold, T lr) {\
+    /* dW's (or W's) columns j0.. (one tile) on the input columns [i0, i1), i0 even */        \
+    MULTIVERSION static void xtd_tile_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k,  \
+                                            const T *delta, Py_ssize_t u, T *out, int fold,   \
+                                            T lr, Py_ssize_t j0, Py_ssize_t i0, Py_ssize_t i1,  \
+                                            int pack, int thread) {                           \
         enum { V = 64 / sizeof(T) };                                                          \
         const int32_t *cp = z->col_ptr, *row = z->row;                                        \
         const T *cval = z->cval;                                                              \
-        vec_##SUF *tile = z->tile;                                                            \
+        vec_##SUF *tile = z->tile[thread];                                                    \
         const Py_ssize_t whole = u / V * V, keys = (n + BLOCK_ROWS - 1) / BLOCK_ROWS * k;     \
-        for (Py_ssize_t j0 = 0; j0 < whole; j0 += TILE_VECS * V) {                            \
-            const Py_ssize_t m = (whole - j0) / V < TILE_VECS ? (whole - j0) / V : TILE_VECS; \
+        const Py_ssize_t m = (whole - j0) / V < TILE_VECS ? (whole - j0) / V : TILE_VECS;     \
+        if (pack) /* delta's columns of the tile, (n, TILE_VECS) */                           \
             for (Py_ssize_t r = 0; r < n; r++)                                                \
                 memcpy(tile + r * TILE_VECS, delta + r * u + j0, (size_t)m * sizeof *tile);   \
-            for (Py_ssize_t i = 0; i < k; i += 2) { /* two columns: two chains of sums */    \
-                const Py_ssize_t i2 = i + 1 < k ? i + 1 : i; /* an odd last one: twice */     \
-                vec_##SUF a[TILE_VECS] = {{0}}, b[TILE_VECS] = {{0}};                         \
-                for (Py_ssize_t key = 0; key < keys; key += k) { /* rows ascending */        \
-                    int32_t ca = cp[key + i], cb = cp[key + i2];                              \
-                    const int32_t ea = cp[key + i + 1], eb = cp[key + i2 + 1];                \
-                    if (m == TILE_VECS) {                                                     \
-                        vec_##SUF a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];                 \
-                        vec_##SUF b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];                 \
-                        for (; ca < ea && cb < eb; ca++, cb++) {                              \
-                            const T va = cval[ca], vb = cval[cb];                             \
-                            const vec_##SUF *da = tile + (Py_ssize_t)row[ca] * TILE_VECS;     \
-                            const vec_##SUF *db = tile + (Py_ssize_t)row[cb] * TILE_VECS;     \
-                            a0 = a0 + va * da[0];                                             \
-                            b0 = b0 + vb * db[0];                                             \
-                            a1 = a1 + va * da[1];                                             \
-                            b1 = b1 + vb * db[1];                                             \
-                            a2 = a2 + va * da[2];                                             \
-                            b2 = b2 + vb * db[2];                                             \
-                            a3 = a3 + va * da[3];                                             \
-                            b3 = b3 + vb * db[3];                                             \
-                        }                                                                     \
-                        a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;                           \
-                        b[0] = b0, b[1] = b1, b[2] = b2, b[3] = b3;                           \
+        for (Py_ssize_t i = i0; i < i1; i += 2) { /* two columns: two chains of sums */      \
+            const Py_ssize_t i2 = i + 1 < k ? i + 1 : i; /* an odd last one: twice */         \
+            vec_##SUF a[TILE_VECS] = {{0}}, b[TILE_VECS] = {{0}};                             \
+            for (Py_ssize_t key = 0; key < keys; key += k) { /* rows ascending */            \
+                int32_t ca = cp[key + i], cb = cp[key + i2];                                  \
+                const int32_t ea = cp[key + i + 1], eb = cp[key + i2 + 1];                    \
+                if (m == TILE_VECS) {                                                         \
+                    vec_##SUF a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];                     \
+                    vec_##SUF b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];                     \
+                    for (; ca < ea && cb < eb; ca++, cb++) {                                  \
+                        const T va = cval[ca], vb = cval[cb];                                 \
+                        const vec_##SUF *da = tile + (Py_ssize_t)row[ca] * TILE_VECS;         \
+                        const vec_##SUF *db = tile + (Py_ssize_t)row[cb] * TILE_VECS;         \
+                        a0 = a0 + va * da[0];                                                 \
+                        b0 = b0 + vb * db[0];                                                 \
+                        a1 = a1 + va * da[1];                                                 \
+                        b1 = b1 + vb * db[1];                                                 \
+                        a2 = a2 + va * da[2];                                                 \
+                        b2 = b2 + vb * db[2];                                                 \
+                        a3 = a3 + va * da[3];                                                 \
+                        b3 = b3 + vb * db[3];                                                 \
                     }                                                                         \
-                    for (; ca < ea; ca++) {                                                   \
-                        const vec_##SUF *d = tile + (Py_ssize_t)row[ca] * TILE_VECS;          \
-                        for (Py_ssize_t q = 0; q < m; q++) a[q] = a[q] + cval[ca] * d[q];     \
-                    }                                                                         \
-                    for (; cb < eb; cb++) {                                                   \
-                        const vec_##SUF *d = tile + (Py_ssize_t)row[cb] * TILE_VECS;          \
-                        for (Py_ssize_t q = 0; q < m; q++) b[q] = b[q] + cval[cb] * d[q];     \
-                    }                                                                         \
+                    a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;                               \
+                    b[0] = b0, b[1] = b1, b[2] = b2, b[3] = b3;                               \
                 }                                                                             \
-                for (int second = 0; second < 1 + (i2 > i); second++) {                       \
-                    const Py_ssize_t at = second ? i2 : i;                                    \
-                    const vec_##SUF *sum = second ? b : a;                                    \
-                    uvec_##SUF *g = (uvec_##SUF *)(out + at * u + j0);                        \
-                    if (fold && !z->used[at]) continue;                                       \
-                    for (Py_ssize_t q = 0; q < m; q++)                                        \
-                        g[q] = fold ? (vec_##SUF)g[q] - lr * sum[q] : sum[q];                 \
+                for (; ca < ea; ca++) {                                                       \
+                    const vec_##SUF *d = tile + (Py_ssize_t)row[ca] * TILE_VECS;              \
+                    for (Py_ssize_t q = 0; q < m; q++) a[q] = a[q] + cval[ca] * d[q];         \
+                }                                                                             \
+                for (; cb < eb; cb++) {                                                       \
+                    const vec_##SUF *d = tile + (Py_ssize_t)row[cb] * TILE_VECS;              \
+                    for (Py_ssize_t q = 0; q < m; q++) b[q] = b[q] + cval[cb] * d[q];         \
                 }                                                                             \
             }                                                                                 \
+            for (int second = 0; second < 1 + (i2 > i); second++) {                           \
+                const Py_ssize_t at = second ? i2 : i;                                        \
+                const vec_##SUF *sum = second ? b : a;                                        \
+                uvec_##SUF *g = (uvec_##SUF *)(out + at * u + j0);                            \
+                if (fold && !z->used[at]) continue;                                           \
+                for (Py_ssize_t q = 0; q < m; q++)                                            \
+                    g[q] = fold ? (vec_##SUF)g[q] - lr * sum[q] : sum[q];                     \
+            }                                                                                 \
         }                                                                                     \
+    }                                                                                         \
+    static void xtd_chunk_##SUF(void *ctx, int chunk, int thread) {                           \
+        nz_call_t *a = ctx;                                                                   \
+        const int t = chunk % a->tiles, s = chunk / a->tiles; /* rows of dW by thread */     \
+        const Py_ssize_t pairs = (a->k + 1) / 2;                                              \
+        const int pack = a->packed[thread] != t + 1; /* its work array holds another tile */  \
+        a->packed[thread] = t + 1;                                                            \
+        xtd_tile_##SUF(a->z, a->n, a->k, a->delta, a->u, a->out, a->fold, (T)a->lr,           \
+                       (Py_ssize_t)t * TILE_VECS * (64 / sizeof(T)), 2 * (pairs * s / a->per_tile), \
+                       Py_MIN(a->k, 2 * (pairs * (s + 1) / a->per_tile)), pack, thread);      \
+    }                                                                                         \
+    static void xtd_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k, const T *delta,    \
+                          Py_ssize_t u, T *out, int fold, T lr, int threads) {                \
+        enum { V = 64 / sizeof(T) };                                                          \
+        const int32_t *cp = z->col_ptr, *row = z->row;                                        \
+        const T *cval = z->cval;                                                              \
+        const Py_ssize_t whole = u / V * V, keys = (n + BLOCK_ROWS - 1) / BLOCK_ROWS * k;     \
+        const Py_ssize_t tiles = (whole / V + TILE_VECS - 1) / TILE_VECS;                     \
+        nz_call_t a = {z, n, k, u, NULL, out, delta, fold, lr, (int)tiles, XTD_SLICES, {0}};  \
+        run_chunks(xtd_chunk_##SUF, &a, (int)(tiles * XTD_SLICES), threads);                  \
         for (Py_ssize_t i = 0; i < k && whole < u; i++) { /* the last columns, one by one */ \
             if (fold && !z->used[i]) continue;                                                \
             T *g = out + i * u;                                                               \
             for (Py_ssize_t j = whole; j < u; j++) {                                          \
                 T acc = (T)0;                                                                 \
-                for (Py_ssize_t key = i; key < keys; key += k)                                   \
+                for (Py_ssize_t key = i; key < keys; key += k)                                \
                     for (int32_t c = cp[key]; c < cp[key + 1]; c++)                           \
                         acc = acc + cval[c] * delta[(Py_ssize_t)row[c] * u + j];              \
                 g[j] = fold ? g[j] - lr * acc : acc;                                          \
@@ -1163,6 +1371,45 @@ enum { OPT_NONE, OPT_SGD, OPT_MOMENTUM, OPT_NESTEROV, OPT_ADAM, OPT_RMSPROP };
 UPDATE_IMPL(float, f32, FLT_MIN, sqrtf, fabsf)
 UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
 
+/* The first layer's zero-skipping products and its optimizer update take the step's threads
+ * from PARALLEL_FMAS multiply-adds in a product: where a second thread paid on the 2-core
+ * machines measured (784-256 at batch 256 and 784-512 at 128 on MNIST: 0.82-0.91x the epoch;
+ * at batch 32 it lost, up to 1.14x). */
+#define PARALLEL_FMAS 4000000
+
+/* The update of a (k, u) matrix on `threads` threads (see run_chunks), in chunks of
+ * UPDATE_ROWS rows (the caller's chunks first, as the zero-skipping X^T delta takes them). */
+#define UPDATE_ROWS 32
+typedef struct {
+    int opt, size; /* size: bytes per entry */
+    void *w, *s1, *s2;
+    const void *g;
+    Py_ssize_t k, u;
+    const double *c;
+} update_call_t;
+
+static void update_chunk(void *ctx, int chunk, int thread) {
+    (void)thread;
+    const update_call_t *a = ctx;
+    const Py_ssize_t i0 = (Py_ssize_t)chunk * UPDATE_ROWS, m = Py_MIN(UPDATE_ROWS, a->k - i0);
+    const Py_ssize_t at = i0 * a->u;
+    if (a->size == 4) {
+        float *s1 = a->s1, *s2 = a->s2;
+        update_f32(a->opt, (float *)a->w + at, (const float *)a->g + at, s1 ? s1 + at : NULL,
+                   s2 ? s2 + at : NULL, m * a->u, a->c);
+    } else {
+        double *s1 = a->s1, *s2 = a->s2;
+        update_f64(a->opt, (double *)a->w + at, (const double *)a->g + at, s1 ? s1 + at : NULL,
+                   s2 ? s2 + at : NULL, m * a->u, a->c);
+    }
+}
+
+static void update_threads(int size, int opt, void *w, const void *g, void *s1, void *s2,
+                           Py_ssize_t k, Py_ssize_t u, const double *c, int threads) {
+    update_call_t a = {opt, size, w, s1, s2, g, k, u, c};
+    run_chunks(update_chunk, &a, (int)((k + UPDATE_ROWS - 1) / UPDATE_ROWS), threads);
+}
+
 #define RUN_STEP(T, SUF, EXP, LOG, LOG1P, SIGMOID_LOOP, TANH_LOOP)                                   \
     MULTIVERSION static int run_step_##SUF(const step_t *s, const T *X, const int64_t *d,   \
                                             const T *D, T *e, int update, T lr,               \
@@ -1170,14 +1417,19 @@ UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
         const Py_ssize_t n = s->n;                                                            \
         const int L = s->L;                                                                   \
         const T *in = X;                                                                      \
-        const int skip = n > 1 && s->nz.limit > 0 && nonzeros_##SUF(&s->nz, X, n, s->k0) >= 0;  \
+        const Py_ssize_t nonzeros = n > 1 && s->nz.limit > 0 ? nonzeros_##SUF(&s->nz, X, n, s->k0) \
+                                                            : -1;                             \
+        const int skip = nonzeros >= 0, u0 = (int)s->layer[0].u;                              \
+        /* the threads of the first layer's products and update (see PARALLEL_FMAS) */       \
+        const int products = skip && nonzeros * u0 >= PARALLEL_FMAS ? s->threads : 1;         \
+        wake_helpers(products);                                                               \
         for (int l = 0; l < L; l++) { /* forward */                                           \
             const step_layer_t *p = &s->layer[l];                                             \
             const Py_ssize_t k = p->k, u = p->u;                                              \
             T *xi = p->a[S_XI], *y = p->a[S_Y];                                               \
             const T *b = p->a[S_B], *W = p->a[S_W];                                           \
             if (!l && skip) /* Xi = X W over X's nonzeros */                                 \
-                xw_##SUF(&s->nz, n, k, W, u, xi);                                             \
+                xw_##SUF(&s->nz, n, k, W, u, xi, products);                                  \
             else if (n == 1) /* NumPy's matmul: vector @ matrix is gemv on W (k, u) row-major */ \
                 gemv_t_##SUF(s, ROW_MAJOR, k, u, W, u, in, xi);                               \
             else                                                                              \
@@ -1217,6 +1469,7 @@ UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
             const T *a = s->loss == LOSS_BCE_LOGITS ? last->a[S_XI] : last->a[S_Y];           \
             LOSS_ROWS(T, EXP, LOG1P, s->loss, a, D, e, n, K, last->slope)                     \
         }                                                                                     \
+        wake_helpers(products); /* for X^T delta and the update */                            \
         for (int l = L - 1; l >= 0; l--) { /* backward */                                     \
             const step_layer_t *p = &s->layer[l];                                             \
             const Py_ssize_t k = p->k, u = p->u;                                              \
@@ -1249,9 +1502,11 @@ UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
                 gemm_##SUF(s, NO_TRANS, TRANS, n, k, u, (T)1, delta, u, W, u, (T)0, dX, k);   \
             const int sgd = update && s->opt == OPT_SGD;                                      \
             if (!l && skip) { /* the input's nonzeros, column by column */                    \
-                xtd_##SUF(&s->nz, n, k, delta, u, sgd && p->fold ? W : dW, sgd && p->fold, lr); \
+                xtd_##SUF(&s->nz, n, k, delta, u, sgd && p->fold ? W : dW, sgd && p->fold, lr,   \
+                          products);                                                      \
                 if (update && !(sgd && p->fold))                                              \
-                    update_##SUF(s->opt, W, dW, p->a[S_W1], p->a[S_W2], k * u, c);            \
+                    update_threads(sizeof(T), s->opt, W, dW, p->a[S_W1], p->a[S_W2], k, u, c,   \
+                                   products);                                                 \
             } else if (sgd && p->fold && n == 1) OUTER_LOOP(T, W, prev, delta, k, u, lr)      \
             else if (sgd && p->fold)                                                          \
                 gemm_##SUF(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, (T)1, W, u);  \
@@ -1273,13 +1528,25 @@ RUN_STEP(float, f32, expf, logf, log1pf, sigmoid_loop, tanh_loop)
 RUN_STEP(double, f64, exp, log, log1p, sigmoid_loop_f64, tanh_loop_f64)
 
 static void nonzeros_free(nonzeros_t *z) {
-    void *all[] = {z->col_ptr, z->row, z->mask, z->used, z->cval, z->tile_block};
+    void *all[] = {z->col_ptr, z->row, z->mask, z->used, z->cval};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) PyMem_Free(all[i]);
+    for (int t = 0; t < z->tiles; t++) PyMem_Free(z->tile_block[t]);
     memset(z, 0, sizeof *z);
 }
 
-/* Room for up to `limit` nonzeros of an (n, k) input of `size`-byte floats and the (n, tile)
- * work array; limit 0 allocates nothing. */
+/* Work arrays for `threads` threads (up to MAX_THREADS); returns how many there are. */
+static int nonzeros_tiles(nonzeros_t *z, int threads, Py_ssize_t n) {
+    for (; z->tiles < threads && z->tiles < MAX_THREADS; z->tiles++) {
+        void *block = PyMem_Malloc((size_t)n * TILE_VECS * 64 + 64);
+        if (!block) break;
+        z->tile_block[z->tiles] = block;
+        z->tile[z->tiles] = (void *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+    }
+    return z->tiles;
+}
+
+/* Room for up to `limit` nonzeros of an (n, k) input of `size`-byte floats and one thread's
+ * (n, tile) work array; limit 0 allocates nothing. */
 static int nonzeros_alloc(nonzeros_t *z, Py_ssize_t limit, Py_ssize_t n, Py_ssize_t k,
                           size_t size) {
     if (limit <= 0) return 0;
@@ -1290,13 +1557,11 @@ static int nonzeros_alloc(nonzeros_t *z, Py_ssize_t limit, Py_ssize_t n, Py_ssiz
     z->cval = PyMem_Malloc(m * size);
     z->mask = PyMem_Malloc(keys * sizeof(uint64_t));
     z->used = PyMem_Malloc((size_t)k * sizeof(int32_t));
-    z->tile_block = PyMem_Malloc((size_t)n * TILE_VECS * 64 + 64);
-    if (!z->col_ptr || !z->row || !z->cval || !z->mask || !z->used || !z->tile_block) {
+    if (!z->col_ptr || !z->row || !z->cval || !z->mask || !z->used || !nonzeros_tiles(z, 1, n)) {
         nonzeros_free(z);
         PyErr_NoMemory();
         return -1;
     }
-    z->tile = (void *)(((uintptr_t)z->tile_block + 63) & ~(uintptr_t)63);
     z->limit = limit;
     return 0;
 }
@@ -1441,9 +1706,12 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     buf_t bufs[3];
     memset(bufs, 0, sizeof bufs);
     PyObject *result = NULL;
-    if (check_args(nargs, 5, "train_step") < 0) return NULL;
+    if (check_args(nargs, 6, "train_step") < 0) return NULL;
     step_t *s = (step_t *)PyCapsule_GetPointer(args[0], "mlplab.step");
     if (!s) return NULL;
+    const long threads = PyLong_AsLong(args[5]); /* of the zero-skipping products */
+    if (threads == -1 && PyErr_Occurred()) return NULL;
+    s->threads = s->nz.limit > 0 ? nonzeros_tiles(&s->nz, (int)Py_MAX(threads, 1), s->n) : 1;
     /* args[4]: None (gradients only), the learning rate (plain SGD) or a tuple of the
      * optimizer's coefficients (see update_f32) */
     const int update = args[4] != Py_None && s->opt != OPT_NONE;

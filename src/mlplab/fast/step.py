@@ -17,7 +17,8 @@ run over the nonzeros only (``table.nonzero_limit``), summed in the order ``_cke
 documents; a dense batch takes the BLAS products. ``zero_skipping_steps`` counts the steps
 that did.
 
-Every step runs its products on the BLAS threads ``threads`` chooses for its largest one.
+Every step runs its products on the BLAS threads ``threads`` chooses for its largest one (the
+zero-skipping products on ``threads.workers()``, from a size on).
 Both fold plain SGD's W <- W - alpha Y_prev^T delta into one matrix product where
 ``table.folds_update`` says it pays; dE/dW is then not formed (``Dense`` documents it).
 """
@@ -382,6 +383,10 @@ class CompiledStep(_Plan):
         except TypeError:  # a weight array of another dtype or layout (set by hand)
             return None
 
+    def __call__(self, X, D):
+        self.workers = threads.workers()  # before the BLAS count is set
+        return super().__call__(X, D)
+
     def run(self, X, D):
         """Run the step on (X, D), the optimizer's update included where the plan takes it;
         returns (e, Y_L)."""
@@ -398,7 +403,7 @@ class CompiledStep(_Plan):
             drop.mask = mask
         self.zero_skipping_steps += self.train_step(
             self.plan, X, D, self.e if self.sparse or self.loss_code else None,
-            self.coefficients())
+            self.coefficients(), self.workers)
         prev = X.reshape(len(X), -1) if self.flatten else X   # what Flatten gives Dense
         for layer, xi, Y, delta, Yd in self.work:
             layer.Y_prev, layer.xi, layer.Y, layer.delta = prev, xi, Y, delta

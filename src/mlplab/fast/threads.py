@@ -14,6 +14,13 @@ threads and stayed at 0.68 s on one. So the fast path chooses the threads per pr
   (else ``OMP_NUM_THREADS``, else one per core) or whatever threadpoolctl set: mlplab never
   uses more threads than the user's setting allows.
 
+The compiled step's zero-skipping first layer (X W and X^T delta over the input's nonzeros,
+mlplab's own loops, not BLAS's) and its optimizer update take ``workers()`` threads: the same
+count (``set_num_threads``, else the BLAS setting), used from ``PARALLEL_FMAS`` multiply-adds
+in ``_ckernels.c`` (784-256 at batch 256, 784-512 at batch 128; not at batch 32, where it lost).
+Their chunks go to whichever thread is free, so a helper without a core costs one chunk, not a
+time slice. Sweep workers, which run on one BLAS thread, get one.
+
 The count is OpenBLAS's process-wide setting (``openblas_set_num_threads``, a cheap call); it is
 set when mlplab's step starts and put back when it returns, so NumPy's own operations between
 the steps run with the user's setting. The count is process-wide: models trained at the same
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import ctypes
 import numbers
+import os
 
 from ..exceptions import ArgumentError, ArgumentTypeError
 from . import blas
@@ -99,6 +107,20 @@ def choose(flops: float, allowed: int) -> int:
     if _state["n"] is not None:
         return _state["n"]
     return allowed if flops >= THRESHOLD_FLOPS else 1
+
+
+def workers() -> int:
+    """The threads the compiled step's zero-skipping first layer may take (its own chunks, not
+    BLAS's: ``run_chunks`` in ``_ckernels.c``, which uses them from a size on):
+    ``set_num_threads``' count if set, else the count the BLAS setting allows (one per core
+    where NumPy's OpenBLAS is not found)."""
+    if _state["n"] is not None:
+        return _state["n"]
+    found = blas_threads()
+    if found is not None:
+        return found
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1
 
 
 def dense_flops(layers, n: int) -> int:
