@@ -152,15 +152,15 @@ def test_a_nan_input_is_not_skipped():
     assert np.isnan(xi[3]).all() and np.isfinite(np.delete(xi, 3, axis=0)).all()
 
 
-def _threads_run(n_threads, dtype, opt, x, y):
+def _threads_run(n_threads, dtype, opt, x, y, batch=256):
     mlplab.set_num_threads(n_threads)
     try:
         make = {"sgd": lambda: mlplab.SGD(0.1),
                 "momentum": lambda: mlplab.SGD(0.05, momentum=0.9, nesterov=True),
                 "adam": lambda: mlplab.optimizers.Adam(1e-3)}[opt]
         model = _model(x.shape[1], 256, dtype, make())
-        hist = model.fit(x, y, batch_size=256, epochs=2, verbose=0, shuffle=True)
-        assert model._steps[256].zero_skipping_steps == 2 * len(x) // 256
+        hist = model.fit(x, y, batch_size=batch, epochs=2, verbose=0, shuffle=True)
+        assert model._steps[batch].zero_skipping_steps == 2 * len(x) // batch
         return model.get_weights(), hist.history["loss"]
     finally:
         mlplab.set_num_threads(None)
@@ -189,6 +189,18 @@ def test_the_products_and_update_on_several_threads_give_the_same_bits(dtype, op
     for a, b in zip(one[0], three[0]):
         np.testing.assert_array_equal(a, b)
     assert one[1] == three[1]
+
+
+@pytest.mark.parametrize("opt", ["momentum", "adam"])
+def test_a_small_batch_with_a_large_unfolded_update_gives_the_same_bits_on_threads(opt):
+    """Batch 32 stays below PARALLEL_FMAS, but an optimizer with slots on a W of 1 MiB or more
+    (520 x 256 float64) takes the threads for the products and the update."""
+    x, y = _sparse(96, 520, np.float64, density=0.2, seed=8)
+    one = _threads_run(1, np.float64, opt, x, y, batch=32)
+    two = _threads_run(2, np.float64, opt, x, y, batch=32)
+    for a, b in zip(one[0], two[0]):
+        np.testing.assert_array_equal(a, b)
+    assert one[1] == two[1]
 
 
 def test_several_threads_sum_in_the_documented_order():

@@ -1278,12 +1278,13 @@ typedef struct {
     static void xtd_chunk_##SUF(void *ctx, int chunk, int thread) {                           \
         nz_call_t *a = ctx;                                                                   \
         const int t = chunk % a->tiles, s = chunk / a->tiles; /* rows of dW by thread */     \
-        const Py_ssize_t pairs = (a->k + 1) / 2;                                              \
+        const Py_ssize_t j0 = (Py_ssize_t)t * TILE_VECS * (64 / sizeof(T));                   \
+        const Py_ssize_t pairs = (a->k + 1) / 2, i0 = 2 * (pairs * s / a->per_tile);          \
+        const Py_ssize_t i1 = Py_MIN(a->k, 2 * (pairs * (s + 1) / a->per_tile));              \
         const int pack = a->packed[thread] != t + 1; /* its work array holds another tile */  \
         a->packed[thread] = t + 1;                                                            \
-        xtd_tile_##SUF(a->z, a->n, a->k, a->delta, a->u, a->out, a->fold, (T)a->lr,           \
-                       (Py_ssize_t)t * TILE_VECS * (64 / sizeof(T)), 2 * (pairs * s / a->per_tile), \
-                       Py_MIN(a->k, 2 * (pairs * (s + 1) / a->per_tile)), pack, thread);      \
+        xtd_tile_##SUF(a->z, a->n, a->k, a->delta, a->u, a->out, a->fold, (T)a->lr, j0, i0, i1, \
+                       pack, thread);                                                         \
     }                                                                                         \
     static void xtd_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k, const T *delta,    \
                           Py_ssize_t u, T *out, int fold, T lr, int threads) {                \
@@ -1372,10 +1373,13 @@ UPDATE_IMPL(float, f32, FLT_MIN, sqrtf, fabsf)
 UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
 
 /* The first layer's zero-skipping products and its optimizer update take the step's threads
- * from PARALLEL_FMAS multiply-adds in a product: where a second thread paid on the 2-core
- * machines measured (784-256 at batch 256 and 784-512 at 128 on MNIST: 0.82-0.91x the epoch;
- * at batch 32 it lost, up to 1.14x). */
+ * where a second thread paid on the 2-core machines measured (MNIST, fit's epochs): from
+ * PARALLEL_FMAS multiply-adds in a product (784-256 at batch 256, 784-512 at 128: 0.82-0.91x
+ * the epoch), or an update that is not folded into X^T delta (an optimizer with slots) of a W
+ * of PARALLEL_UPDATE bytes (784-256 float64 or 784-512 float32 at batch 32: 0.86-0.93x).
+ * Below, they lost: up to 1.14x at batch 32 with folded SGD, 1.19x with float32 Adam on 784-256. */
 #define PARALLEL_FMAS 4000000
+#define PARALLEL_UPDATE (1 << 20)
 
 /* The update of a (k, u) matrix on `threads` threads (see run_chunks), in chunks of
  * UPDATE_ROWS rows (the caller's chunks first, as the zero-skipping X^T delta takes them). */
@@ -1421,7 +1425,11 @@ static void update_threads(int size, int opt, void *w, const void *g, void *s1, 
                                                             : -1;                             \
         const int skip = nonzeros >= 0, u0 = (int)s->layer[0].u;                              \
         /* the threads of the first layer's products and update (see PARALLEL_FMAS) */       \
-        const int products = skip && nonzeros * u0 >= PARALLEL_FMAS ? s->threads : 1;         \
+        const int unfolded = update && !(s->opt == OPT_SGD && s->layer[0].fold);              \
+        const size_t w_bytes = (size_t)s->layer[0].k * u0 * sizeof(T);                        \
+        const int products = skip && (nonzeros * u0 >= PARALLEL_FMAS ||                       \
+                                      (unfolded && w_bytes >= PARALLEL_UPDATE))               \
+                                 ? s->threads : 1;                                            \
         wake_helpers(products);                                                               \
         for (int l = 0; l < L; l++) { /* forward */                                           \
             const step_layer_t *p = &s->layer[l];                                             \

@@ -17,7 +17,8 @@ threads and stayed at 0.68 s on one. So the fast path chooses the threads per pr
 The compiled step's zero-skipping first layer (X W and X^T delta over the input's nonzeros,
 mlplab's own loops, not BLAS's) and its optimizer update take ``workers()`` threads: the same
 count (``set_num_threads``, else the BLAS setting), used from ``PARALLEL_FMAS`` multiply-adds
-in ``_ckernels.c`` (784-256 at batch 256, 784-512 at batch 128; not at batch 32, where it lost).
+in ``_ckernels.c`` (784-256 at batch 256, 784-512 at batch 128) or, for an optimizer with slots,
+from a W of ``PARALLEL_UPDATE`` bytes (784-256 float64 at batch 32); below them it lost.
 Their chunks go to whichever thread is free, so a helper without a core costs one chunk, not a
 time slice. Sweep workers, which run on one BLAS thread, get one.
 
