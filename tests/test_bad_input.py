@@ -251,3 +251,22 @@ def test_compute_gradients_checks_its_input():
         model.compute_gradients(np.ones((2, 3)), np.ones((2, 1)))
     loss, grads = model.compute_gradients(np.ones((3, 2)), np.ones(3))  # 1-D y, one output
     assert np.isfinite(loss) and [g.shape for g in grads] == [(2, 1), (1,)]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (300_000,), (1200, 784), (40, 3, 1100)])
+def test_all_finite_agrees_with_isfinite_for_every_bad_value_and_place(dtype, shape):
+    """all_finite reads a dot product with zeros per slice; it must say what isfinite says."""
+    from mlplab._validation import all_finite
+
+    rng = np.random.default_rng(len(shape))
+    x = (rng.standard_normal(shape) * 1e3).astype(dtype)
+    x.flat[::97] = np.finfo(dtype).max    # the largest finite values: products with 0 stay 0
+    x.flat[1::89] = -np.finfo(dtype).max
+    assert all_finite(x)
+    assert all_finite(x[::2]) and all_finite(np.asfortranarray(x))   # views, other layouts
+    for bad in (np.nan, np.inf, -np.inf):
+        for at in (0, x.size // 2, x.size - 1):
+            y = x.copy()
+            y.flat[at] = bad
+            assert not all_finite(y) and not np.isfinite(y).all()

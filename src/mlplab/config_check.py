@@ -58,6 +58,9 @@ SQUASHING = ("sigmoid", "tanh")
 SATURATING_INPUT = 20.0
 #: Ratio of the largest to the smallest feature range that counts as unscaled.
 SPAN_RATIO = 1000.0
+#: Rows, spread over the data set, whose ranges the scaling check reads (on MNIST 2,000 rows give
+#: the verdict of 20,000, which cost 20 ms a fit in float64).
+SCALE_SAMPLE = 2000
 
 
 def _activation_name(layer):
@@ -195,7 +198,7 @@ def check_data(model, X, D) -> list[str]:
                  None)
     if first is not None and _activation_name(first) in SQUASHING and X is not None:
         Xf = np.asarray(X).reshape(len(X), -1)
-        sample = Xf[:20_000]
+        sample = Xf[::max(1, len(Xf) // SCALE_SAMPLE)]  # rows spread over the data set
         low, high = sample.min(axis=0), sample.max(axis=0)
         span = high - low
         biggest = float(np.max(np.maximum(np.abs(low), np.abs(high))))

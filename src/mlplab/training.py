@@ -28,8 +28,9 @@ from . import config_check
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
-from ._validation import as_array, check_bool, check_choice, check_finite, check_fits_dtype, \
-    check_fraction, check_metrics, check_positive_int, check_same_length, check_verbose, check_x
+from ._validation import all_finite, as_array, check_bool, check_choice, check_finite, \
+    check_fits_dtype, check_fraction, check_metrics, check_positive_int, check_same_length, \
+    check_verbose, check_x
 from .callbacks import Callback, CallbackList, History, ProgbarLogger, format_logs
 from .exceptions import ArgumentError, ArgumentTypeError, ConcurrentUseError, \
     DivergenceError
@@ -723,8 +724,8 @@ class Trainer:
 
 
 def _all_finite(arrays) -> bool:
-    """True when every value of every array is finite (one reduction per array)."""
-    return all(np.isfinite(a).all() for a in arrays)
+    """True when every value of every array is finite."""
+    return all(all_finite(np.asarray(a)) for a in arrays)
 
 
 def _copy_state(sources, targets) -> None:
