@@ -309,7 +309,7 @@ class Trainer:
             raise ArgumentError(f"{where}: y is required (the targets for x).")
         D = as_array(y, "y", where)
         check_same_length(X, D, where)
-        check_finite(D.astype(np.float64, copy=False), "y", where)
+        check_finite(D, "y", where)  # only float arrays can hold NaN or infinity
         out_shape = self.compute_output_shape(X.shape[1:])
         D = self.loss.check_targets(D, out_shape[-1], where)
         if not self.loss.sparse_targets:
