@@ -1277,7 +1277,10 @@ typedef struct {
     }                                                                                         \
     static void xtd_chunk_##SUF(void *ctx, int chunk, int thread) {                           \
         nz_call_t *a = ctx;                                                                   \
-        const int t = chunk % a->tiles, s = chunk / a->tiles; /* rows of dW by thread */     \
+        /* the caller's chunks first (run_chunks): folded, W's columns as xw reads them;     \
+           else dW's rows, as the update reads them */                                       \
+        const int t = a->fold ? chunk / a->per_tile : chunk % a->tiles;                       \
+        const int s = a->fold ? chunk % a->per_tile : chunk / a->tiles;                       \
         const Py_ssize_t j0 = (Py_ssize_t)t * TILE_VECS * (64 / sizeof(T));                   \
         const Py_ssize_t pairs = (a->k + 1) / 2, i0 = 2 * (pairs * s / a->per_tile);          \
         const Py_ssize_t i1 = Py_MIN(a->k, 2 * (pairs * (s + 1) / a->per_tile));              \
