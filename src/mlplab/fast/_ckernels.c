@@ -1253,6 +1253,22 @@ typedef struct {
                         a3 = a3 + va * da[3];                                                 \
                         b3 = b3 + vb * db[3];                                                 \
                     }                                                                         \
+                    for (; ca < ea; ca++) { /* the longer column's rest, still in registers */ \
+                        const T va = cval[ca];                                                \
+                        const vec_##SUF *da = tile + (Py_ssize_t)row[ca] * TILE_VECS;         \
+                        a0 = a0 + va * da[0];                                                 \
+                        a1 = a1 + va * da[1];                                                 \
+                        a2 = a2 + va * da[2];                                                 \
+                        a3 = a3 + va * da[3];                                                 \
+                    }                                                                         \
+                    for (; cb < eb; cb++) {                                                   \
+                        const T vb = cval[cb];                                                \
+                        const vec_##SUF *db = tile + (Py_ssize_t)row[cb] * TILE_VECS;         \
+                        b0 = b0 + vb * db[0];                                                 \
+                        b1 = b1 + vb * db[1];                                                 \
+                        b2 = b2 + vb * db[2];                                                 \
+                        b3 = b3 + vb * db[3];                                                 \
+                    }                                                                         \
                     a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;                               \
                     b[0] = b0, b[1] = b1, b[2] = b2, b[3] = b3;                               \
                 }                                                                             \
