@@ -837,13 +837,15 @@ typedef struct {
     Py_ssize_t limit;
     int32_t *col_ptr, *row, *used;
     uint64_t *mask;
+    Py_ssize_t *at; /* by block of rows: where its nonzeros start (see nonzeros_) */
     void *cval;
     int tiles; /* work arrays of (n, TILE_VECS) vectors, 64-byte aligned: one per thread */
     void *tile[MAX_THREADS], *tile_block[MAX_THREADS];
 } nonzeros_t;
 
 typedef struct {
-    int L, blas64, kind, out, loss, opt, threads; /* threads: of this call's run_chunks */
+    int L, blas64, kind, out, loss, opt;
+    int threads, threaded; /* of this call's run_chunks; the last call took more than one */
     Py_ssize_t n, k0;
     void *gemm, *gemv;
     double c1, c2;
@@ -1002,8 +1004,8 @@ static void *helper_main(void *arg) {
     uint32_t seen = 0;
     int woken = 0; /* by wake_helpers: the call comes soon */
     for (;;) {
-        const int64_t until = woken ? now_ns() + SPIN_NS : 0;
-        for (int i = 0; woken && atomic_load(&pool.generation) == seen; i++) {
+        const int64_t until = now_ns() + (woken ? SPIN_NS : SPIN_NS / 5);
+        for (int i = 0; atomic_load(&pool.generation) == seen; i++) {
             cpu_relax();
             if (i % 256 == 255 && now_ns() > until) break;
         }
@@ -1111,6 +1113,13 @@ _Static_assert(BLOCK_ROWS <= 64, "nonzeros_ keeps a block's rows as the bits of 
 #define XTD_SLICES 4
 typedef struct {
     const nonzeros_t *z;
+    const void *X;
+    Py_ssize_t n, k;
+    int phase;
+} scan_call_t;
+
+typedef struct {
+    const nonzeros_t *z;
     Py_ssize_t n, k, u;
     const void *W;
     void *out;
@@ -1123,36 +1132,57 @@ typedef struct {
 #define NONZERO_IMPL(T, SUF)                                                                  \
     typedef T vec_##SUF __attribute__((vector_size(64)));                                     \
     typedef T uvec_##SUF __attribute__((vector_size(64), aligned(sizeof(T))));                \
-    MULTIVERSION static Py_ssize_t nonzeros_##SUF(const nonzeros_t *z, const T *X,           \
-                                                  Py_ssize_t n, Py_ssize_t k) {               \
-        int32_t *cp = z->col_ptr, *used = z->used;                                            \
-        uint64_t *mask = z->mask; /* by key: bit r % BLOCK_ROWS set if X[r, i] != 0 */        \
-        const Py_ssize_t keys = (n + BLOCK_ROWS - 1) / BLOCK_ROWS * k;                        \
-        memset(mask, 0, (size_t)keys * sizeof *mask);                                         \
-        for (Py_ssize_t r = 0; r < n; r++) {                                                  \
-            uint64_t *m = mask + r / BLOCK_ROWS * k;                                          \
-            const uint64_t bit = (uint64_t)1 << (r % BLOCK_ROWS);                             \
-            const T *x = X + r * k;                                                           \
-            for (Py_ssize_t i = 0; i < k; i++) m[i] |= x[i] != (T)0 ? bit : 0;                \
+    /* Block b's keys: phase 0 sets their masks and counts them into at[b + 1]; phase 1 places \
+       their nonzeros from at[b] (the blocks before it counted) */                           \
+    MULTIVERSION static void nonzeros_block_##SUF(const nonzeros_t *z, const T *X,           \
+                                                  Py_ssize_t n, Py_ssize_t k, int b,          \
+                                                  int phase) {                                \
+        uint64_t *mask = z->mask + (Py_ssize_t)b * k; /* bit r % BLOCK_ROWS: X[r, i] != 0 */  \
+        const Py_ssize_t r0 = (Py_ssize_t)b * BLOCK_ROWS, r1 = Py_MIN(n, r0 + BLOCK_ROWS);    \
+        if (!phase) {                                                                         \
+            memset(mask, 0, (size_t)k * sizeof *mask);                                        \
+            for (Py_ssize_t r = r0; r < r1; r++) {                                            \
+                const uint64_t bit = (uint64_t)1 << (r % BLOCK_ROWS);                         \
+                const T *x = X + r * k;                                                       \
+                for (Py_ssize_t i = 0; i < k; i++) mask[i] |= x[i] != (T)0 ? bit : 0;         \
+            }                                                                                 \
+            Py_ssize_t count = 0;                                                             \
+            for (Py_ssize_t i = 0; i < k; i++) count += __builtin_popcountll(mask[i]);        \
+            z->at[b + 1] = count;                                                             \
+            return;                                                                           \
         }                                                                                     \
-        Py_ssize_t total = 0;                                                                 \
-        for (Py_ssize_t key = 0; key < keys; key++) total += __builtin_popcountll(mask[key]);  \
-        if (total > z->limit) return -1;                                                      \
-        memset(used, 0, (size_t)k * sizeof *used);                                            \
+        int32_t *cp = z->col_ptr + (Py_ssize_t)b * k, at = (int32_t)z->at[b];                 \
         T *cval = z->cval;                                                                    \
-        int32_t at = 0;                                                                       \
-        for (Py_ssize_t key = 0; key < keys; key++) { /* rows ascending in each key */       \
-            const Py_ssize_t i = key % k, r0 = key / k * BLOCK_ROWS;                          \
-            cp[key] = at;                                                                     \
-            used[i] |= mask[key] != 0;                                                        \
-            for (uint64_t b = mask[key]; b; b &= b - 1) {                                     \
-                const Py_ssize_t r = r0 + __builtin_ctzll(b);                                 \
+        for (Py_ssize_t i = 0; i < k; i++) { /* rows ascending in each key */                \
+            cp[i] = at;                                                                       \
+            for (uint64_t m = mask[i]; m; m &= m - 1) {                                       \
+                const Py_ssize_t r = r0 + __builtin_ctzll(m);                                 \
                 z->row[at] = (int32_t)r;                                                      \
                 cval[at++] = X[r * k + i];                                                    \
             }                                                                                 \
         }                                                                                     \
-        cp[keys] = at;                                                                        \
-        return at;                                                                            \
+    }                                                                                         \
+    static void nonzeros_chunk_##SUF(void *ctx, int chunk, int thread) {                      \
+        (void)thread;                                                                         \
+        const scan_call_t *a = ctx;                                                           \
+        nonzeros_block_##SUF(a->z, a->X, a->n, a->k, chunk, a->phase);                        \
+    }                                                                                         \
+    static Py_ssize_t nonzeros_##SUF(const nonzeros_t *z, const T *X, Py_ssize_t n,           \
+                                     Py_ssize_t k, int threads) {                             \
+        const int blocks = (int)((n + BLOCK_ROWS - 1) / BLOCK_ROWS);                          \
+        scan_call_t a = {z, X, n, k, 0};                                                      \
+        run_chunks(nonzeros_chunk_##SUF, &a, blocks, threads);                                \
+        z->at[0] = 0;                                                                         \
+        for (int b = 0; b < blocks; b++) z->at[b + 1] += z->at[b];                            \
+        if (z->at[blocks] > z->limit) return -1;                                              \
+        a.phase = 1;                                                                          \
+        run_chunks(nonzeros_chunk_##SUF, &a, blocks, threads);                                \
+        const Py_ssize_t keys = (Py_ssize_t)blocks * k;                                       \
+        z->col_ptr[keys] = (int32_t)z->at[blocks];                                            \
+        memset(z->used, 0, (size_t)k * sizeof *z->used);                                      \
+        for (Py_ssize_t key = 0; key < keys; key += k)                                        \
+            for (Py_ssize_t i = 0; i < k; i++) z->used[i] |= z->mask[key + i] != 0;           \
+        return z->at[blocks];                                                                 \
     }                                                                                         \
     /* Xi's columns j0.. (one tile) on the rows of block r0, in the thread's tile */          \
     MULTIVERSION static void xw_tile_##SUF(const nonzeros_t *z, Py_ssize_t n, Py_ssize_t k,   \
@@ -1434,14 +1464,16 @@ static void update_threads(int size, int opt, void *w, const void *g, void *s1, 
 }
 
 #define RUN_STEP(T, SUF, EXP, LOG, LOG1P, SIGMOID_LOOP, TANH_LOOP)                                   \
-    MULTIVERSION static int run_step_##SUF(const step_t *s, const T *X, const int64_t *d,   \
+    MULTIVERSION static int run_step_##SUF(step_t *s, const T *X, const int64_t *d,         \
                                             const T *D, T *e, int update, T lr,               \
                                             const double *c) {                                \
         const Py_ssize_t n = s->n;                                                            \
         const int L = s->L;                                                                   \
         const T *in = X;                                                                      \
-        const Py_ssize_t nonzeros = n > 1 && s->nz.limit > 0 ? nonzeros_##SUF(&s->nz, X, n, s->k0) \
-                                                            : -1;                             \
+        const int scan = s->threaded ? s->threads : 1; /* as the last step chose, below */    \
+        wake_helpers(scan);                                                                   \
+        const Py_ssize_t nonzeros =                                                           \
+            n > 1 && s->nz.limit > 0 ? nonzeros_##SUF(&s->nz, X, n, s->k0, scan) : -1;        \
         const int skip = nonzeros >= 0, u0 = (int)s->layer[0].u;                              \
         /* the threads of the first layer's products and update (see PARALLEL_FMAS) */       \
         const int unfolded = update && !(s->opt == OPT_SGD && s->layer[0].fold);              \
@@ -1449,7 +1481,8 @@ static void update_threads(int size, int opt, void *w, const void *g, void *s1, 
         const int products = skip && (nonzeros * u0 >= PARALLEL_FMAS ||                       \
                                       (unfolded && w_bytes >= PARALLEL_UPDATE))               \
                                  ? s->threads : 1;                                            \
-        wake_helpers(products);                                                               \
+        s->threaded = products > 1;                                                           \
+        if (scan <= 1) wake_helpers(products);                                                \
         for (int l = 0; l < L; l++) { /* forward */                                           \
             const step_layer_t *p = &s->layer[l];                                             \
             const Py_ssize_t k = p->k, u = p->u;                                              \
@@ -1555,7 +1588,7 @@ RUN_STEP(float, f32, expf, logf, log1pf, sigmoid_loop, tanh_loop)
 RUN_STEP(double, f64, exp, log, log1p, sigmoid_loop_f64, tanh_loop_f64)
 
 static void nonzeros_free(nonzeros_t *z) {
-    void *all[] = {z->col_ptr, z->row, z->mask, z->used, z->cval};
+    void *all[] = {z->col_ptr, z->row, z->mask, z->at, z->used, z->cval};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) PyMem_Free(all[i]);
     for (int t = 0; t < z->tiles; t++) PyMem_Free(z->tile_block[t]);
     memset(z, 0, sizeof *z);
@@ -1583,8 +1616,10 @@ static int nonzeros_alloc(nonzeros_t *z, Py_ssize_t limit, Py_ssize_t n, Py_ssiz
     z->row = PyMem_Malloc(m * sizeof(int32_t));
     z->cval = PyMem_Malloc(m * size);
     z->mask = PyMem_Malloc(keys * sizeof(uint64_t));
+    z->at = PyMem_Malloc((size_t)((n + BLOCK_ROWS - 1) / BLOCK_ROWS + 1) * sizeof(Py_ssize_t));
     z->used = PyMem_Malloc((size_t)k * sizeof(int32_t));
-    if (!z->col_ptr || !z->row || !z->cval || !z->mask || !z->used || !nonzeros_tiles(z, 1, n)) {
+    if (!z->col_ptr || !z->row || !z->cval || !z->mask || !z->at || !z->used ||
+        !nonzeros_tiles(z, 1, n)) {
         nonzeros_free(z);
         PyErr_NoMemory();
         return -1;
