@@ -950,9 +950,10 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
  * thread's time instead of waiting for a time slice.
  * Which thread runs a chunk changes no result (each output entry is one chunk's). Helpers
  * sleep between calls; a sleeping thread takes tens of microseconds to get a core, so the
- * step wakes them ahead (wake_helpers: they spin up to SPIN_NS for the call), and never
- * spins otherwise: a spinning thread slows the other core's work by about 10% on the 2-core
- * machines measured. One caller at a time: a second, concurrent one runs its chunks alone. */
+ * step wakes them ahead (wake_helpers: they spin up to SPIN_NS for the call), and after a call
+ * they spin only SPIN_NS / 5 for the next: a spinning thread slows the other core's work by
+ * about 10% on the 2-core machines measured. One caller at a time: a second, concurrent one
+ * runs its chunks alone. */
 #define SPIN_NS 100000
 typedef void (*chunk_fn)(void *ctx, int chunk, int thread);
 
