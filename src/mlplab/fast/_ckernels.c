@@ -1130,6 +1130,16 @@ typedef struct {
     int tiles, per_tile; /* tiles of columns; per tile, xw: blocks of rows; xtd: XTD_SLICES */
     int packed[MAX_THREADS];
 } nz_call_t;
+/* xtd's sums s0..s3 += cval[c] (delta's tile row of row[c]) for c up to e, in registers. */
+#define SUM_REST(c, e, s0, s1, s2, s3)                                                        \
+    for (; c < e; c++) {                                                                      \
+        const __typeof__(*cval) v_ = cval[c];                                                 \
+        const __typeof__(*tile) *d_ = tile + (Py_ssize_t)row[c] * TILE_VECS;                  \
+        s0 = s0 + v_ * d_[0];                                                                 \
+        s1 = s1 + v_ * d_[1];                                                                 \
+        s2 = s2 + v_ * d_[2];                                                                 \
+        s3 = s3 + v_ * d_[3];                                                                 \
+    }
 #define NONZERO_IMPL(T, SUF)                                                                  \
     typedef T vec_##SUF __attribute__((vector_size(64)));                                     \
     typedef T uvec_##SUF __attribute__((vector_size(64), aligned(sizeof(T))));                \
@@ -1284,22 +1294,8 @@ typedef struct {
                         a3 = a3 + va * da[3];                                                 \
                         b3 = b3 + vb * db[3];                                                 \
                     }                                                                         \
-                    for (; ca < ea; ca++) { /* the longer column's rest, still in registers */ \
-                        const T va = cval[ca];                                                \
-                        const vec_##SUF *da = tile + (Py_ssize_t)row[ca] * TILE_VECS;         \
-                        a0 = a0 + va * da[0];                                                 \
-                        a1 = a1 + va * da[1];                                                 \
-                        a2 = a2 + va * da[2];                                                 \
-                        a3 = a3 + va * da[3];                                                 \
-                    }                                                                         \
-                    for (; cb < eb; cb++) {                                                   \
-                        const T vb = cval[cb];                                                \
-                        const vec_##SUF *db = tile + (Py_ssize_t)row[cb] * TILE_VECS;         \
-                        b0 = b0 + vb * db[0];                                                 \
-                        b1 = b1 + vb * db[1];                                                 \
-                        b2 = b2 + vb * db[2];                                                 \
-                        b3 = b3 + vb * db[3];                                                 \
-                    }                                                                         \
+                    SUM_REST(ca, ea, a0, a1, a2, a3) /* the longer column's rest */           \
+                    SUM_REST(cb, eb, b0, b1, b2, b3)                                          \
                     a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;                               \
                     b[0] = b0, b[1] = b1, b[2] = b2, b[3] = b3;                               \
                 }                                                                             \
