@@ -237,3 +237,34 @@ def test_a_forked_process_trains_on_threads_after_its_parent_did():
     assert proc.exitcode == 0
     for a, b in zip(parent[0], child[0]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_two_models_training_at_once_in_python_threads_get_their_own_bits():
+    """The step releases the GIL: two fits in two Python threads reach run_chunks together,
+    and the one that finds the helpers busy runs its chunks alone. Each gets the bits it gets
+    by itself."""
+    import threading
+
+    x, y = _sparse(512, 400, np.float32, density=0.2, seed=9)
+    alone = [_threads_run(2, np.float32, opt, x, y) for opt in ("sgd", "adam")]
+    mlplab.set_num_threads(2)
+    try:
+        results = {}
+
+        def train(opt):
+            make = {"sgd": lambda: mlplab.SGD(0.1), "adam": lambda: mlplab.optimizers.Adam(1e-3)}
+            model = _model(400, 256, np.float32, make[opt]())
+            hist = model.fit(x, y, batch_size=256, epochs=2, verbose=0, shuffle=True)
+            results[opt] = (model.get_weights(), hist.history["loss"])
+
+        workers = [threading.Thread(target=train, args=(opt,)) for opt in ("sgd", "adam")]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(120)
+    finally:
+        mlplab.set_num_threads(None)
+    for opt, (weights, losses) in zip(("sgd", "adam"), alone):
+        for a, b in zip(weights, results[opt][0]):
+            np.testing.assert_array_equal(a, b)
+        assert losses == results[opt][1]
