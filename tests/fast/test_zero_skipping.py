@@ -59,6 +59,12 @@ def _model(k, units, dtype, optimizer):
     return model
 
 
+def _optimizer(name):
+    return {"sgd": lambda: mlplab.SGD(0.1), "momentum": lambda: mlplab.SGD(0.05, momentum=0.9),
+            "nesterov": lambda: mlplab.SGD(0.05, momentum=0.9, nesterov=True),
+            "adam": lambda: mlplab.optimizers.Adam(1e-3)}[name]()
+
+
 def _one_step(model, x, y):
     layer = model.layers[0]
     W, b = layer.W.copy(), layer.b.copy()
@@ -101,13 +107,11 @@ def test_training_on_sparse_inputs_follows_the_dense_products(dtype, opt, monkey
     """Three epochs of MNIST-like inputs: the compiled step (skipping zeros) against the
     layer step (BLAS's dense products): the same to rounding."""
     x, y = _sparse(256, 200, dtype, density=0.2, seed=3)
-    make = {"sgd": lambda: mlplab.SGD(0.1), "momentum": lambda: mlplab.SGD(0.05, momentum=0.9),
-            "adam": lambda: mlplab.optimizers.Adam(1e-3)}[opt]
     runs = []
     for compiled in (True, False):
         if not compiled:
             monkeypatch.setattr(CompiledStep, "for_model", classmethod(lambda cls, m, n: None))
-        model = _model(200, 64, dtype, make())
+        model = _model(200, 64, dtype, _optimizer(opt))
         hist = model.fit(x, y, batch_size=32, epochs=3, verbose=0, shuffle=False)
         step = model._steps[32]
         assert isinstance(step, CompiledStep if compiled else LayerStep)
@@ -155,10 +159,7 @@ def test_a_nan_input_is_not_skipped():
 def _threads_run(n_threads, dtype, opt, x, y, batch=256):
     mlplab.set_num_threads(n_threads)
     try:
-        make = {"sgd": lambda: mlplab.SGD(0.1),
-                "momentum": lambda: mlplab.SGD(0.05, momentum=0.9, nesterov=True),
-                "adam": lambda: mlplab.optimizers.Adam(1e-3)}[opt]
-        model = _model(x.shape[1], 256, dtype, make())
+        model = _model(x.shape[1], 256, dtype, _optimizer(opt))
         hist = model.fit(x, y, batch_size=batch, epochs=2, verbose=0, shuffle=True)
         assert model._steps[batch].zero_skipping_steps == 2 * len(x) // batch
         return model.get_weights(), hist.history["loss"]
@@ -176,7 +177,7 @@ def _workers():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("opt", ["sgd", "nesterov", "adam"])
 def test_the_products_and_update_on_several_threads_give_the_same_bits(dtype, opt):
     """Above PARALLEL_FMAS multiply-adds (here 256 rows x ~80 nonzeros x 256 units) the first
     layer's products and update run in chunks on the step's threads; every entry is still
@@ -191,7 +192,7 @@ def test_the_products_and_update_on_several_threads_give_the_same_bits(dtype, op
     assert one[1] == three[1]
 
 
-@pytest.mark.parametrize("opt", ["momentum", "adam"])
+@pytest.mark.parametrize("opt", ["nesterov", "adam"])
 def test_a_small_batch_with_a_large_unfolded_update_gives_the_same_bits_on_threads(opt):
     """Batch 32 stays below PARALLEL_FMAS, but an optimizer with slots on a W of 1 MiB or more
     (520 x 256 float64) takes the threads for the products and the update."""
@@ -216,7 +217,7 @@ def test_several_threads_sum_in_the_documented_order():
 
 
 def _child(conn, x, y):
-    conn.send(_threads_run(2, np.float32, "momentum", x, y))
+    conn.send(_threads_run(2, np.float32, "nesterov", x, y))
     conn.close()
 
 
@@ -226,7 +227,7 @@ def test_a_forked_process_trains_on_threads_after_its_parent_did():
     import multiprocessing
 
     x, y = _sparse(512, 400, np.float32, density=0.2, seed=7)
-    parent = _threads_run(2, np.float32, "momentum", x, y)
+    parent = _threads_run(2, np.float32, "nesterov", x, y)
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, x, y))
@@ -252,8 +253,7 @@ def test_two_models_training_at_once_in_python_threads_get_their_own_bits():
         results = {}
 
         def train(opt):
-            make = {"sgd": lambda: mlplab.SGD(0.1), "adam": lambda: mlplab.optimizers.Adam(1e-3)}
-            model = _model(400, 256, np.float32, make[opt]())
+            model = _model(400, 256, np.float32, _optimizer(opt))
             hist = model.fit(x, y, batch_size=256, epochs=2, verbose=0, shuffle=True)
             results[opt] = (model.get_weights(), hist.history["loss"])
 

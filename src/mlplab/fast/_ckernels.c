@@ -1108,10 +1108,7 @@ static void run_chunks(chunk_fn fn, void *ctx, int chunks, int threads) {
 #define TILE_VECS 4
 #define BLOCK_ROWS 64 /* rows of a tile updated in L1: 64 x 256 bytes */
 _Static_assert(BLOCK_ROWS <= 64, "nonzeros_ keeps a block's rows as the bits of a uint64_t");
-/* The arguments of a zero-skipping product's chunks (xw: a tile of columns on a block of rows;
- * xtd: a tile of columns on a slice of the input columns); packed[t]: 1 + the tile of delta in
- * thread t's work array, 0 for none. */
-#define XTD_SLICES 4
+/* The arguments of the scan's chunks (a block of rows; phase 0 counts, 1 places). */
 typedef struct {
     const nonzeros_t *z;
     const void *X;
@@ -1119,6 +1116,10 @@ typedef struct {
     int phase;
 } scan_call_t;
 
+/* The arguments of a zero-skipping product's chunks (xw: a tile of columns on a block of rows;
+ * xtd: a tile of columns on a slice of the input columns); packed[t]: 1 + the tile of delta in
+ * thread t's work array, 0 for none. */
+#define XTD_SLICES 4
 typedef struct {
     const nonzeros_t *z;
     Py_ssize_t n, k, u;
@@ -1431,33 +1432,30 @@ UPDATE_IMPL(double, f64, DBL_MIN, sqrt, fabs)
  * UPDATE_ROWS rows (the caller's chunks first, as the zero-skipping X^T delta takes them). */
 #define UPDATE_ROWS 32
 typedef struct {
-    int opt, size; /* size: bytes per entry */
+    int opt;
     void *w, *s1, *s2;
     const void *g;
     Py_ssize_t k, u;
     const double *c;
 } update_call_t;
 
-static void update_chunk(void *ctx, int chunk, int thread) {
-    (void)thread;
-    const update_call_t *a = ctx;
-    const Py_ssize_t i0 = (Py_ssize_t)chunk * UPDATE_ROWS, m = Py_MIN(UPDATE_ROWS, a->k - i0);
-    const Py_ssize_t at = i0 * a->u;
-    if (a->size == 4) {
-        float *s1 = a->s1, *s2 = a->s2;
-        update_f32(a->opt, (float *)a->w + at, (const float *)a->g + at, s1 ? s1 + at : NULL,
-                   s2 ? s2 + at : NULL, m * a->u, a->c);
-    } else {
-        double *s1 = a->s1, *s2 = a->s2;
-        update_f64(a->opt, (double *)a->w + at, (const double *)a->g + at, s1 ? s1 + at : NULL,
-                   s2 ? s2 + at : NULL, m * a->u, a->c);
+#define UPDATE_CHUNK_IMPL(T, SUF)                                                             \
+    static void update_chunk_##SUF(void *ctx, int chunk, int thread) {                        \
+        (void)thread;                                                                         \
+        const update_call_t *a = ctx;                                                         \
+        const Py_ssize_t i0 = (Py_ssize_t)chunk * UPDATE_ROWS;                                \
+        const Py_ssize_t at = i0 * a->u, m = Py_MIN(UPDATE_ROWS, a->k - i0) * a->u;           \
+        T *s1 = a->s1, *s2 = a->s2;                                                           \
+        update_##SUF(a->opt, (T *)a->w + at, (const T *)a->g + at, s1 ? s1 + at : NULL,       \
+                     s2 ? s2 + at : NULL, m, a->c);                                           \
     }
-}
+UPDATE_CHUNK_IMPL(float, f32)
+UPDATE_CHUNK_IMPL(double, f64)
 
-static void update_threads(int size, int opt, void *w, const void *g, void *s1, void *s2,
+static void update_threads(chunk_fn fn, int opt, void *w, const void *g, void *s1, void *s2,
                            Py_ssize_t k, Py_ssize_t u, const double *c, int threads) {
-    update_call_t a = {opt, size, w, s1, s2, g, k, u, c};
-    run_chunks(update_chunk, &a, (int)((k + UPDATE_ROWS - 1) / UPDATE_ROWS), threads);
+    update_call_t a = {opt, w, s1, s2, g, k, u, c};
+    run_chunks(fn, &a, (int)((k + UPDATE_ROWS - 1) / UPDATE_ROWS), threads);
 }
 
 #define RUN_STEP(T, SUF, EXP, LOG, LOG1P, SIGMOID_LOOP, TANH_LOOP)                                   \
@@ -1562,8 +1560,8 @@ static void update_threads(int size, int opt, void *w, const void *g, void *s1, 
                 xtd_##SUF(&s->nz, n, k, delta, u, sgd && p->fold ? W : dW, sgd && p->fold, lr,   \
                           products);                                                      \
                 if (update && !(sgd && p->fold))                                              \
-                    update_threads(sizeof(T), s->opt, W, dW, p->a[S_W1], p->a[S_W2], k, u, c,   \
-                                   products);                                                 \
+                    update_threads(update_chunk_##SUF, s->opt, W, dW, p->a[S_W1], p->a[S_W2], \
+                                   k, u, c, products);                                        \
             } else if (sgd && p->fold && n == 1) OUTER_LOOP(T, W, prev, delta, k, u, lr)      \
             else if (sgd && p->fold)                                                          \
                 gemm_##SUF(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, (T)1, W, u);  \
