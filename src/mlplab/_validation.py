@@ -69,24 +69,29 @@ def as_array(x, name: str, where: str, dtype=None) -> np.ndarray:
     return arr
 
 
-_CHUNK = 1 << 17  # values per slice of all_finite: a slice stays in L2 (1 MB of float64)
+#: Values per dot product of all_finite. OpenBLAS runs a dot product of up to 10,000 values
+#: on one thread; a longer one takes its other threads, which then spin for about 0.1 s and
+#: take the core the training step's own helper threads run on.
+_SLICE = 8192
 
 
 def all_finite(arr: np.ndarray) -> bool:
-    """``np.isfinite(arr).all()``, a slice of rows at a time, as one dot product per slice:
-    ``x . 0`` is exactly 0 when every x_i is finite (x_i 0 = +-0) and NaN when one is NaN or
-    infinite (inf 0 = NaN); about 3x faster than ``isfinite`` and no boolean array."""
+    """``np.isfinite(arr).all()`` as one dot product with zeros per slice of ``_SLICE``
+    values: ``x . 0`` is exactly 0 when every x_i is finite (x_i 0 = +-0) and NaN when one
+    is NaN or infinite (inf 0 = NaN); about 2x faster than ``isfinite`` and no boolean array."""
     if not np.issubdtype(arr.dtype, np.floating):
         return True
     if arr.ndim == 0 or arr.size == 0:
         return bool(np.isfinite(arr).all())
-    rows = max(1, _CHUNK // max(1, arr[0].size))
-    zeros = np.zeros(min(len(arr), rows) * arr[0].size, arr.dtype)
+    rows = max(1, _SLICE // max(1, arr[0].size))
+    zeros = np.zeros(min(_SLICE, min(len(arr), rows) * arr[0].size), arr.dtype)
     with np.errstate(invalid="ignore"):  # inf 0 is the answer here, not a mistake
         for i in range(0, len(arr), rows):
             part = arr[i:i + rows].reshape(-1)
-            if np.dot(part, zeros[:part.size]) != 0:
-                return False
+            for j in range(0, part.size, _SLICE):
+                piece = part[j:j + _SLICE]
+                if np.dot(piece, zeros[:piece.size]) != 0:
+                    return False
     return True
 
 

@@ -16,6 +16,7 @@ batch size, and the optimizer's per-array update; this module never imports it.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import math
@@ -38,9 +39,16 @@ from .preprocessing import FULL_BATCH, BatchIterator, class_labels, train_test_s
 
 SPLIT_MODES = ("stratified", "random", "last")
 
-#: The accelerator: an object with ``plan(model, n)`` (a step for batches of n, or None) and
-#: ``forward(model, x, checked)`` (Y_L, or None); None runs the reference path everywhere.
+#: The accelerator: an object with ``plan(model, n)`` (a step for batches of n, or None),
+#: ``forward(model, x, checked)`` (Y_L, or None) and ``threads_for(model, n)`` (a context for
+#: the trainer's own passes); None runs the reference path everywhere.
 _accelerator = None
+
+
+def _threads_for(model, n):
+    """The accelerator's BLAS threads for a forward pass on n samples (the user's without one)."""
+    return contextlib.nullcontext() if _accelerator is None else \
+        _accelerator.threads_for(model, n)
 
 
 def set_accelerator(accelerator) -> None:
@@ -611,12 +619,14 @@ class Trainer:
 
     def _test_batch(self, xb, db, fused, last):
         """(Y_L, e_p) on one batch without dropout; where the pair fuses, e_p comes from the
-        logits, as in training."""
-        if fused:
-            xi = last.logits(self.forward(xb, training=False, below=last))
-            return last.activation(xi), self.loss.per_sample_from_logits(xi, db, last.activation)
-        Y = self.forward(xb, training=False)
-        return Y, self.loss.per_sample(Y, db)
+        logits, as in training. Its products take the accelerator's threads for the batch."""
+        with _threads_for(self, len(xb)):
+            if fused:
+                xi = last.logits(self.forward(xb, training=False, below=last))
+                return last.activation(xi), \
+                    self.loss.per_sample_from_logits(xi, db, last.activation)
+            Y = self.forward(xb, training=False)
+            return Y, self.loss.per_sample(Y, db)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict: bool = False):

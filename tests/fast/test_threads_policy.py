@@ -140,7 +140,10 @@ def test_a_training_step_runs_on_the_policy_s_threads_and_numpy_keeps_the_user_s
 
 @pytest.mark.skipif(fast.kernels.load() is None or fast.blas.blas_addresses() is None,
                     reason="the compiled step is not built")
-def test_the_compiled_step_asks_for_the_threads_of_its_largest_product(monkeypatch):
+def test_the_compiled_step_and_the_first_loss_ask_for_the_threads_of_their_products(
+        monkeypatch):
+    """fit's first loss (its divergence reference, on the first 256 rows: here 64) is a
+    forward pass of the trainer's own: it asks too, then each step."""
     asked = []
     enter = threads.enter
     monkeypatch.setattr(threads, "enter", lambda flops: asked.append(flops) or enter(flops))
@@ -150,7 +153,59 @@ def test_the_compiled_step_asks_for_the_threads_of_its_largest_product(monkeypat
     x = np.random.default_rng(0).normal(size=(64, 20)).astype(np.float32)
     model.fit(x, np.arange(64) % 4, batch_size=32, epochs=1, verbose=0)
     assert isinstance(model._steps[32], fast.step.CompiledStep)
-    assert asked == [2 * 32 * 20 * 64] * 2
+    assert asked == [2 * 64 * 20 * 64] + [2 * 32 * 20 * 64] * 2
+
+
+@needs_openblas
+def test_evaluate_runs_its_products_on_the_policy_threads():
+    """evaluate()'s forward pass (the trainer's _test_batch) runs under the policy: one thread
+    below the threshold though OpenBLAS's own setting is 2, the setting back afterwards."""
+    seen = []
+    probe = Lambda(lambda x: seen.append(threads.blas_threads()) or x)
+    model = mlplab.Sequential([Input((8,)), Dense(4, activation="sigmoid"), probe,
+                               Dense(2, activation="softmax")], seed=0)
+    model.compile(mlplab.SGD(0.1), "sparse_categorical_crossentropy")
+    _set_blas(2)
+    model.evaluate(np.ones((16, 8), np.float32), np.zeros(16, int))
+    assert seen[-1] == 1  # the pass itself (the calls before it infer the output shape) and threads.blas_threads() == 2
+
+
+def _others_cpu_ns():
+    """CPU time of this process's threads other than the calling one (Linux /proc)."""
+    import os
+    import threading
+
+    me, total = threading.get_native_id(), 0
+    for task in os.listdir("/proc/self/task"):
+        if int(task) != me:
+            with open(f"/proc/self/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+    return total
+
+
+@needs_openblas
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"),
+                    reason="reads the threads' CPU time from Linux's /proc (CI runs Linux)")
+def test_the_finiteness_check_leaves_no_blas_thread_spinning():
+    """all_finite's dot products stay short enough that OpenBLAS runs them on the calling
+    thread: a longer one wakes OpenBLAS's other threads, which spin for about 0.1 s after
+    it (on the core the step's helpers need). The reference: one long dot product does."""
+    import time
+
+    from mlplab._validation import all_finite
+
+    _set_blas(2)
+    x = np.ones((400, 784))
+
+    def spun_after(work):
+        time.sleep(0.25)  # any earlier spinning is over
+        work()
+        before = _others_cpu_ns()
+        time.sleep(0.05)
+        return (_others_cpu_ns() - before) / 1e6  # ms of CPU in 50 ms
+
+    assert spun_after(lambda: np.dot(x.reshape(-1), x.reshape(-1))) > 20  # the effect exists
+    assert spun_after(lambda: all_finite(x)) < 5
 
 
 def _train(threads_n):

@@ -6,7 +6,9 @@ installs it as the trainer's accelerator (``training.set_accelerator``), which a
 
 - ``plan(model, n)``: a replacement of the reference training step for batches of n samples
   (``step.CompiledStep`` or ``step.LayerStep``), with its optimizer update, or None;
-- ``forward(model, x, checked)``: predict's forward pass, or None.
+- ``forward(model, x, checked)``: predict's forward pass, or None;
+- ``threads_for(model, n)``: a context in which the trainer's own forward passes on n samples
+  (its first loss, evaluation) run their products on the threads its steps would.
 
 What it uses: compiled C kernels (``_ckernels.c``: the optimizer updates, the activations and
 their deltas, the softmax rows, the whole step of a stack of dense layers) and the BLAS
@@ -23,8 +25,9 @@ from . import blas, classic, elementwise, kernels, optimizers, predict, step, ta
 from .kernels import compiled_available, enabled, use
 from .predict import forward
 from .step import plan
+from .threads import for_pass as threads_for
 
-__all__ = ["use", "enabled", "backend", "compiled_available", "plan", "forward", "blas",
+__all__ = ["use", "enabled", "backend", "compiled_available", "plan", "forward", "threads_for", "blas",
            "classic", "elementwise", "kernels", "optimizers", "predict", "step", "table", "threads"]
 
 

@@ -46,11 +46,8 @@ def forward(model, x, checked: bool):
     Y = compiled(model, x)
     if Y is not None or not checked:
         return Y
-    previous = threads.enter(threads.dense_flops(model.layers, len(x)))
-    try:
+    with threads.for_pass(model, len(x)):
         return _layers_forward(model, x)
-    finally:
-        threads.leave(previous)
 
 
 def _layers_forward(model, x):

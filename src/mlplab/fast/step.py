@@ -76,11 +76,8 @@ class _Plan:
 
     def __call__(self, X, D):
         """The step on (X, D) with the BLAS threads its products get (``threads``)."""
-        previous = threads.enter(self.flops)
-        try:
+        with threads.chosen(self.flops):
             return self.run(X, D)
-        finally:
-            threads.leave(previous)
 
     def current(self, model) -> bool:
         params = model.trainable_params
@@ -108,14 +105,11 @@ class LayerStep(_Plan):
                 if layer is None:
                     own(index, param, grad, lr)
                     return
-                previous = threads.enter(2 * param.size * len(layer.delta))
-                try:
+                with threads.chosen(2 * param.size * len(layer.delta)):
                     if not blas.gemm_update(param, layer.Y_prev, layer.delta,
                                             param.dtype.type(-lr)):  # W <- W - alpha Y^T delta
                         np.matmul(layer.Y_prev.T, layer.delta, out=layer.dW)
                         own(index, param, layer.dW, lr)
-                finally:
-                    threads.leave(previous)
             self.update_step = update_step
         else:
             self.update_step = own
