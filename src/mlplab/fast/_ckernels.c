@@ -1458,6 +1458,61 @@ static void update_threads(chunk_fn fn, int opt, void *w, const void *g, void *s
     run_chunks(fn, &a, (int)((k + UPDATE_ROWS - 1) / UPDATE_ROWS), threads);
 }
 
+/* A dense product C (M, N) = alpha op(A) op(B) + beta C of at least PARALLEL_FMAS
+ * multiply-adds runs as blocks of DENSE_BLOCK of C's columns (split 0) or rows (split 1), one
+ * single-threaded BLAS call each, on the step's threads (see run_chunks). The blocks depend
+ * on the shape alone, so any thread count gives the same bits; against one call for the
+ * whole product only the rounding may differ (OpenBLAS picks its kernels by size). */
+#define DENSE_BLOCK 128
+typedef struct {
+    const step_t *s;
+    int ta, tb, split;
+    Py_ssize_t M, N, K, lda, ldb, ldc;
+    double alpha, beta;
+    const void *A, *B;
+    void *C;
+} gemm_call_t;
+
+/* The step's threads if one of its dense products (a layer after the first, or the first
+ * when it does not skip zeros) is blocked, else 1. */
+static int dense_threads(const step_t *s, int skip) {
+    for (int l = skip ? 1 : 0; l < s->L; l++)
+        if ((double)s->n * s->layer[l].k * s->layer[l].u >= PARALLEL_FMAS) return s->threads;
+    return 1;
+}
+
+#define GEMM_BLOCKS_IMPL(T, SUF)                                                              \
+    static void gemm_chunk_##SUF(void *ctx, int chunk, int thread) {                          \
+        (void)thread;                                                                         \
+        const gemm_call_t *g = ctx;                                                           \
+        const Py_ssize_t at = (Py_ssize_t)chunk * DENSE_BLOCK;                                \
+        const T *A = g->A, *B = g->B;                                                         \
+        T *C = g->C;                                                                          \
+        if (g->split) /* C's rows at..: op(A)'s rows */                                      \
+            gemm_##SUF(g->s, g->ta, g->tb, Py_MIN(DENSE_BLOCK, g->M - at), g->N, g->K,         \
+                       (T)g->alpha, A + (g->ta == NO_TRANS ? at * g->lda : at), g->lda, B,    \
+                       g->ldb, (T)g->beta, C + at * g->ldc, g->ldc);                          \
+        else /* C's columns at..: op(B)'s columns */                                         \
+            gemm_##SUF(g->s, g->ta, g->tb, g->M, Py_MIN(DENSE_BLOCK, g->N - at), g->K,         \
+                       (T)g->alpha, A, g->lda, B + (g->tb == NO_TRANS ? at : at * g->ldb),    \
+                       g->ldb, (T)g->beta, C + at, g->ldc);                                   \
+    }                                                                                         \
+    static void gemm_blocks_##SUF(const step_t *s, int ta, int tb, int split, Py_ssize_t M,  \
+                                  Py_ssize_t N, Py_ssize_t K, T alpha, const T *A,            \
+                                  Py_ssize_t lda, const T *B, Py_ssize_t ldb, T beta, T *C,   \
+                                  Py_ssize_t ldc) {                                           \
+        const Py_ssize_t along = split ? M : N;                                               \
+        if ((double)M * N * K < PARALLEL_FMAS || along <= DENSE_BLOCK) {                      \
+            gemm_##SUF(s, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);              \
+            return;                                                                           \
+        }                                                                                     \
+        gemm_call_t g = {s, ta, tb, split, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C};     \
+        run_chunks(gemm_chunk_##SUF, &g, (int)((along + DENSE_BLOCK - 1) / DENSE_BLOCK),      \
+                   s->threads);                                                               \
+    }
+GEMM_BLOCKS_IMPL(float, f32)
+GEMM_BLOCKS_IMPL(double, f64)
+
 #define RUN_STEP(T, SUF, EXP, LOG, LOG1P, SIGMOID_LOOP, TANH_LOOP)                                   \
     MULTIVERSION static int run_step_##SUF(step_t *s, const T *X, const int64_t *d,         \
                                             const T *D, T *e, int update, T lr,               \
@@ -1477,7 +1532,8 @@ static void update_threads(chunk_fn fn, int opt, void *w, const void *g, void *s
                                       (unfolded && w_bytes >= PARALLEL_UPDATE))               \
                                  ? s->threads : 1;                                            \
         s->threaded = products > 1;                                                           \
-        if (scan <= 1) wake_helpers(products);                                                \
+        const int helpers = products > 1 ? products : dense_threads(s, skip);                 \
+        if (scan <= 1) wake_helpers(helpers);                                                 \
         for (int l = 0; l < L; l++) { /* forward */                                           \
             const step_layer_t *p = &s->layer[l];                                             \
             const Py_ssize_t k = p->k, u = p->u;                                              \
@@ -1488,7 +1544,8 @@ static void update_threads(chunk_fn fn, int opt, void *w, const void *g, void *s
             else if (n == 1) /* NumPy's matmul: vector @ matrix is gemv on W (k, u) row-major */ \
                 gemv_t_##SUF(s, ROW_MAJOR, k, u, W, u, in, xi);                               \
             else                                                                              \
-                gemm_##SUF(s, NO_TRANS, NO_TRANS, n, u, k, (T)1, in, k, W, u, (T)0, xi, u);   \
+                gemm_blocks_##SUF(s, NO_TRANS, NO_TRANS, 0, n, u, k, (T)1, in, k, W, u, (T)0, \
+                                  xi, u);                                                     \
             for (Py_ssize_t i = 0; i < n; i++) { /* bias and f, a row at a time in L1 */      \
                 T *r = xi + i * u, *yr = y + i * u;                                           \
                 if (b)                                                                        \
@@ -1524,7 +1581,7 @@ static void update_threads(chunk_fn fn, int opt, void *w, const void *g, void *s
             const T *a = s->loss == LOSS_BCE_LOGITS ? last->a[S_XI] : last->a[S_Y];           \
             LOSS_ROWS(T, EXP, LOG1P, s->loss, a, D, e, n, K, last->slope)                     \
         }                                                                                     \
-        wake_helpers(products); /* for X^T delta and the update */                            \
+        wake_helpers(helpers); /* for the products of the backward pass and the updates */   \
         for (int l = L - 1; l >= 0; l--) { /* backward */                                     \
             const step_layer_t *p = &s->layer[l];                                             \
             const Py_ssize_t k = p->k, u = p->u;                                              \
@@ -1554,7 +1611,8 @@ static void update_threads(chunk_fn fn, int opt, void *w, const void *g, void *s
             if (dX && n == 1) /* delta @ W^T: gemv on W^T, i.e. W read column-major */       \
                 gemv_t_##SUF(s, COL_MAJOR, u, k, W, u, delta, dX);                            \
             else if (dX)                                                                      \
-                gemm_##SUF(s, NO_TRANS, TRANS, n, k, u, (T)1, delta, u, W, u, (T)0, dX, k);   \
+                gemm_blocks_##SUF(s, NO_TRANS, TRANS, 0, n, k, u, (T)1, delta, u, W, u, (T)0, \
+                                  dX, k);                                                     \
             const int sgd = update && s->opt == OPT_SGD;                                      \
             if (!l && skip) { /* the input's nonzeros, column by column */                    \
                 xtd_##SUF(&s->nz, n, k, delta, u, sgd && p->fold ? W : dW, sgd && p->fold, lr,   \
@@ -1564,16 +1622,19 @@ static void update_threads(chunk_fn fn, int opt, void *w, const void *g, void *s
                                    k, u, c, products);                                        \
             } else if (sgd && p->fold && n == 1) OUTER_LOOP(T, W, prev, delta, k, u, lr)      \
             else if (sgd && p->fold)                                                          \
-                gemm_##SUF(s, TRANS, NO_TRANS, k, u, n, -lr, prev, k, delta, u, (T)1, W, u);  \
+                gemm_blocks_##SUF(s, TRANS, NO_TRANS, 1, k, u, n, -lr, prev, k, delta, u, (T)1, \
+                                  W, u);                                                      \
             else { /* dW = Y_prev^T delta; plain SGD then steps W <- W - lr dW */            \
                 if (n == 1)                                                                   \
                     for (Py_ssize_t i = 0; i < k; i++)                                        \
                         for (Py_ssize_t j = 0; j < u; j++) dW[i * u + j] = prev[i] * delta[j];  \
                 else                                                                          \
-                    gemm_##SUF(s, TRANS, NO_TRANS, k, u, n, (T)1, prev, k, delta, u, (T)0, dW,  \
-                               u);                                                            \
+                    gemm_blocks_##SUF(s, TRANS, NO_TRANS, 1, k, u, n, (T)1, prev, k, delta, u,  \
+                                      (T)0, dW, u);                                           \
                 if (update)                                                                   \
-                    update_##SUF(s->opt, W, dW, p->a[S_W1], p->a[S_W2], k * u, c);            \
+                    update_threads(update_chunk_##SUF, s->opt, W, dW, p->a[S_W1], p->a[S_W2], \
+                                   k, u, c, k * u * sizeof(T) >= PARALLEL_UPDATE ? s->threads \
+                                                                                  : 1);       \
             }                                                                                 \
             if (b && update) update_##SUF(s->opt, b, db, p->a[S_B1], p->a[S_B2], u, c);       \
         }                                                                                     \
@@ -1768,7 +1829,8 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (!s) return NULL;
     const long threads = PyLong_AsLong(args[5]); /* of the zero-skipping products */
     if (threads == -1 && PyErr_Occurred()) return NULL;
-    s->threads = s->nz.limit > 0 ? nonzeros_tiles(&s->nz, (int)Py_MAX(threads, 1), s->n) : 1;
+    s->threads = s->nz.limit > 0 ? nonzeros_tiles(&s->nz, (int)Py_MAX(threads, 1), s->n)
+                                 : (int)Py_MIN(Py_MAX(threads, 1), MAX_THREADS);
     /* args[4]: None (gradients only), the learning rate (plain SGD) or a tuple of the
      * optimizer's coefficients (see update_f32) */
     const int update = args[4] != Py_None && s->opt != OPT_NONE;
