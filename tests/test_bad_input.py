@@ -1,4 +1,6 @@
 """Each bad input gets a clear error naming the argument, and leaves the model as it was."""
+import os
+
 import numpy as np
 import pytest
 
@@ -253,11 +255,21 @@ def test_compute_gradients_checks_its_input():
     assert np.isfinite(loss) and [g.shape for g in grads] == [(2, 1), (1,)]
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
 @pytest.mark.parametrize("shape", [(7,), (3, 5), (300_000,), (1200, 784), (40, 3, 1100)])
-def test_all_finite_agrees_with_isfinite_for_every_bad_value_and_place(dtype, shape):
-    """all_finite reads a dot product with zeros per slice; it must say what isfinite says."""
+def test_all_finite_agrees_with_isfinite_for_every_bad_value_and_place(dtype, shape, compiled,
+                                                                       monkeypatch):
+    """all_finite sums x * 0 in the compiled check (float32/float64, C order, slices on
+    threads) or one dot product with zeros per slice in NumPy; it must say what isfinite
+    says, with the bad value in the first, a middle and the last slice."""
+    from mlplab import _validation
     from mlplab._validation import all_finite
+
+    if compiled and mlplab.fast.kernels.load() is None and not os.environ.get("CI"):
+        pytest.skip("the compiled kernels are not built (no C compiler)")
+    if not compiled:
+        monkeypatch.setattr(_validation, "_compiled_check", None)
 
     rng = np.random.default_rng(len(shape))
     x = (rng.standard_normal(shape) * 1e3).astype(dtype)

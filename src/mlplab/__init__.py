@@ -3,7 +3,7 @@
 The MLP side follows Keras (``Sequential``, ``Dense``, ``compile``, ``fit``); the classic
 neurons (``Perceptron``, ``Adaline``, ...) follow scikit-learn's estimators.
 """
-from . import activations, autodiff, callbacks, config_check, constraints, datasets, \
+from . import _validation, activations, autodiff, callbacks, config_check, constraints, datasets, \
     exceptions, fast, initializers, layers, live, losses, metrics, neurons, optimizers, plots, \
     preprocessing, recorder, regularizers, saving, schedules, training, utils
 from .autodiff import functional as _functional  # noqa: F401 (mlplab.autodiff.functional)
@@ -23,6 +23,7 @@ from .recorder import LayerHistory, LayerRecorder, WeightSnapshots
 
 training.set_accelerator(fast)  # the trainer asks mlplab.fast for its steps (None: NumPy only)
 neurons._base.set_accelerator(fast.classic)  # and the classic neurons for their epochs
+_validation.set_accelerator(fast.kernels.all_finite)  # and the data checks for one pass
 
 __version__ = "0.1.0"
 

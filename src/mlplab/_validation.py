@@ -74,15 +74,28 @@ def as_array(x, name: str, where: str, dtype=None) -> np.ndarray:
 #: take the core the training step's own helper threads run on.
 _SLICE = 8192
 
+#: mlplab.fast's compiled check (``kernels.all_finite``: True, False, or None to decline),
+#: installed by ``mlplab/__init__.py``; None: NumPy's dot products alone.
+_compiled_check = None
+
+
+def set_accelerator(check) -> None:
+    """Install the compiled finiteness check, or None."""
+    global _compiled_check
+    _compiled_check = check
+
 
 def all_finite(arr: np.ndarray) -> bool:
-    """``np.isfinite(arr).all()`` as one dot product with zeros per slice of ``_SLICE``
-    values: ``x . 0`` is exactly 0 when every x_i is finite (x_i 0 = +-0) and NaN when one
-    is NaN or infinite (inf 0 = NaN); about 2x faster than ``isfinite`` and no boolean array."""
+    """``np.isfinite(arr).all()``: the compiled check where it takes arr, else one dot
+    product with zeros per slice of ``_SLICE`` values: ``x . 0`` is exactly 0 when every x_i is
+    finite (x_i 0 = +-0) and NaN when one is NaN or infinite (inf 0 = NaN); no boolean array."""
     if not np.issubdtype(arr.dtype, np.floating):
         return True
     if arr.ndim == 0 or arr.size == 0:
         return bool(np.isfinite(arr).all())
+    found = None if _compiled_check is None else _compiled_check(arr)
+    if found is not None:
+        return found
     rows = max(1, _SLICE // max(1, arr[0].size))
     zeros = np.zeros(min(_SLICE, min(len(arr), rows) * arr[0].size), arr.dtype)
     with np.errstate(invalid="ignore"):  # inf 0 is the answer here, not a mistake

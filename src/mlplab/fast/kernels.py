@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
+from . import threads
+
 try:
     from . import _ckernels as _c
 except ImportError:  # built without a C compiler: NumPy runs everything
@@ -40,6 +44,19 @@ def load():
 def compiled_available() -> bool:
     """True when the compiled kernels are built and switched on."""
     return load() is not None
+
+
+def all_finite(arr):
+    """True when arr has no NaN and no infinity, False when it has; None where NumPy must
+    check (kernels off, another dtype, not C-contiguous). One pass on the step's threads
+    (``threads.workers()``); reference: ``np.isfinite(arr).all()``."""
+    k = load()
+    if k is None or arr.dtype not in _FLOATS or not arr.flags.c_contiguous:
+        return None
+    return k.all_finite(arr, threads.workers())
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _flat(arrays, dtype) -> bool:
