@@ -202,9 +202,11 @@ class Trainer:
             self.backward(self.loss.gradient(Y, D))      # from dE/dY_L
         return self.per_sample_loss(Y, D), Y             # delta_l = f'(Xi_l) (delta_{l+1} W^T)
 
-    def _train_batch(self, X, D):
+    def _train_batch(self, X, D, source=None, rows=None):
         """One training step: the accelerator's plan for this batch size, or the reference
-        step; then the optimizer's update. Returns (per-sample losses, outputs).
+        step; then the optimizer's update. Returns (per-sample losses, outputs). With rows,
+        X is a buffer still to be filled with ``source[rows]``: by a plan that gathers them
+        itself (``plan.gathers``), else here.
 
         Layers with ``trainable = False`` keep their weights: the step runs as usual and
         their arrays are written back from a copy taken before it."""
@@ -213,7 +215,12 @@ class Trainer:
         plan = self._steps.get(len(X), False)
         if plan is False or (plan is not None and not plan.current(self)):
             plan = self._steps[len(X)] = _accelerator and _accelerator.plan(self, len(X))
-        e, Y = self.reference_step(X, D) if plan is None else plan(X, D)
+        if rows is not None and plan is not None and plan.gathers:
+            e, Y = plan(X, D, source, rows)
+        else:
+            if rows is not None:
+                source.take(rows, axis=0, out=X, mode="clip")  # rows: a permutation's part
+            e, Y = self.reference_step(X, D) if plan is None else plan(X, D)
         self.optimizer.apply(self.trainable_params, self.trainable_grads,
                              update_step=plan and plan.update_step)
         for layer in self.layers:
@@ -467,12 +474,12 @@ class Trainer:
             # A non-finite loss ends the epoch below; NumPy's warnings about it would only
             # repeat that (set once per epoch: the context costs ~1 us, an online step ~50 us).
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                for step, (xb, db) in enumerate(batches):
+                for step, (xb, db, rows) in enumerate(batches._unfilled()):
                     if step == steps:
                         break
                     if batch_hooks:
                         cb_list.on_train_batch_begin(step, {})
-                    e, Y = self._train_batch(xb, db)
+                    e, Y = self._train_batch(xb, db, X, rows)
                     loss_sum += float(np.add.reduce(e, dtype=np.float64))
                     seen += len(xb)
                     if not math.isfinite(loss_sum):

@@ -1108,12 +1108,15 @@ static void run_chunks(chunk_fn fn, void *ctx, int chunks, int threads) {
 #define TILE_VECS 4
 #define BLOCK_ROWS 64 /* rows of a tile updated in L1: 64 x 256 bytes */
 _Static_assert(BLOCK_ROWS <= 64, "nonzeros_ keeps a block's rows as the bits of a uint64_t");
-/* The arguments of the scan's chunks (a block of rows; phase 0 counts, 1 places). */
+/* The arguments of the scan's chunks (a block of rows; phase 0 counts, 1 places); with rows,
+ * phase 0 first gathers row r of X from row rows[r] of src. */
 typedef struct {
     const nonzeros_t *z;
-    const void *X;
+    void *X;
     Py_ssize_t n, k;
     int phase;
+    const void *src;
+    const int64_t *rows;
 } scan_call_t;
 
 /* The arguments of a zero-skipping product's chunks (xw: a tile of columns on a block of rows;
@@ -1146,16 +1149,17 @@ typedef struct {
     typedef T uvec_##SUF __attribute__((vector_size(64), aligned(sizeof(T))));                \
     /* Block b's keys: phase 0 sets their masks and counts them into at[b + 1]; phase 1 places \
        their nonzeros from at[b] (the blocks before it counted) */                           \
-    MULTIVERSION static void nonzeros_block_##SUF(const nonzeros_t *z, const T *X,           \
-                                                  Py_ssize_t n, Py_ssize_t k, int b,          \
-                                                  int phase) {                                \
+    MULTIVERSION static void nonzeros_block_##SUF(const nonzeros_t *z, T *X, Py_ssize_t n,   \
+                                                  Py_ssize_t k, int b, int phase,             \
+                                                  const T *src, const int64_t *rows) {        \
         uint64_t *mask = z->mask + (Py_ssize_t)b * k; /* bit r % BLOCK_ROWS: X[r, i] != 0 */  \
         const Py_ssize_t r0 = (Py_ssize_t)b * BLOCK_ROWS, r1 = Py_MIN(n, r0 + BLOCK_ROWS);    \
         if (!phase) {                                                                         \
             memset(mask, 0, (size_t)k * sizeof *mask);                                        \
             for (Py_ssize_t r = r0; r < r1; r++) {                                            \
                 const uint64_t bit = (uint64_t)1 << (r % BLOCK_ROWS);                         \
-                const T *x = X + r * k;                                                       \
+                T *x = X + r * k;                                                             \
+                if (rows) memcpy(x, src + rows[r] * k, (size_t)k * sizeof *x);                \
                 for (Py_ssize_t i = 0; i < k; i++) mask[i] |= x[i] != (T)0 ? bit : 0;         \
             }                                                                                 \
             Py_ssize_t count = 0;                                                             \
@@ -1177,12 +1181,12 @@ typedef struct {
     static void nonzeros_chunk_##SUF(void *ctx, int chunk, int thread) {                      \
         (void)thread;                                                                         \
         const scan_call_t *a = ctx;                                                           \
-        nonzeros_block_##SUF(a->z, a->X, a->n, a->k, chunk, a->phase);                        \
+        nonzeros_block_##SUF(a->z, a->X, a->n, a->k, chunk, a->phase, a->src, a->rows);       \
     }                                                                                         \
-    static Py_ssize_t nonzeros_##SUF(const nonzeros_t *z, const T *X, Py_ssize_t n,           \
-                                     Py_ssize_t k, int threads) {                             \
+    static Py_ssize_t nonzeros_##SUF(const nonzeros_t *z, T *X, Py_ssize_t n, Py_ssize_t k,  \
+                                     int threads, const T *src, const int64_t *rows) {        \
         const int blocks = (int)((n + BLOCK_ROWS - 1) / BLOCK_ROWS);                          \
-        scan_call_t a = {z, X, n, k, 0};                                                      \
+        scan_call_t a = {z, X, n, k, 0, src, rows};                                           \
         run_chunks(nonzeros_chunk_##SUF, &a, blocks, threads);                                \
         z->at[0] = 0;                                                                         \
         for (int b = 0; b < blocks; b++) z->at[b + 1] += z->at[b];                            \
@@ -1514,16 +1518,19 @@ GEMM_BLOCKS_IMPL(float, f32)
 GEMM_BLOCKS_IMPL(double, f64)
 
 #define RUN_STEP(T, SUF, EXP, LOG, LOG1P, SIGMOID_LOOP, TANH_LOOP)                                   \
-    MULTIVERSION static int run_step_##SUF(step_t *s, const T *X, const int64_t *d,         \
-                                            const T *D, T *e, int update, T lr,               \
-                                            const double *c) {                                \
+    MULTIVERSION static int run_step_##SUF(step_t *s, T *X, const int64_t *d, const T *D,   \
+                                            T *e, int update, T lr, const double *c,          \
+                                            const T *src, const int64_t *rows) {              \
         const Py_ssize_t n = s->n;                                                            \
         const int L = s->L;                                                                   \
         const T *in = X;                                                                      \
         const int scan = s->threaded ? s->threads : 1; /* as the last step chose, below */    \
         wake_helpers(scan);                                                                   \
+        const int scanned = n > 1 && s->nz.limit > 0; /* with rows, the scan gathers X */    \
         const Py_ssize_t nonzeros =                                                           \
-            n > 1 && s->nz.limit > 0 ? nonzeros_##SUF(&s->nz, X, n, s->k0, scan) : -1;        \
+            scanned ? nonzeros_##SUF(&s->nz, X, n, s->k0, scan, src, rows) : -1;              \
+        for (Py_ssize_t r = 0; rows && !scanned && r < n; r++)                                \
+            memcpy(X + r * s->k0, src + rows[r] * s->k0, (size_t)s->k0 * sizeof *X);          \
         const int skip = nonzeros >= 0, u0 = (int)s->layer[0].u;                              \
         /* the threads of the first layer's products and update (see PARALLEL_FMAS) */       \
         const int unfolded = update && !(s->opt == OPT_SGD && s->layer[0].fold);              \
@@ -1821,10 +1828,10 @@ fail:
 }
 
 static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    buf_t bufs[3];
+    buf_t bufs[5];
     memset(bufs, 0, sizeof bufs);
     PyObject *result = NULL;
-    if (check_args(nargs, 6, "train_step") < 0) return NULL;
+    if (check_args(nargs, 8, "train_step") < 0) return NULL;
     step_t *s = (step_t *)PyCapsule_GetPointer(args[0], "mlplab.step");
     if (!s) return NULL;
     const long threads = PyLong_AsLong(args[5]); /* of the zero-skipping products */
@@ -1845,7 +1852,16 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     int kind = s->kind;
     const int sparse = s->out == OUT_SPARSE;
     const Py_ssize_t n = s->n, K = s->layer[s->L - 1].u;
-    if (get(args[1], &bufs[0], 0, &kind) < 0) goto done;
+    /* args[6], args[7]: None, or X's source (N, inputs) and the n rows of it that the step
+       gathers into X (the scan reads them once) */
+    const int gathers = args[7] != Py_None;
+    if (get(args[1], &bufs[0], gathers, &kind) < 0) goto done;
+    if (gathers && (get(args[6], &bufs[3], 0, &kind) < 0 || count(&bufs[3], kind) % s->k0 ||
+                    get_labels(args[7], &bufs[4], n, count(&bufs[3], kind) / s->k0) < 0)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "source must be (N, inputs), rows n of [0, N)");
+        goto done;
+    }
     const int with_e = sparse || (s->loss && args[3] != Py_None);
     if ((with_e && get(args[3], &bufs[2], 1, &kind) < 0) ||
         (sparse ? get_labels(args[2], &bufs[1], n, K) < 0 : get(args[2], &bufs[1], 0, &kind) < 0))
@@ -1857,17 +1873,19 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     }
     const int64_t *labels = sparse ? (const int64_t *)bufs[1].view.buf : NULL;
     void *D = sparse ? NULL : bufs[1].view.buf, *e = with_e ? bufs[2].view.buf : NULL;
+    const int64_t *rows = gathers ? (const int64_t *)bufs[4].view.buf : NULL;
     int skipped;
     Py_BEGIN_ALLOW_THREADS
     if (kind == 1)
-        skipped = run_step_f32(s, (const float *)bufs[0].view.buf, labels, D, e, update,
-                               (float)lr, c);
+        skipped = run_step_f32(s, (float *)bufs[0].view.buf, labels, D, e, update, (float)lr,
+                               c, bufs[3].view.buf, rows);
     else
-        skipped = run_step_f64(s, (const double *)bufs[0].view.buf, labels, D, e, update, lr, c);
+        skipped = run_step_f64(s, (double *)bufs[0].view.buf, labels, D, e, update, lr, c,
+                               bufs[3].view.buf, rows);
     Py_END_ALLOW_THREADS
     result = PyBool_FromLong(skipped); /* True: the first layer skipped the input's zeros */
 done:
-    release(bufs, 3);
+    release(bufs, 5);
     return result;
 }
 

@@ -68,6 +68,8 @@ def _fused(model) -> bool:
 class _Plan:
     """What every step checks before it runs: the same layers, weights, optimizer and loss."""
 
+    gathers = False  # it takes (X, D) gathered; CompiledStep also takes (buffer, D, source, rows)
+
     def __init__(self, model, n):
         self.n, self.layers = n, list(model.layers)
         self.optimizer, self.loss = model.optimizer, model.loss
@@ -377,13 +379,22 @@ class CompiledStep(_Plan):
         except TypeError:  # a weight array of another dtype or layout (set by hand)
             return None
 
-    def __call__(self, X, D):
-        self.workers = threads.workers()  # before the BLAS count is set
-        return super().__call__(X, D)
+    gathers = True  # X = source[rows] filled in the call (the scan reads the rows once)
 
-    def run(self, X, D):
+    def __call__(self, X, D, source=None, rows=None):
+        self.workers = threads.workers()  # before the BLAS count is set
+        with threads.chosen(self.flops):
+            return self.run(X, D, source, rows)
+
+    def run(self, X, D, source=None, rows=None):
         """Run the step on (X, D), the optimizer's update included where the plan takes it;
-        returns (e, Y_L)."""
+        returns (e, Y_L). With rows, X is a buffer the call fills with ``source[rows]``."""
+        if rows is not None and not (
+                X.flags.c_contiguous and X.flags.writeable and X.dtype == self.dtype and
+                source.flags.c_contiguous and source.dtype == self.dtype and
+                rows.dtype == np.int64 and rows.flags.c_contiguous):
+            source.take(rows, axis=0, out=X, mode="clip")
+            rows = None
         if not X.flags.c_contiguous:
             X = np.ascontiguousarray(X)
         if self.sparse:
@@ -397,7 +408,7 @@ class CompiledStep(_Plan):
             drop.mask = mask
         self.zero_skipping_steps += self.train_step(
             self.plan, X, D, self.e if self.sparse or self.loss_code else None,
-            self.coefficients(), self.workers)
+            self.coefficients(), self.workers, None if rows is None else source, rows)
         prev = X.reshape(len(X), -1) if self.flatten else X   # what Flatten gives Dense
         for layer, xi, Y, delta, Yd in self.work:
             layer.Y_prev, layer.xi, layer.Y, layer.delta = prev, xi, Y, delta

@@ -63,22 +63,29 @@ class BatchIterator:
         return -(-len(self.x) // self.batch_size)
 
     def __iter__(self):
+        for xb, yb, rows in self._unfilled():
+            if rows is not None:
+                # The indices are a permutation of range(n): "clip" changes none of them, and
+                # unlike "raise" it writes into `out` unbuffered (3x faster).
+                self.x.take(rows, axis=0, out=xb, mode="clip")
+            yield xb, yb
+
+    def _unfilled(self):
+        """The epoch's (xb, yb, rows): shuffled, xb is the buffer that x[rows] still has to be
+        gathered into (the trainer's compiled step gathers it in its scan of the input);
+        in order, xb is x's slice and rows None."""
         n, bs = len(self.x), self.batch_size
         if self.shuffle:
             self.rng.shuffle(self.order)
         for start in range(0, n, bs):
             stop = min(start + bs, n)
             if self.shuffle:
-                # The indices are a permutation of range(n): "clip" changes none of them, and
-                # unlike "raise" it writes into `out` unbuffered (3x faster).
-                idx = self.order[start:stop]
-                xb = self.x.take(idx, axis=0, out=self._xbuf[:stop - start], mode="clip")
-                yb = None if self.y is None else self.y.take(idx, axis=0, mode="clip",
+                rows = self.order[start:stop]
+                yb = None if self.y is None else self.y.take(rows, axis=0, mode="clip",
                                                              out=self._ybuf[:stop - start])
+                yield self._xbuf[:stop - start], yb, rows
             else:
-                xb = self.x[start:stop]
-                yb = None if self.y is None else self.y[start:stop]
-            yield xb, yb
+                yield self.x[start:stop], None if self.y is None else self.y[start:stop], None
 
 
 def batches(x, y=None, batch_size=32, shuffle: bool = True, seed=None):
