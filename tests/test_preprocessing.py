@@ -541,7 +541,8 @@ def test_batches_match_fit_order():
 
 def test_fit_trains_on_the_batch_iterators_batches(monkeypatch):
     # Sequential.fit takes its mini-batches from BatchIterator: one iterator, one pass per
-    # epoch, steps = len(iterator); the batches it yields are the rows of x and y it trains on
+    # epoch, steps = len(iterator); the batches it yields (their rows gathered by the
+    # training step) are the rows of x and y it trains on
     import mlplab
     from mlplab import models, training
 
@@ -552,10 +553,10 @@ def test_fit_trains_on_the_batch_iterators_batches(monkeypatch):
             super().__init__(*args, **kwargs)
             made.append(self)
 
-        def __iter__(self):
-            for xb, yb in super().__iter__():
-                seen.append((xb.copy(), yb.copy()))
-                yield xb, yb
+        def _unfilled(self):  # fit's loop: the buffer is filled by the step (or fit) itself
+            for xb, yb, rows in super()._unfilled():
+                yield xb, yb, rows
+                seen.append((xb.copy(), yb.copy()))  # the batch fit trained on
 
     monkeypatch.setattr(training, "BatchIterator", Spy)
     x = np.arange(22, dtype=np.float64).reshape(11, 2)
