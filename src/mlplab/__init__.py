@@ -23,7 +23,7 @@ from .recorder import LayerHistory, LayerRecorder, WeightSnapshots
 
 training.set_accelerator(fast)  # the trainer asks mlplab.fast for its steps (None: NumPy only)
 neurons._base.set_accelerator(fast.classic)  # and the classic neurons for their epochs
-_validation.set_accelerator(fast.kernels.all_finite)  # and the data checks for one pass
+_validation.set_accelerator(fast.all_finite)  # and the data checks for one pass
 
 __version__ = "0.1.0"
 

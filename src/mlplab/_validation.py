@@ -74,7 +74,7 @@ def as_array(x, name: str, where: str, dtype=None) -> np.ndarray:
 #: take the core the training step's own helper threads run on.
 _SLICE = 8192
 
-#: mlplab.fast's compiled check (``kernels.all_finite``: True, False, or None to decline),
+#: mlplab.fast's compiled check (``fast.all_finite``: True, False, or None to decline),
 #: installed by ``mlplab/__init__.py``; None: NumPy's dot products alone.
 _compiled_check = None
 

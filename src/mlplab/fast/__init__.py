@@ -8,7 +8,8 @@ installs it as the trainer's accelerator (``training.set_accelerator``), which a
   (``step.CompiledStep`` or ``step.LayerStep``), with its optimizer update, or None;
 - ``forward(model, x, checked)``: predict's forward pass, or None;
 - ``threads_for(model, n)``: a context in which the trainer's own forward passes on n samples
-  (its first loss, evaluation) run their products on the threads its steps would.
+  (its first loss, evaluation) run their products on the threads its steps would;
+- ``all_finite(arr)``: the data checks' finiteness test in one pass (``_validation``).
 
 What it uses: compiled C kernels (``_ckernels.c``: the optimizer updates, the activations and
 their deltas, the softmax rows, the whole step of a stack of dense layers) and the BLAS
@@ -27,8 +28,15 @@ from .predict import forward
 from .step import plan
 from .threads import for_pass as threads_for
 
-__all__ = ["use", "enabled", "backend", "compiled_available", "plan", "forward", "threads_for", "blas",
+__all__ = ["use", "enabled", "backend", "compiled_available", "plan", "forward", "threads_for",
+           "all_finite", "blas",
            "classic", "elementwise", "kernels", "optimizers", "predict", "step", "table", "threads"]
+
+
+def all_finite(arr):
+    """``np.isfinite(arr).all()`` in one compiled pass on the step's threads (``workers()``),
+    or None where NumPy must check: the data check of ``_validation``, which installs it."""
+    return kernels.all_finite(arr, threads.workers())
 
 
 def backend() -> str:

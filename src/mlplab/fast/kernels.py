@@ -15,8 +15,6 @@ import os
 
 import numpy as np
 
-from . import threads
-
 try:
     from . import _ckernels as _c
 except ImportError:  # built without a C compiler: NumPy runs everything
@@ -46,14 +44,14 @@ def compiled_available() -> bool:
     return load() is not None
 
 
-def all_finite(arr):
+def all_finite(arr, threads: int = 1):
     """True when arr has no NaN and no infinity, False when it has; None where NumPy must
-    check (kernels off, another dtype, not C-contiguous). One pass on the step's threads
-    (``threads.workers()``); reference: ``np.isfinite(arr).all()``."""
+    check (kernels off, another dtype, not C-contiguous). One pass in slices on up to
+    ``threads`` threads; reference: ``np.isfinite(arr).all()``."""
     k = load()
     if k is None or arr.dtype not in _FLOATS or not arr.flags.c_contiguous:
         return None
-    return k.all_finite(arr, threads.workers())
+    return k.all_finite(arr, threads)
 
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
