@@ -7,6 +7,7 @@ float operations one product at a time and compare bit for bit, over column coun
 whole tiles, a partial tile and the last columns one by one, and batches of one and several
 blocks of rows; then against BLAS's dense products (the layer step) to rounding.
 """
+import copy
 import os
 import sys
 
@@ -83,6 +84,23 @@ def test_forward_and_gradient_sum_in_the_documented_order(dtype, units, n):
     layer, W, b = _one_step(model, x, y)
     np.testing.assert_array_equal(layer.xi, products_skipping_zeros(x, W) + b)
     np.testing.assert_array_equal(layer.dW, transposed_products_skipping_zeros(x, layer.delta))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("units", [128, 85])     # whole tiles; a partial one and 5 more
+@pytest.mark.parametrize("opt", ["momentum", "nesterov", "adam", "rmsprop"])
+def test_the_steps_update_is_the_optimizers_own(dtype, units, opt):
+    """An optimizer with slots updates the weights inside the step (the first layer's W in
+    chunks of rows after its zero-skipping dE/dW): they are the optimizer's NumPy update of
+    the step's own gradients, bit for bit."""
+    x, y = _sparse(70, 30, dtype)
+    optimizer = {"rmsprop": lambda: mlplab.optimizers.RMSprop(1e-3)}.get(opt, lambda: None)()
+    model = _model(30, units, dtype, optimizer or _optimizer(opt))
+    twin = copy.deepcopy(model)
+    _one_step(model, x, y)
+    twin.optimizer.apply(twin.trainable_params, [g.copy() for g in model.trainable_grads])
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.filterwarnings("ignore:The inputs are not scaled")
