@@ -948,11 +948,12 @@ static inline void tanh_loop_f64(const double *x, double *y, Py_ssize_t n, doubl
  * The caller waits only for the chunks a helper has begun: a helper that gets no core takes
  * nothing and the caller does the rest, so on a busy machine the call slows towards one
  * thread's time instead of waiting for a time slice.
- * Which thread runs a chunk changes no result (each output entry is one chunk's). Helpers
- * sleep between calls; a sleeping thread takes tens of microseconds to get a core, so the
- * step wakes them ahead (wake_helpers: they spin up to SPIN_NS for the call), and after a call
- * they spin only SPIN_NS / 5 for the next: a spinning thread slows the other core's work by
- * about 10% on the 2-core machines measured. One caller at a time: a second, concurrent one
+ * Which thread runs a chunk changes no result (each output entry is one chunk's). A helper
+ * spins SPIN_NS after each call (and after wake_helpers, which the step calls ahead), then
+ * sleeps: a sleeping thread takes tens of microseconds to get a core, and fit's Python between
+ * two steps takes about 50-100 us, so the next step finds it awake (batch 256: the scan of the
+ * input 167 -> 98 us). A spinning thread slows the other core's work by about 10% on the 2-core
+ * machines measured; 200 us was no better. One caller at a time: a second, concurrent one
  * runs its chunks alone. */
 #define SPIN_NS 100000
 typedef void (*chunk_fn)(void *ctx, int chunk, int thread);
@@ -1003,9 +1004,8 @@ static void *helper_main(void *arg) {
     pthread_setname_np(pthread_self(), "mlplab-worker");
 #endif
     uint32_t seen = 0;
-    int woken = 0; /* by wake_helpers: the call comes soon */
     for (;;) {
-        const int64_t until = now_ns() + (woken ? SPIN_NS : SPIN_NS / 5);
+        const int64_t until = now_ns() + SPIN_NS;
         for (int i = 0; atomic_load(&pool.generation) == seen; i++) {
             cpu_relax();
             if (i % 256 == 255 && now_ns() > until) break;
@@ -1017,7 +1017,6 @@ static void *helper_main(void *arg) {
         void *ctx = pool.ctx;
         const int chunks = pool.chunks, active = thread < pool.threads;
         pthread_mutex_unlock(&pool.lock);
-        woken = !chunks;
         if (active) take_chunks(seen, fn, ctx, chunks, thread);
     }
     return NULL;
