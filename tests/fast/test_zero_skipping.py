@@ -77,7 +77,7 @@ def _one_step(model, x, y):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("units", [128, 85, 7])  # whole tiles; a partial one and 5 more; none
-@pytest.mark.parametrize("n", [2, 70])           # one block of rows; two (64 + 6)
+@pytest.mark.parametrize("n", [2, 70, 200])      # one block of rows; two (64 + 6); four
 def test_forward_and_gradient_sum_in_the_documented_order(dtype, units, n):
     x, y = _sparse(n, 30, dtype)
     model = _model(30, units, dtype, mlplab.optimizers.Adam(1e-3))  # forms dE/dW
