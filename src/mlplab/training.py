@@ -36,6 +36,7 @@ from .callbacks import Callback, CallbackList, History, ProgbarLogger, format_lo
 from .exceptions import ArgumentError, ArgumentTypeError, ConcurrentUseError, \
     DivergenceError
 from .preprocessing import FULL_BATCH, BatchIterator, class_labels, train_test_split
+from .preprocessing.batches import gather_rows
 
 SPLIT_MODES = ("stratified", "random", "last")
 
@@ -219,7 +220,7 @@ class Trainer:
             e, Y = plan(X, D, source, rows)
         else:
             if rows is not None:
-                source.take(rows, axis=0, out=X, mode="clip")  # rows: a permutation's part
+                gather_rows(source, rows, X)
             e, Y = self.reference_step(X, D) if plan is None else plan(X, D)
         self.optimizer.apply(self.trainable_params, self.trainable_grads,
                              update_step=plan and plan.update_step)

@@ -577,11 +577,12 @@ MULTIVERSION static PyObject *delta(PyObject *self, PyObject *const *args, Py_ss
 }
 
 /* ---------------------------------------------- the softmax output layer's row operations */
-/* Get n labels in [0, k): a C-contiguous buffer of int64 (NumPy's intp on 64-bit Linux). */
-static int get_labels(PyObject *obj, buf_t *b, Py_ssize_t n, Py_ssize_t k) {
+/* Get n labels in [0, k) (or n row indices of k rows: what names them in the errors): a
+ * C-contiguous buffer of int64 (NumPy's intp on 64-bit Linux). */
+static int get_indices(PyObject *obj, buf_t *b, Py_ssize_t n, Py_ssize_t k, const char *what) {
     if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
         PyErr_Clear();
-        PyErr_SetString(PyExc_TypeError, "labels must be a C-contiguous integer array");
+        PyErr_Format(PyExc_TypeError, "%ss must be a C-contiguous integer array", what);
         return -1;
     }
     b->held = 1;
@@ -589,13 +590,13 @@ static int get_labels(PyObject *obj, buf_t *b, Py_ssize_t n, Py_ssize_t k) {
     if (*f == '@' || *f == '=' || *f == '<') f++;
     if (!((f[0] == 'l' || f[0] == 'q') && f[1] == 0 && b->view.itemsize == 8) ||
         b->view.len / 8 != n) {
-        PyErr_SetString(PyExc_TypeError, "labels must be int64, one per row");
+        PyErr_Format(PyExc_TypeError, "%ss must be int64, one per row", what);
         return -1;
     }
     const int64_t *d = (const int64_t *)b->view.buf;
     for (Py_ssize_t i = 0; i < n; i++)
         if (d[i] < 0 || d[i] >= k) {
-            PyErr_Format(PyExc_IndexError, "label %lld out of range for %zd classes",
+            PyErr_Format(PyExc_IndexError, "%s %lld out of range [0, %zd)", what,
                          (long long)d[i], k);
             return -1;
         }
@@ -614,7 +615,7 @@ static Py_ssize_t get_rows(PyObject *rows, PyObject *out, PyObject *labels, int 
         PyErr_SetString(PyExc_TypeError, "rows must be (n, k) with k >= 1, out (n, k) or (n,)");
         return -1;
     }
-    if (labels && get_labels(labels, &bufs[2], r->shape[0], r->shape[1]) < 0) return -1;
+    if (labels && get_indices(labels, &bufs[2], r->shape[0], r->shape[1], "label") < 0) return -1;
     return r->shape[1];
 }
 
@@ -1893,14 +1894,15 @@ static PyObject *train_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     const int gathers = args[7] != Py_None;
     if (get(args[1], &bufs[0], gathers, &kind) < 0) goto done;
     if (gathers && (get(args[6], &bufs[3], 0, &kind) < 0 || count(&bufs[3], kind) % s->k0 ||
-                    get_labels(args[7], &bufs[4], n, count(&bufs[3], kind) / s->k0) < 0)) {
+                    get_indices(args[7], &bufs[4], n, count(&bufs[3], kind) / s->k0, "row") < 0)) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "source must be (N, inputs), rows n of [0, N)");
         goto done;
     }
     const int with_e = sparse || (s->loss && args[3] != Py_None);
     if ((with_e && get(args[3], &bufs[2], 1, &kind) < 0) ||
-        (sparse ? get_labels(args[2], &bufs[1], n, K) < 0 : get(args[2], &bufs[1], 0, &kind) < 0))
+        (sparse ? get_indices(args[2], &bufs[1], n, K, "label") < 0
+                : get(args[2], &bufs[1], 0, &kind) < 0))
         goto done;
     if (count(&bufs[0], kind) != n * s->k0 || (with_e && count(&bufs[2], kind) != n) ||
         (!sparse && count(&bufs[1], kind) != n * K)) {
@@ -1972,8 +1974,8 @@ static PyObject *all_finite(PyObject *self, PyObject *const *args, Py_ssize_t na
     finite_call_t a = {b.view.buf, count(&b, kind), 0};
     const Py_ssize_t chunks = (a.n + FINITE_SLICE - 1) / FINITE_SLICE;
     Py_BEGIN_ALLOW_THREADS
-    run_chunks(kind == 1 ? finite_chunk_f32 : finite_chunk_f64, &a, (int)Py_MIN(chunks, 0xffff),
-               chunks > 0xffff ? 1 : (int)Py_MIN(Py_MAX(threads, 1), MAX_THREADS));
+    run_chunks(kind == 1 ? finite_chunk_f32 : finite_chunk_f64, &a, (int)chunks, /* over 0xffff: */
+               (int)Py_MIN(Py_MAX(threads, 1), MAX_THREADS));          /* all on this thread */
     Py_END_ALLOW_THREADS
     release(&b, 1);
     return PyBool_FromLong(!a.bad);

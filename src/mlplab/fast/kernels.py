@@ -44,6 +44,9 @@ def compiled_available() -> bool:
     return load() is not None
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def all_finite(arr, threads: int = 1):
     """True when arr has no NaN and no infinity, False when it has; None where NumPy must
     check (kernels off, another dtype, not C-contiguous). One pass in slices on up to
@@ -53,8 +56,6 @@ def all_finite(arr, threads: int = 1):
         return None
     return k.all_finite(arr, threads)
 
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _flat(arrays, dtype) -> bool:

@@ -34,6 +34,7 @@ from ..losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredErr
     SparseCategoricalCrossentropy, SumSquaredError
 from . import blas, elementwise, kernels, table, threads
 from ..optimizers import SGD, Adam, RMSprop
+from ..preprocessing.batches import gather_rows
 from .optimizers import plain_sgd, update_step_for
 
 _work = weakref.WeakKeyDictionary()  # {layer: {name: work array}}
@@ -76,10 +77,11 @@ class _Plan:
         self.params = model.trainable_params
         self.flops = threads.dense_flops(self.layers, n)  # its largest product
 
-    def __call__(self, X, D):
-        """The step on (X, D) with the BLAS threads its products get (``threads``)."""
+    def __call__(self, X, D, *gather):
+        """The step on (X, D) with the BLAS threads its products get (``threads``); gather:
+        (source, rows) for a step that ``gathers`` X itself."""
         with threads.chosen(self.flops):
-            return self.run(X, D)
+            return self.run(X, D, *gather)
 
     def current(self, model) -> bool:
         params = model.trainable_params
@@ -381,10 +383,9 @@ class CompiledStep(_Plan):
 
     gathers = True  # X = source[rows] filled in the call (the scan reads the rows once)
 
-    def __call__(self, X, D, source=None, rows=None):
+    def __call__(self, X, D, *gather):
         self.workers = threads.workers()  # before the BLAS count is set
-        with threads.chosen(self.flops):
-            return self.run(X, D, source, rows)
+        return super().__call__(X, D, *gather)
 
     def run(self, X, D, source=None, rows=None):
         """Run the step on (X, D), the optimizer's update included where the plan takes it;
@@ -393,7 +394,7 @@ class CompiledStep(_Plan):
                 X.flags.c_contiguous and X.flags.writeable and X.dtype == self.dtype and
                 source.flags.c_contiguous and source.dtype == self.dtype and
                 rows.dtype == np.int64 and rows.flags.c_contiguous):
-            source.take(rows, axis=0, out=X, mode="clip")
+            gather_rows(source, rows, X)
             rows = None
         if not X.flags.c_contiguous:
             X = np.ascontiguousarray(X)

@@ -168,5 +168,5 @@ def for_pass(model, n: int):
     passes (its first loss, evaluation) take the threads its steps take. Besides the
     product's own time this keeps OpenBLAS's threads from spinning on after a small product
     (for about 0.1 s, ``OPENBLAS_THREAD_TIMEOUT``), which took the core the step's helper
-    threads (``run_chunks``) then ran on: fit's batch-256 epochs were 5-7% slower."""
+    threads (``run_chunks``) then ran on: fit's batch-256 epochs were 6-22% slower."""
     return chosen(dense_flops(model.layers, n))

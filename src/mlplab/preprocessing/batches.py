@@ -10,6 +10,13 @@ from ._base import _rng
 FULL_BATCH = "full"  #: ``batch_size="full"``: one batch of all samples, one update per epoch.
 
 
+def gather_rows(x, rows, out):
+    """out = x[rows] for rows from an epoch's order (a permutation of range(len(x))): "clip"
+    changes none of them, and unlike "raise" ``take`` then writes into ``out`` unbuffered (3x
+    faster)."""
+    x.take(rows, axis=0, out=out, mode="clip")
+
+
 class BatchIterator:
     """Mini-batches of (x, y) for a training loop, one epoch per ``iter()``.
 
@@ -65,9 +72,7 @@ class BatchIterator:
     def __iter__(self):
         for xb, yb, rows in self._unfilled():
             if rows is not None:
-                # The indices are a permutation of range(n): "clip" changes none of them, and
-                # unlike "raise" it writes into `out` unbuffered (3x faster).
-                self.x.take(rows, axis=0, out=xb, mode="clip")
+                gather_rows(self.x, rows, xb)
             yield xb, yb
 
     def _unfilled(self):
